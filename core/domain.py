@@ -1,0 +1,239 @@
+"""Domain types: plain dataclasses and enums, no I/O.
+
+Names follow the seed design (`ModelVersion`, `ABTest`, `PerformanceMetric`, `AlertRule`,
+`ComparisonOperator`); identifiers are strings so they read well in logs and URLs.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Task(StrEnum):
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+
+
+class FeatureType(StrEnum):
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BINARY = "binary"
+    DATETIME = "datetime"
+
+
+class ModelStatus(StrEnum):
+    REGISTERED = "registered"
+    """Stored but not yet validated: cannot be deployed."""
+    VALIDATED = "validated"
+    REJECTED = "rejected"
+    STAGING = "staging"
+    PRODUCTION = "production"
+    ARCHIVED = "archived"
+
+
+class TrainingStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TrainingStatus.SUCCEEDED, TrainingStatus.FAILED, TrainingStatus.CANCELLED)
+
+
+class TestStatus(StrEnum):
+    __test__ = False  # not a pytest test class, despite the name
+
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+
+
+class Environment(StrEnum):
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class AlertState(StrEnum):
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+class ComparisonOperator(StrEnum):
+    GT = ">"
+    GE = ">="
+    LT = "<"
+    LE = "<="
+    EQ = "=="
+    NE = "!="
+
+    def compare(self, value: float, threshold: float) -> bool:
+        """`value <op> threshold`; NaN never satisfies a rule."""
+        if math.isnan(value) or math.isnan(threshold):
+            return False
+        return _OPERATORS[self.value](value, threshold)
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    type: FeatureType
+
+
+@dataclass
+class Model:
+    id: str
+    """The model's name: a slug, never renamed."""
+    task: Task
+    target: str | None
+    features: list[Feature]
+    description: str
+    created_at: datetime
+    created_by: str
+    version_count: int = 0
+    latest_version: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.id
+
+
+@dataclass
+class ModelVersion:
+    id: str
+    """`<model>:v<number>`."""
+    model_id: str
+    version: str
+    """`v<number>`."""
+    number: int
+    algorithm: str
+    parameters: dict[str, Any]
+    training_data_hash: str | None
+    performance_metrics: dict[str, float]
+    status: ModelStatus
+    created_at: datetime
+    created_by: str
+    artifact_sha256: str
+    artifact_size: int
+    signature: dict[str, Any]
+    training_job_id: str | None = None
+    parent_version: str | None = None
+    description: str = ""
+    status_reason: str = ""
+    status_changed_at: datetime | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TrainingJob:
+    id: str
+    model_id: str
+    status: TrainingStatus
+    created_at: datetime
+    config: dict[str, Any]
+    progress: float = 0.0
+    message: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    result_version: str | None = None
+
+
+@dataclass
+class DeploymentRevision:
+    model_id: str
+    environment: Environment
+    revision: int
+    traffic: dict[str, float]
+    """`{version: weight}`; weights are finite, non-negative and sum to 1."""
+    actor: str
+    reason: str
+    created_at: datetime
+
+
+@dataclass
+class ABTest:
+    id: str
+    name: str
+    model_id: str
+    model_versions: list[str]
+    traffic_split: dict[str, float]
+    success_metrics: list[str]
+    status: TestStatus
+    created_at: datetime
+    results: dict[str, Any] | None = None
+
+
+@dataclass
+class PerformanceMetric:
+    id: str
+    model_id: str
+    metric_name: str
+    value: float
+    timestamp: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AlertRule:
+    id: str
+    model_id: str
+    metric_name: str
+    threshold: float
+    comparison: ComparisonOperator
+    notification_channels: list[str]
+    is_active: bool = True
+    window_s: int = 300
+    for_s: int = 0
+    severity: Severity = Severity.WARNING
+
+
+@dataclass
+class AuditRecord:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    model_id: str | None
+    before: Any
+    after: Any
+    reason: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    problem: str | None = None

@@ -1,0 +1,94 @@
+"""A thin wrapper over a DuckDB cursor: bound parameters only, and our own errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from storage.errors import Conflict, StoreError
+
+
+@contextmanager
+def translated(sql: str = "") -> Iterator[None]:
+    """Turn any `duckdb.Error` raised inside into the project's exceptions."""
+    try:
+        yield
+    except duckdb.ConstraintException as e:
+        raise Conflict(f"constraint violated: {_first_line(e)}") from e
+    except duckdb.Error as e:
+        where = f" in: {sql.split()[0:3]}" if sql else ""
+        raise StoreError(f"database error{where}: {_first_line(e)}") from e
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+def _bindable(value: Any) -> Any:
+    # Times are stored as naive UTC TIMESTAMPs: TIMESTAMPTZ arithmetic needs DuckDB's ICU
+    # extension, which is not bundled and cannot be downloaded on a closed network.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _bind(params: Params) -> Params:
+    if isinstance(params, dict):
+        return {k: _bindable(v) for k, v in params.items()}
+    return [_bindable(v) for v in params]
+
+
+class Conn:
+    """One cursor of the store. Every user value reaches SQL as a bound parameter."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cur = cursor
+
+    def execute(self, sql: str, params: Params = ()) -> Conn:
+        with translated(sql):
+            self._cur.execute(sql, _bind(params))
+        return self
+
+    def rows(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        with translated(sql):
+            self._cur.execute(sql, _bind(params))
+            names = [d[0] for d in self._cur.description or ()]
+            return [dict(zip(names, r, strict=True)) for r in self._cur.fetchall()]
+
+    def row(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        with translated(sql):
+            self._cur.execute(sql, _bind(params))
+            got = self._cur.fetchone()
+        return got[0] if got else None
+
+    def frame(self, sql: str, params: Params = ()) -> pl.DataFrame:
+        with translated(sql):
+            return self._cur.execute(sql, _bind(params)).pl()
+
+    def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
+        """Append a Polars frame in one statement (the fast path: never row by row).
+
+        `table` is an identifier chosen by code, never by a user.
+        """
+        if frame.is_empty():
+            return 0
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        with translated(f"INSERT INTO {table}"):
+            self._cur.register("_mlc_frame", frame.to_arrow())
+            try:
+                self._cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _mlc_frame")
+            finally:
+                self._cur.unregister("_mlc_frame")
+        return frame.height

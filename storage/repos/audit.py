@@ -1,0 +1,73 @@
+"""Rows of `audit_log`. The hash chain itself is computed in `core.audit`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from storage.conn import Conn
+
+COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "target",
+    "model_id",
+    "before",
+    "after",
+    "reason",
+    "prev_hash",
+    "hash",
+)
+
+
+def last(conn: Conn) -> tuple[int, str] | None:
+    got = conn.row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    return None if got is None else (int(got["seq"]), str(got["hash"]))
+
+
+# `at` is an SQL keyword: the column is `recorded_at`, the rows we hand out say `at`.
+_STORED = tuple("recorded_at" if c == "at" else c for c in COLUMNS)
+_SELECT = "SELECT " + ", ".join("recorded_at AS at" if c == "at" else c for c in COLUMNS)
+
+
+def insert(conn: Conn, row: dict[str, Any]) -> None:
+    conn.execute(
+        f"INSERT INTO audit_log ({', '.join(_STORED)}) VALUES ({', '.join('?' * len(_STORED))})",
+        [row[c] for c in COLUMNS],
+    )
+
+
+def query(
+    conn: Conn,
+    *,
+    model_id: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    where, params = [], []
+    if model_id is not None:
+        where.append("model_id = ?")
+        params.append(model_id)
+    if action is not None:
+        where.append("(action = ? OR starts_with(action, ? || '.'))")
+        params += [action, action]
+    if since is not None:
+        where.append("recorded_at >= ?")
+        params.append(since)
+    sql = f"{_SELECT} FROM audit_log"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY seq DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    rows = conn.rows(sql, params)
+    rows.reverse()
+    return rows
+
+
+def all_in_order(conn: Conn) -> list[dict[str, Any]]:
+    return conn.rows(f"{_SELECT} FROM audit_log ORDER BY seq")

@@ -1,0 +1,127 @@
+"""The DuckDB store: one file per `$MLC_HOME`, one owner process, serialised writes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from storage.conn import Conn, translated
+from storage.errors import StoreError, StoreUnavailable
+from storage.migrations.runner import migrate
+from storage.owner import clear_owner, describe_holder, write_owner
+from storage.paths import ARTIFACTS_DIR, DB_FILE
+
+_LOCK_MARKER = "Could not set lock on file"
+
+
+class Store:
+    """An open store. Reads run on their own cursors in parallel; writes are serialised.
+
+    Writes are few and short (registrations, revisions, audit records) while events arrive
+    in batches, so one process-wide write lock costs nothing and makes allocation of version
+    numbers and audit sequence numbers race-free without retry loops.
+    """
+
+    def __init__(self, home: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self.home = home
+        self._con = con
+        self._write_lock = threading.RLock()
+        self._closed = False
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.home / ARTIFACTS_DIR
+
+    @classmethod
+    def open(cls, home: Path, *, wait_s: float = 2.0) -> Store:
+        """Open (creating if needed) and migrate the store in `home`.
+
+        If another process holds it, retry for `wait_s` seconds (a short-lived command may be
+        about to finish), then raise `StoreUnavailable` naming the holder.
+        """
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            (home / ARTIFACTS_DIR).mkdir(exist_ok=True)
+        except OSError as e:
+            raise StoreUnavailable(f"cannot create store directory {home}: {e.strerror}") from e
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                con = duckdb.connect(str(home / DB_FILE))
+                break
+            except duckdb.IOException as e:
+                if _LOCK_MARKER not in str(e):
+                    raise StoreUnavailable(f"cannot open store {home}: {e}") from e
+                if time.monotonic() >= deadline:
+                    raise StoreUnavailable(describe_holder(home, str(e))) from e
+                time.sleep(0.05)
+            except duckdb.Error as e:
+                raise StoreUnavailable(f"cannot open store {home}: {e}") from e
+        store = cls(home, con)
+        try:
+            write_owner(home)
+            with store._write_lock:
+                migrate(Conn(con))
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @contextmanager
+    def read(self) -> Iterator[Conn]:
+        """A cursor for reading; safe to use from any thread."""
+        self._check_open()
+        with translated():
+            cur = self._con.cursor()
+        try:
+            yield Conn(cur)
+        finally:
+            cur.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Conn]:
+        """One transaction, committed on success and rolled back on any error."""
+        self._check_open()
+        with self._write_lock:
+            with translated():
+                cur = self._con.cursor()
+            try:
+                conn = Conn(cur)
+                conn.execute("BEGIN TRANSACTION")
+                try:
+                    yield conn
+                except BaseException:
+                    with translated():
+                        cur.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def checkpoint(self) -> None:
+        with self._write_lock, translated("CHECKPOINT"):
+            self._con.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._con.close()
+        finally:
+            clear_owner(self.home)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the store is closed")
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
