@@ -150,6 +150,10 @@ class ModelVersion:
     status_changed_at: datetime | None = None
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    training: dict[str, Any] | None = None
+    """For trained versions: the config, seed, data, search summary, features and timings."""
+    validation: dict[str, Any] | None = None
+    """For trained versions: holdout metrics, each gate's verdict and reason, the champion."""
 
 
 @dataclass
@@ -165,6 +169,13 @@ class TrainingJob:
     finished_at: datetime | None = None
     error: str | None = None
     result_version: str | None = None
+    outcome: str | None = None
+    """`validated` or `rejected` once the job has succeeded."""
+    trials_done: int = 0
+    trials_total: int = 0
+    best_score: float | None = None
+    actor: str | None = None
+    config_path: str | None = None
 
 
 @dataclass

@@ -7,13 +7,23 @@ HTTP to the owner with the same methods and the same errors.
 from __future__ import annotations
 
 import getpass
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, Self
 
 from core import audit
-from core.domain import AuditRecord, AuditVerification, Feature, Model, ModelVersion
+from core.domain import (
+    AuditRecord,
+    AuditVerification,
+    Feature,
+    Model,
+    ModelVersion,
+    TrainingJob,
+)
 from core.registry import ModelRegistry, NewVersion
+from core.training.pipeline import JobDetails, TrainingPipeline
+from core.training.validator import ValidationResults
 from storage.artifacts import ArtifactStore
 from storage.store import Store
 
@@ -22,6 +32,8 @@ class Engine(Protocol):
     """Every operation mlc offers. Mutations are audited under the engine's actor."""
 
     actor: str
+    owns_store: bool
+    """True when this process is the store's owner (jobs die with it)."""
 
     def create_model(
         self,
@@ -74,6 +86,18 @@ class Engine(Protocol):
 
     def verify_audit(self) -> AuditVerification: ...
 
+    def trigger_training(self, config: str | Path, *, model: str | None = None) -> TrainingJob: ...
+
+    def get_training_status(self, job_id: str) -> TrainingJob: ...
+
+    def list_jobs(self, *, model: str | None = None, limit: int = 50) -> list[TrainingJob]: ...
+
+    def job_details(self, job_id: str, *, after_log: int = 0) -> JobDetails: ...
+
+    def cancel_training(self, job_id: str) -> TrainingJob: ...
+
+    def validate_model(self, model: str, version: str, data: str | Path) -> ValidationResults: ...
+
     def close(self) -> None: ...
 
 
@@ -84,14 +108,25 @@ def default_actor() -> str:
         return "local:unknown"
 
 
+def _training_workers() -> int:
+    # One job at a time by default: a search already keeps a core busy, and two cores are common.
+    try:
+        return max(1, int(os.environ.get("MLC_TRAINING_WORKERS", "1")))
+    except ValueError:
+        return 1
+
+
 class LocalEngine:
     """The engine over an open store, in this process."""
+
+    owns_store = True
 
     def __init__(self, store: Store, *, actor: str | None = None) -> None:
         self.store = store
         self.actor = actor or default_actor()
         self.artifacts = ArtifactStore(store.artifacts_dir)
         self.registry = ModelRegistry(store, self.artifacts)
+        self.training = TrainingPipeline(store, self.registry, max_workers=_training_workers())
 
     @classmethod
     def open(cls, home: Path, *, actor: str | None = None, wait_s: float = 2.0) -> Self:
@@ -184,5 +219,30 @@ class LocalEngine:
         with self.store.read() as conn:
             return audit.verify_all(conn)
 
+    # --- training -----------------------------------------------------------------------
+
+    def trigger_training(self, config: str | Path, *, model: str | None = None) -> TrainingJob:
+        return self.training.trigger_training(config, model=model, actor=self.actor)
+
+    def get_training_status(self, job_id: str) -> TrainingJob:
+        return self.training.get_training_status(job_id)
+
+    def list_jobs(self, *, model: str | None = None, limit: int = 50) -> list[TrainingJob]:
+        return self.training.list_jobs(model, limit)
+
+    def job_details(self, job_id: str, *, after_log: int = 0) -> JobDetails:
+        return self.training.job_details(job_id, after_log)
+
+    def cancel_training(self, job_id: str) -> TrainingJob:
+        return self.training.cancel_training(job_id, actor=self.actor)
+
+    def validate_model(self, model: str, version: str, data: str | Path) -> ValidationResults:
+        return self.training.validate_model(model, version, data)
+
     def close(self) -> None:
-        self.store.close()
+        if self.store.closed:
+            return
+        try:
+            self.training.close()
+        finally:
+            self.store.close()

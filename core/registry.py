@@ -7,6 +7,7 @@ commit together or not at all.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from core.trusted_types import TRUSTED_TYPES
 from storage.artifacts import ArtifactStore, load_bytes
 from storage.conn import Conn
 from storage.repos import models as models_repo
+from storage.repos import training as training_repo
 from storage.repos import versions as versions_repo
 from storage.store import Store
 
@@ -104,8 +106,13 @@ class ModelRegistry:
         *,
         actor: str,
         origin: str = "artifact",
+        attach: Callable[[Conn, str], None] | None = None,
     ) -> ModelVersion:
-        """Verify and store the artifact, then add the next version number for the model."""
+        """Verify and store the artifact, then add the next version number for the model.
+
+        `attach(conn, version_id)` runs inside the same transaction, so what a caller records
+        beside the version (training lineage, a profile) commits with it or not at all.
+        """
         model = self.get_model(model_name)
         _check_metrics(new.performance_metrics)
         estimator = load_bytes(artifact, TRUSTED_TYPES, origin=origin)
@@ -141,6 +148,8 @@ class ModelRegistry:
             versions_repo.insert(conn, row)
             for key, value in new.tags:
                 versions_repo.set_tag(conn, model_name, number, key, value)
+            if attach is not None:
+                attach(conn, row["id"])
             version = self._version(conn, model_name, number)
             audit.append(
                 conn, actor=actor, action="version.register", target=version.id,
@@ -251,11 +260,23 @@ class ModelRegistry:
         row = versions_repo.get(conn, model_name, number)
         if row is None:
             raise NotFound(f"model {model_name!r} has no version v{number}")
-        return _version(
+        version = _version(
             row,
             versions_repo.tags(conn, model_name, number),
             versions_repo.aliases(conn, model_name),
         )
+        trained = training_repo.version_training(conn, version.id)
+        if trained is not None:
+            validation = json.loads(trained["validation"])
+            version.validation = validation
+            version.training = {
+                "config": json.loads(trained["config"]),
+                "seed": trained["seed"],
+                "data_path": trained["data_path"],
+                "data_rows": trained["data_rows"],
+                "search": validation.get("search"),
+            }
+        return version
 
 
 def _check_metrics(metrics: dict[str, Any]) -> None:

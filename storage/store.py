@@ -34,6 +34,10 @@ class Store:
         self._closed = False
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def artifacts_dir(self) -> Path:
         return self.home / ARTIFACTS_DIR
 

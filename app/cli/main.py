@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from app.cli import audit_cmd, models_cmd, versions_cmd
+from app.cli import audit_cmd, models_cmd, training_cmd, versions_cmd
 from app.cli.output import fail
 from app.cli.state import CliState
 from core.errors import MlcError
@@ -58,6 +58,9 @@ def root(
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(versions_cmd.app, name="versions")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(training_cmd.jobs_app, name="jobs")
+app.command("train")(training_cmd.train)
+app.command("validate")(training_cmd.validate)
 
 
 def run() -> None:

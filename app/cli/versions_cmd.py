@@ -169,3 +169,28 @@ def _print_version(v: ModelVersion) -> None:
             ("description", v.description or None),
         ]
     )
+    if v.training:
+        search = v.training.get("search") or {}
+        fields(
+            [
+                ("data rows", v.training.get("data_rows")),
+                ("seed", v.training.get("seed")),
+                (
+                    "search",
+                    f"{search.get('strategy')} over {search.get('trials')} trials, best"
+                    f" {search.get('metric')} {search.get('best_score') or 0:.4g}"
+                    if search
+                    else None,
+                ),
+            ]
+        )
+    if v.validation:
+        champion = v.validation.get("champion_version")
+        table(
+            ["GATE", "RESULT", "REASON"],
+            [
+                [g["name"], "pass" if g["passed"] else "FAIL", g["reason"]]
+                for g in v.validation["gates"]
+            ],
+            title="validation" + (f" (champion {champion})" if champion else ""),
+        )

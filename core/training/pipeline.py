@@ -1,0 +1,395 @@
+"""`TrainingPipeline` (seed interface): trigger, watch, cancel and record training jobs.
+
+The owner process runs this service. `trigger_training` checks everything it can before any
+work starts (config, dataset schema, algorithm, parameters, search space, gate metrics) and
+then returns at once; the job runs in a worker process and its messages are written here.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from core import audit
+from core.clock import as_utc, utcnow
+from core.domain import ModelStatus, TrainingJob, TrainingStatus
+from core.errors import Conflict, InvalidInput, NotFound
+from core.jsonable import canonical_json
+from core.registry import ModelRegistry, NewVersion
+from core.training import validator
+from core.training.catalogue import algorithm as catalogue_algorithm
+from core.training.catalogue import build_pipeline
+from core.training.config import DataSpec, TrainingConfig, load_config
+from core.training.data import inspect_dataset, load_labelled, model_columns, to_model_frame
+from core.training.runner import JobRunner
+from core.training.search import check_metric, parse_space
+from core.training.worker import Champion, JobSpec
+from storage.conn import Conn
+from storage.repos import training as repo
+from storage.repos import versions as versions_repo
+from storage.store import Store
+
+INTERRUPTED = "interrupted: the mlc process that ran it exited before it finished"
+
+
+@dataclass(frozen=True)
+class JobDetails:
+    job: TrainingJob
+    trials: list[dict[str, Any]]
+    logs: list[dict[str, Any]]
+
+
+class TrainingPipeline:
+    def __init__(self, store: Store, registry: ModelRegistry, *, max_workers: int = 1) -> None:
+        self.store = store
+        self.registry = registry
+        self.runner = JobRunner(self._on_message, max_workers=max_workers)
+        self._recover()
+
+    # --- seed interface -----------------------------------------------------------------
+
+    def trigger_training(
+        self, config: TrainingConfig | str | Path, *, model: str | None = None, actor: str
+    ) -> TrainingJob:
+        """Check the request, queue the job and return at once."""
+        cfg = config if isinstance(config, TrainingConfig) else load_config(config)
+        spec = self._preflight(cfg, model)
+        now = utcnow()
+        with self.store.write() as conn:
+            repo.insert_job(
+                conn,
+                {
+                    "id": spec.job_id,
+                    "model_id": spec.model,
+                    "status": TrainingStatus.QUEUED.value,
+                    "config": canonical_json(cfg.raw),
+                    "config_path": str(cfg.source) if cfg.source else None,
+                    "actor": actor,
+                    "created_at": now,
+                },
+            )
+            audit.append(
+                conn, actor=actor, action="training.trigger", target=spec.job_id, model_id=spec.model,
+                after={"algorithm": cfg.algorithm, "data": str(cfg.data.path),
+                       "champion": spec.champion.version if spec.champion else None},
+            )  # fmt: skip
+        self.runner.submit(spec)
+        return self.get_training_status(spec.job_id)
+
+    def get_training_status(self, job_id: str) -> TrainingJob:
+        with self.store.read() as conn:
+            return _job(self._job_row(conn, job_id))
+
+    def validate_model(
+        self, model_id: str, version: str, data: str | Path
+    ) -> validator.ValidationResults:
+        """Score a registered version on a labelled file, against the version's own gates."""
+        model = self.registry.get_model(model_id)
+        v = self.registry.get_version(model_id, version)
+        training = v.training or {}
+        config = training.get("config") or {}
+        target = model.target or (config.get("data") or {}).get("target")
+        if target is None:
+            raise InvalidInput(f"model {model_id!r} has no target column: cannot validate")
+        features: dict[str, str] = (v.validation or {}).get("features") or {}
+        inputs = v.signature.get("inputs") or list(features)
+        if not inputs:
+            raise InvalidInput(f"{v.id} does not record its input features: cannot validate")
+        spec = DataSpec(path=Path(data), target=target, features=tuple(inputs))
+        schema = inspect_dataset(spec, model.task)
+        frame, y, _ = load_labelled(spec)
+        types = features or {k: t.value for k, t in schema.features.items()}
+        X = to_model_frame(frame, types)
+        estimator = self.registry.load_estimator(model_id, v.version)
+        metrics, _, _ = validator.evaluate(model.task.value, estimator, X, y)
+        gates_cfg = config.get("gates") or {}
+        gates = validator.absolute_gates(
+            metrics, gates_cfg.get("min", {}), gates_cfg.get("max", {})
+        )
+        return validator.ValidationResults(metrics=metrics, gates=gates)
+
+    def register_model(self, model: Any, metadata: dict[str, Any], *, actor: str) -> str:
+        """Register a fitted estimator; `metadata` names the model, algorithm and metrics."""
+        try:
+            name = metadata["model"]
+            algorithm = metadata["algorithm"]
+        except KeyError as e:
+            raise InvalidInput(f"metadata needs {e.args[0]!r}") from None
+        new = NewVersion(
+            algorithm=algorithm,
+            parameters=metadata.get("parameters", {}),
+            performance_metrics=metadata.get("metrics", {}),
+            training_data_hash=metadata.get("training_data_hash"),
+            parent_version=metadata.get("parent_version"),
+            description=metadata.get("description", ""),
+        )
+        return self.registry.register_fitted(name, model, new, actor=actor).id
+
+    # --- jobs ---------------------------------------------------------------------------
+
+    def list_jobs(self, model: str | None = None, limit: int = 50) -> list[TrainingJob]:
+        with self.store.read() as conn:
+            return [_job(r) for r in repo.list_jobs(conn, model, limit)]
+
+    def job_details(self, job_id: str, after_log: int = 0) -> JobDetails:
+        with self.store.read() as conn:
+            job = _job(self._job_row(conn, job_id))
+            trials = repo.trials(conn, job_id)
+            logs = repo.logs(conn, job_id, after_log)
+        for t in trials:
+            t["params"] = json.loads(t["params"])
+        for entry in logs:
+            entry["logged_at"] = as_utc(entry["logged_at"])
+        return JobDetails(job, trials, logs)
+
+    def cancel_training(self, job_id: str, *, actor: str) -> TrainingJob:
+        job = self.get_training_status(job_id)
+        if job.status.finished:
+            raise Conflict(f"job {job_id} already {job.status}; nothing to cancel")
+        with self.store.write() as conn:
+            audit.append(
+                conn, actor=actor, action="training.cancel", target=job_id, model_id=job.model_id,
+                before={"status": job.status.value}, after={"status": "cancelled"},
+            )  # fmt: skip
+        # The runner stops the worker; recording here makes the cancel visible at once (a
+        # result that raced in is refused by `_record_result`, which re-checks the status).
+        self.runner.cancel(job_id)
+        self._finish(job_id, TrainingStatus.CANCELLED, message="cancelled")
+        return self.get_training_status(job_id)
+
+    def close(self) -> None:
+        for job_id in self.runner.shutdown():
+            self._finish(job_id, TrainingStatus.FAILED, error=INTERRUPTED, message=INTERRUPTED)
+
+    # --- preflight ----------------------------------------------------------------------
+
+    def _preflight(self, cfg: TrainingConfig, model_name: str | None) -> JobSpec:
+        name = model_name or cfg.model
+        if name is None:
+            raise InvalidInput("name the model: mlc train MODEL --config FILE, or [model].name")
+        if cfg.model is not None and model_name is not None and cfg.model != model_name:
+            raise InvalidInput(f"config is for model {cfg.model!r}, not {model_name!r}")
+        try:
+            model = self.registry.get_model(name)
+        except NotFound:
+            raise NotFound(
+                f"model {name!r} not found: create it first with"
+                f" mlc models create {name} --task {cfg.task or 'classification|regression'}"
+            ) from None
+        if cfg.task is not None and cfg.task is not model.task:
+            raise InvalidInput(f"config says task {cfg.task} but model {name!r} is {model.task}")
+        if model.target is not None and model.target != cfg.data.target:
+            raise InvalidInput(
+                f"config's target {cfg.data.target!r} is not model {name!r}'s target {model.target!r}"
+            )
+        catalogue_algorithm(model.task.value, cfg.algorithm)
+        schema = inspect_dataset(cfg.data, model.task)
+        numeric, categorical = model_columns(schema.features)
+        pipe = build_pipeline(model.task.value, cfg.algorithm, numeric, categorical, cfg.params)
+        estimator = pipe.named_steps["model"]
+        try:
+            estimator._validate_params()
+        except (ValueError, TypeError) as e:
+            raise InvalidInput(f"bad parameter for {cfg.algorithm}: {e}") from None
+        if cfg.search.space:
+            known = set(estimator.get_params())
+            for param in cfg.search.space:
+                if param not in known:
+                    raise InvalidInput(f"search.space: {cfg.algorithm} has no parameter {param!r}")
+            parse_space(cfg.search.space)
+            if cfg.search.metric:
+                check_metric(model.task.value, cfg.search.metric)
+        validator.check_gate_metrics(model.task.value, [*cfg.gates.minimums, *cfg.gates.maximums])
+        if cfg.gates.champion_metric:
+            validator.check_gate_metrics(model.task.value, [cfg.gates.champion_metric])
+        return JobSpec(
+            job_id=f"job-{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}",
+            model=name,
+            task=model.task,
+            # Pin the feature list checked here: the worker must train on exactly these columns.
+            config=replace(cfg, data=replace(cfg.data, features=tuple(schema.features))),
+            declared_features={f.name: f.type.value for f in model.features},
+            declared_target=model.target,
+            champion=self._champion(name),
+        )
+
+    def _champion(self, model: str) -> Champion | None:
+        """The version now in production, else the one the `champion` alias names."""
+        versions = self.registry.list_versions(model)
+        live = [v for v in versions if v.status is ModelStatus.PRODUCTION]
+        chosen = live[-1] if live else next((v for v in versions if "champion" in v.aliases), None)
+        if chosen is None:
+            return None
+        data = self.registry.artifacts.get_bytes(chosen.artifact_sha256)
+        full = self.registry.get_version(model, chosen.version)
+        features = (full.validation or {}).get("features")
+        return Champion(chosen.version, data, list(chosen.signature.get("inputs") or []), features)
+
+    # --- what workers report ------------------------------------------------------------
+
+    def _on_message(self, job_id: str, msg: dict[str, Any]) -> None:
+        kind = msg["type"]
+        now = utcnow()
+        if kind == "started":
+            with self.store.write() as conn:
+                repo.update_job(
+                    conn,
+                    job_id,
+                    status=TrainingStatus.RUNNING.value,
+                    started_at=now,
+                    message="starting",
+                )
+                repo.append_log(conn, job_id, now, "info", f"worker started (pid {msg['pid']})")
+        elif kind == "log":
+            with self.store.write() as conn:
+                repo.append_log(conn, job_id, now, msg["level"], msg["message"])
+        elif kind == "progress":
+            with self.store.write() as conn:
+                repo.update_job(
+                    conn, job_id, progress=float(msg["progress"]), message=msg["message"]
+                )
+        elif kind == "trial":
+            self._record_trial(job_id, msg["trial"], int(msg["expected"]))
+        elif kind == "result":
+            try:
+                self._record_result(job_id, msg)
+            except Exception as e:
+                self._finish(
+                    job_id, TrainingStatus.FAILED, error=f"recording the result failed: {e}"
+                )
+                raise
+        elif kind == "error":
+            self._finish(job_id, TrainingStatus.FAILED, error=msg["message"])
+        elif kind == "cancelled":
+            self._finish(job_id, TrainingStatus.CANCELLED, message="cancelled")
+
+    def _record_trial(self, job_id: str, trial: dict[str, Any], expected: int) -> None:
+        with self.store.write() as conn:
+            repo.insert_trial(conn, job_id, {**trial, "params": canonical_json(trial["params"])})
+            done = conn.scalar("SELECT count(*) FROM training_trials WHERE job_id = ?", [job_id])
+            best = conn.scalar(
+                "SELECT max(score) FROM training_trials WHERE job_id = ? AND status = 'ok'",
+                [job_id],
+            )
+            repo.update_job(
+                conn, job_id, trials_done=int(done), trials_total=expected, best_score=best
+            )
+
+    def _record_result(self, job_id: str, msg: dict[str, Any]) -> None:
+        job = self.get_training_status(job_id)
+        if job.status.finished:
+            return
+        validation = msg["validation"]
+        passed = bool(validation["passed"])
+        status = ModelStatus.VALIDATED if passed else ModelStatus.REJECTED
+        reason = "passed all validation gates" if passed else "; ".join(validation["reasons"])
+        cfg = json.loads(canonical_json(job.config))
+        parent = self._latest_version(job.model_id)
+        new = NewVersion(
+            algorithm=msg["algorithm"],
+            parameters=msg["parameters"],
+            performance_metrics=msg["metrics"],
+            training_data_hash=msg["data_hash"],
+            training_job_id=job_id,
+            parent_version=parent,
+            status=status,
+            status_reason=reason,
+            tags=(("trained_by", job.actor or "unknown"),),
+        )
+
+        def attach(conn: Conn, version_id: str) -> None:
+            current = repo.get_job(conn, job_id)
+            if current is None or TrainingStatus(current["status"]).finished:
+                raise Conflict(f"job {job_id} ended before its result arrived")
+            repo.insert_version_training(
+                conn,
+                {
+                    "version_id": version_id,
+                    "config": canonical_json(cfg),
+                    "seed": (cfg.get("search") or {}).get("seed"),
+                    "data_path": str(job.config_path or ""),
+                    "data_rows": msg["data_rows"],
+                    "validation": canonical_json(
+                        {
+                            **validation,
+                            "search": msg["search"],
+                            "features": msg["features"],
+                            "timings": msg["timings"],
+                        }
+                    ),
+                },
+            )
+            repo.insert_profile(conn, version_id, canonical_json(msg["profile"]))
+            repo.insert_reference_samples(conn, version_id, msg["samples"])
+            number = int(version_id.rsplit(":v", 1)[1])
+            repo.update_job(
+                conn, job_id, status=TrainingStatus.SUCCEEDED.value, progress=1.0, finished_at=utcnow(),
+                result_version=number, outcome=status.value,
+                message=f"registered v{number} as {status.value}",
+            )  # fmt: skip
+            repo.append_log(conn, job_id, utcnow(), "info" if passed else "warning",
+                            f"registered v{number} as {status.value}: {reason}")  # fmt: skip
+
+        self.registry.register_version(
+            job.model_id, msg["artifact"], new, actor=job.actor or "training", attach=attach
+        )
+
+    def _latest_version(self, model: str) -> str | None:
+        with self.store.read() as conn:
+            rows = versions_repo.list_for_model(conn, model)
+        return f"v{rows[-1]['number']}" if rows else None
+
+    def _finish(
+        self, job_id: str, status: TrainingStatus, *, error: str | None = None, message: str = ""
+    ) -> None:
+        with self.store.write() as conn:
+            row = repo.get_job(conn, job_id)
+            if row is None or TrainingStatus(row["status"]).finished:
+                return
+            repo.update_job(conn, job_id, status=status.value, finished_at=utcnow(), error=error,
+                            message=message or (error or ""))  # fmt: skip
+            repo.append_log(
+                conn,
+                job_id,
+                utcnow(),
+                "error" if error else "info",
+                message or error or status.value,
+            )
+
+    def _recover(self) -> None:
+        with self.store.write() as conn:
+            repo.fail_unfinished(conn, utcnow(), INTERRUPTED)
+
+    def _job_row(self, conn: Conn, job_id: str) -> dict[str, Any]:
+        row = repo.get_job(conn, job_id)
+        if row is None:
+            raise NotFound(f"training job {job_id!r} not found")
+        return row
+
+
+def _job(row: dict[str, Any]) -> TrainingJob:
+    def t(v: Any) -> Any:
+        return None if v is None else as_utc(v)
+
+    return TrainingJob(
+        id=row["id"],
+        model_id=row["model_id"],
+        status=TrainingStatus(row["status"]),
+        created_at=as_utc(row["created_at"]),
+        config=json.loads(row["config"]),
+        progress=float(row["progress"]),
+        message=row["message"],
+        started_at=t(row["started_at"]),
+        finished_at=t(row["finished_at"]),
+        error=row["error"],
+        result_version=f"v{row['result_version']}" if row["result_version"] is not None else None,
+        outcome=row["outcome"],
+        trials_done=int(row["trials_done"]),
+        trials_total=int(row["trials_total"]),
+        best_score=row["best_score"],
+        actor=row["actor"],
+        config_path=row["config_path"],
+    )

@@ -1,0 +1,152 @@
+"""Runs training jobs in worker processes, a few at a time, and relays what they report.
+
+Workers are started with the `spawn` method: the owner holds a DuckDB connection and threads,
+which a forked child must never inherit. Cancelling a job terminates its worker; the owner
+then records the cancellation itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.training.worker import JobSpec, run_job
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, dict[str, Any]], None]
+"""Called in the runner's threads with (job id, message); messages as `worker.run_job` sends."""
+
+
+def _worker_main(spec: JobSpec, out: Any) -> None:
+    run_job(spec, out.put)
+
+
+@dataclass
+class _Running:
+    spec: JobSpec
+    process: Any
+    messages: Any
+    cancelled: bool = False
+    finished: bool = False
+
+
+class JobRunner:
+    def __init__(self, handle: Handler, max_workers: int = 1) -> None:
+        self._handle = handle
+        self._max = max(1, max_workers)
+        self._ctx = mp.get_context("spawn")
+        self._lock = threading.Lock()
+        self._queued: deque[JobSpec] = deque()
+        self._running: dict[str, _Running] = {}
+        self._closed = False
+
+    def submit(self, spec: JobSpec) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the job runner is shut down")
+            self._queued.append(spec)
+        self._dispatch()
+
+    def cancel(self, job_id: str) -> bool:
+        """Stop a queued or running job; False if this runner does not know it."""
+        with self._lock:
+            for spec in list(self._queued):
+                if spec.job_id == job_id:
+                    self._queued.remove(spec)
+                    break
+            else:
+                run = self._running.get(job_id)
+                if run is None:
+                    return False
+                run.cancelled = True
+                run.process.terminate()
+                return True
+        self._handle(job_id, {"type": "cancelled"})
+        return True
+
+    def active(self) -> list[str]:
+        with self._lock:
+            return [s.job_id for s in self._queued] + list(self._running)
+
+    def shutdown(self) -> list[str]:
+        """Stop everything (the owner is exiting); return the ids that were stopped."""
+        with self._lock:
+            self._closed = True
+            stopped = [s.job_id for s in self._queued]
+            self._queued.clear()
+            running = list(self._running.values())
+            for run in running:
+                run.cancelled = True
+                run.process.terminate()
+        for run in running:
+            run.process.join(timeout=5)
+            stopped.append(run.spec.job_id)
+        return stopped
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            while self._queued and len(self._running) < self._max and not self._closed:
+                spec = self._queued.popleft()
+                messages = self._ctx.Queue()
+                process = self._ctx.Process(
+                    target=_worker_main,
+                    args=(spec, messages),
+                    name=f"mlc-train-{spec.job_id}",
+                    daemon=True,
+                )
+                run = _Running(spec, process, messages)
+                self._running[spec.job_id] = run
+                process.start()
+                threading.Thread(
+                    target=self._relay, args=(run,), name=f"relay-{spec.job_id}", daemon=True
+                ).start()
+                self._handle(spec.job_id, {"type": "started", "pid": process.pid})
+
+    def _relay(self, run: _Running) -> None:
+        job_id = run.spec.job_id
+        ended = False
+        try:
+            while not ended:
+                try:
+                    msg = run.messages.get(timeout=0.2)
+                except queue.Empty:
+                    if not run.process.is_alive():
+                        # Drain what the worker wrote just before it exited.
+                        try:
+                            msg = run.messages.get(timeout=0.5)
+                        except queue.Empty:
+                            break
+                    else:
+                        continue
+                if run.cancelled:
+                    break
+                ended = msg.get("type") in ("result", "error")
+                try:
+                    self._handle(job_id, msg)
+                except Exception:
+                    log.exception("recording a message of job %s failed", job_id)
+                    if ended:
+                        self._handle(
+                            job_id, {"type": "error", "message": "recording the result failed"}
+                        )
+        finally:
+            run.process.join(timeout=10)
+            with self._lock:
+                self._running.pop(job_id, None)
+                closed = self._closed
+            if run.cancelled and not closed:
+                self._handle(job_id, {"type": "cancelled"})
+            elif not ended and not run.cancelled:
+                code = run.process.exitcode
+                self._handle(
+                    job_id,
+                    {"type": "error", "message": f"worker exited unexpectedly (exit code {code})"},
+                )
+            self._dispatch()
