@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -331,8 +332,10 @@ class TrainingPipeline:
                 message=f"registered v{number} as {status.value}",
             )  # fmt: skip
             repo.append_log(conn, job_id, utcnow(), "info" if passed else "warning",
-                            f"registered v{number} as {status.value}: {reason}")  # fmt: skip
+                            f"registered v{number} as {status.value}: {reason}"
+                            f" ({time.perf_counter() - started:.3f} s to register)")  # fmt: skip
 
+        started = time.perf_counter()
         self.registry.register_version(
             job.model_id, msg["artifact"], new, actor=job.actor or "training", attach=attach
         )

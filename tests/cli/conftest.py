@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli.main import app
+from tests.training.conftest import credit_small, write_config  # noqa: F401 (fixtures)
 
 
 @dataclass
