@@ -188,6 +188,79 @@ class DeploymentRevision:
     actor: str
     reason: str
     created_at: datetime
+    kind: str = "deploy"
+    """deploy | traffic | rollback | rollout | abort | promote | ab-test."""
+    healthy: bool = True
+    """False once this traffic map was rolled back from or aborted: never a rollback target."""
+
+
+class RolloutStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+
+    @property
+    def active(self) -> bool:
+        return self in (RolloutStatus.RUNNING, RolloutStatus.PAUSED)
+
+
+@dataclass
+class Rollout:
+    id: str
+    model_id: str
+    environment: Environment
+    canary_version: str
+    stable_traffic: dict[str, float]
+    """The traffic map before the rollout: what an abort restores."""
+    steps: list[float]
+    """Canary weights in percent, e.g. [5, 25, 50, 100]."""
+    step_index: int
+    """Index into `steps` of the weight now serving; -1 before the first step."""
+    interval_s: float
+    guardrails: list[str]
+    failure_limit: int
+    min_samples: int
+    status: RolloutStatus
+    started_at: datetime
+    step_started_at: datetime
+    actor: str
+    reason: str = ""
+    failures: int = 0
+    analyses: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per guardrail check: step, time, per-guardrail value, samples and verdict."""
+
+    @property
+    def canary_weight(self) -> float:
+        return self.steps[self.step_index] if self.step_index >= 0 else 0.0
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+@dataclass
+class ApiToken:
+    id: str
+    name: str
+    role: Role
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass
+class Prediction:
+    """One answered prediction request."""
+
+    request_id: str
+    version: str
+    prediction: Any
+    latency_ms: float
+    probabilities: dict[str, float] | None = None
 
 
 @dataclass

@@ -8,20 +8,30 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, Self
 
 from core import audit
+from core.auth import TokenService
+from core.deployments.manager import DeploymentManager
 from core.domain import (
+    ApiToken,
     AuditRecord,
     AuditVerification,
+    DeploymentRevision,
     Feature,
     Model,
     ModelVersion,
+    Prediction,
+    Rollout,
     TrainingJob,
 )
+from core.monitoring.ingest import EventWriter
 from core.registry import ModelRegistry, NewVersion
+from core.rollout.controller import RolloutController
+from core.serving.gateway import PredictionService
 from core.training.pipeline import JobDetails, TrainingPipeline
 from core.training.validator import ValidationResults
 from storage.artifacts import ArtifactStore
@@ -98,6 +108,112 @@ class Engine(Protocol):
 
     def validate_model(self, model: str, version: str, data: str | Path) -> ValidationResults: ...
 
+    # --- deployments (per model and environment, a revision history of traffic maps) ---
+
+    def deploy(
+        self,
+        model: str,
+        version: str,
+        *,
+        environment: str = "production",
+        reason: str = "",
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision: ...
+
+    def set_traffic(
+        self,
+        model: str,
+        traffic: dict[str, float],
+        *,
+        environment: str = "production",
+        reason: str = "",
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision:
+        """`traffic` is `{version: fraction}` summing to 1."""
+        ...
+
+    def get_deployment(
+        self, model: str, *, environment: str = "production"
+    ) -> DeploymentRevision | None: ...
+
+    def deployment_history(
+        self, model: str, *, environment: str | None = None
+    ) -> list[DeploymentRevision]: ...
+
+    def rollback(
+        self,
+        model: str,
+        *,
+        environment: str = "production",
+        to_version: str | None = None,
+        to_revision: int | None = None,
+        reason: str,
+        dry_run: bool = False,
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision: ...
+
+    # --- progressive rollouts -----------------------------------------------------------
+
+    def start_rollout(
+        self,
+        model: str,
+        version: str,
+        *,
+        environment: str = "production",
+        steps: list[float],
+        interval_s: float,
+        guardrails: list[str],
+        failure_limit: int = 0,
+        min_samples: int = 100,
+        reason: str = "",
+    ) -> Rollout: ...
+
+    def get_rollout(self, model: str, *, environment: str = "production") -> Rollout: ...
+
+    def pause_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout: ...
+
+    def resume_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout: ...
+
+    def promote_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout: ...
+
+    def abort_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout: ...
+
+    # --- data plane ---------------------------------------------------------------------
+
+    def predict(
+        self, model: str, requests: list[dict[str, Any]], *, environment: str = "production"
+    ) -> list[Prediction]:
+        """Each request: `{"features": {...}, "request_id"?: str, "unit_id"?: str}`."""
+        ...
+
+    def log_events(self, model: str, events: list[dict[str, Any]]) -> int:
+        """Log-only prediction events from an external server; returns how many were new."""
+        ...
+
+    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
+        """Late labels: `[{"request_id", "actual"}]`; returns how many were new."""
+        ...
+
+    # --- API tokens ---------------------------------------------------------------------
+
+    def create_token(self, name: str, role: str) -> tuple[ApiToken, str]:
+        """The token record and its secret, which is shown once and stored only hashed."""
+        ...
+
+    def list_tokens(self) -> list[ApiToken]: ...
+
+    def revoke_token(self, token: str) -> ApiToken:
+        """Revoke by id or name."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -106,6 +222,13 @@ def default_actor() -> str:
         return f"local:{getpass.getuser()}"
     except (KeyError, OSError):
         return "local:unknown"
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
 
 
 def _training_workers() -> int:
@@ -127,6 +250,11 @@ class LocalEngine:
         self.artifacts = ArtifactStore(store.artifacts_dir)
         self.registry = ModelRegistry(store, self.artifacts)
         self.training = TrainingPipeline(store, self.registry, max_workers=_training_workers())
+        self.writer = EventWriter(store)
+        self.deployments = DeploymentManager(store, self.registry)
+        self.serving = PredictionService(self.registry, self.deployments, self.writer)
+        self.rollouts = RolloutController(store, self.registry, self.deployments)
+        self.tokens = TokenService(store)
 
     @classmethod
     def open(cls, home: Path, *, actor: str | None = None, wait_s: float = 2.0) -> Self:
@@ -239,9 +367,146 @@ class LocalEngine:
     def validate_model(self, model: str, version: str, data: str | Path) -> ValidationResults:
         return self.training.validate_model(model, version, data)
 
+    # --- deployments, rollouts, data plane (serving) ------------------------------------
+
+    def deploy(
+        self,
+        model: str,
+        version: str,
+        *,
+        environment: str = "production",
+        reason: str = "",
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision:
+        return self.deployments.deploy(
+            model, version, environment, actor=self.actor, reason=reason,
+            expected_revision=expected_revision,
+        )  # fmt: skip
+
+    def set_traffic(
+        self,
+        model: str,
+        traffic: dict[str, float],
+        *,
+        environment: str = "production",
+        reason: str = "",
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision:
+        return self.deployments.set_traffic(
+            model, traffic, environment, actor=self.actor, reason=reason,
+            expected_revision=expected_revision,
+        )  # fmt: skip
+
+    def get_deployment(
+        self, model: str, *, environment: str = "production"
+    ) -> DeploymentRevision | None:
+        return self.deployments.current(model, environment)
+
+    def deployment_history(
+        self, model: str, *, environment: str | None = None
+    ) -> list[DeploymentRevision]:
+        return self.deployments.history(model, environment)
+
+    def rollback(
+        self,
+        model: str,
+        *,
+        environment: str = "production",
+        to_version: str | None = None,
+        to_revision: int | None = None,
+        reason: str,
+        dry_run: bool = False,
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision:
+        return self.deployments.rollback(
+            model, environment, actor=self.actor, reason=reason, to_version=to_version,
+            to_revision=to_revision, dry_run=dry_run, expected_revision=expected_revision,
+        )  # fmt: skip
+
+    def start_rollout(
+        self,
+        model: str,
+        version: str,
+        *,
+        environment: str = "production",
+        steps: list[float],
+        interval_s: float,
+        guardrails: list[str],
+        failure_limit: int = 0,
+        min_samples: int = 100,
+        reason: str = "",
+    ) -> Rollout:
+        return self.rollouts.start(
+            model, version, environment, steps=steps, interval_s=interval_s,
+            guardrails=guardrails, failure_limit=failure_limit, min_samples=min_samples,
+            actor=self.actor, reason=reason,
+        )  # fmt: skip
+
+    def get_rollout(self, model: str, *, environment: str = "production") -> Rollout:
+        return self.rollouts.get(model, environment)
+
+    def pause_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout:
+        return self.rollouts.pause(model, environment, actor=self.actor, reason=reason)
+
+    def resume_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout:
+        return self.rollouts.resume(model, environment, actor=self.actor, reason=reason)
+
+    def promote_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout:
+        return self.rollouts.promote(model, environment, actor=self.actor, reason=reason)
+
+    def abort_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout:
+        return self.rollouts.abort(model, environment, actor=self.actor, reason=reason)
+
+    def predict(
+        self, model: str, requests: list[dict[str, Any]], *, environment: str = "production"
+    ) -> list[Prediction]:
+        return self.serving.predict(model, requests, environment)
+
+    def log_events(self, model: str, events: list[dict[str, Any]]) -> int:
+        return self.serving.log_events(model, events)
+
+    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
+        return self.serving.record_actuals(model, actuals)
+
+    # --- background loops of a long-lived owner (mlc serve, mlc console) ----------------
+
+    def start_background(self) -> None:
+        self._warm_all = threading.Thread(
+            target=self.serving.warm_all, name="mlc-warm", daemon=True
+        )
+        self._warm_all.start()
+        self.rollouts.start_loop(every_s=_env_float("MLC_CONTROLLER_TICK_S", 1.0))
+
+    def stop_background(self) -> None:
+        self.rollouts.stop_loop()
+
+    # --- API tokens (core/auth.py) ------------------------------------------------------
+
+    def create_token(self, name: str, role: str) -> tuple[ApiToken, str]:
+        return self.tokens.create(name, role, actor=self.actor)
+
+    def list_tokens(self) -> list[ApiToken]:
+        return self.tokens.list()
+
+    def revoke_token(self, token: str) -> ApiToken:
+        return self.tokens.revoke(token, actor=self.actor)
+
     def close(self) -> None:
         if self.store.closed:
             return
+        self.stop_background()
+        if getattr(self, "_warm_all", None) is not None:
+            self._warm_all.join(timeout=30)
+        self.serving.close()
+        self.writer.close()
         try:
             self.training.close()
         finally:

@@ -310,10 +310,32 @@ def _signature(estimator: Any, model: Model) -> dict[str, Any]:
     return {
         "estimator": type(estimator).__name__,
         "inputs": inputs,
+        "feature_types": _feature_types(estimator, inputs),
         "n_features": getattr(estimator, "n_features_in_", None),
         "classes": to_jsonable(list(classes)) if classes is not None else None,
         "predict_proba": hasattr(estimator, "predict_proba"),
     }
+
+
+def _feature_types(estimator: Any, inputs: list[str] | None) -> dict[str, str] | None:
+    """Column types read off a fitted ColumnTransformer: a column fed to an encoder is
+    categorical, any other numeric. None when the estimator does not show its columns."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    if inputs is None:
+        return None
+    first = estimator.steps[0][1] if isinstance(estimator, Pipeline) else estimator
+    if not isinstance(first, ColumnTransformer):
+        return None
+    types = {name: FeatureType.NUMERIC.value for name in inputs}
+    for _, transformer, columns in getattr(first, "transformers_", []):
+        steps = transformer.steps if isinstance(transformer, Pipeline) else [("", transformer)]
+        if any("Encoder" in type(step).__name__ for _, step in steps):
+            for column in columns if isinstance(columns, list) else []:
+                if column in types:
+                    types[column] = FeatureType.CATEGORICAL.value
+    return types
 
 
 def _model(row: dict[str, Any]) -> Model:

@@ -75,7 +75,20 @@ class Conn:
 
     def frame(self, sql: str, params: Params = ()) -> pl.DataFrame:
         with translated(sql):
-            return self._cur.execute(sql, _bind(params)).pl()
+            return self._cur.sql(sql, params=_bind(params)).pl()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with translated(sql):
+            self._cur.executemany(sql, [_bind(r) for r in rows])
+
+    def insert_select(self, sql: str, frame: pl.DataFrame) -> None:
+        """Run `sql`, which reads the Polars frame as the relation `_frame` (zero-copy Arrow)."""
+        with translated(sql):
+            self._cur.register("_frame", frame.to_arrow())
+            try:
+                self._cur.execute(sql)
+            finally:
+                self._cur.unregister("_frame")
 
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
         """Append a Polars frame in one statement (the fast path: never row by row).

@@ -57,3 +57,19 @@ class StoreError(MlcError):
     """An unexpected database failure, wrapped so `duckdb.Error` never escapes storage."""
 
     kind = "failure"
+
+
+class Overloaded(StoreUnavailable):
+    """The writer is behind: try again shortly (HTTP 503 with Retry-After)."""
+
+    kind = "overloaded"
+
+    def __init__(self, message: str, *, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PayloadTooLarge(InvalidInput):
+    """A body or batch over the configured limit (HTTP 413)."""
+
+    kind = "too_large"

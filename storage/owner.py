@@ -82,6 +82,12 @@ def describe_holder(home: Path, duckdb_message: str) -> str:
     who = f"pid {pid}" if pid is not None else "another process"
     if command:
         who += f" ({command})"
+    if info is not None and info.socket and info.pid == pid:
+        # Clients reach a serving owner through its socket; getting here means it did not answer.
+        return (
+            f"store {home} is held by {who}; it serves the store on {info.socket};"
+            " is it still starting? Try again in a moment"
+        )
     return (
         f"store {home} is held by {who}; wait for it to finish, stop it"
         + (f" (kill {pid})" if pid is not None else "")

@@ -32,6 +32,9 @@ class Store:
         self._con = con
         self._write_lock = threading.RLock()
         self._closed = False
+        # One long-lived cursor for every write (they are serialised anyway): a fresh cursor's
+        # first statement costs ~2 ms more than a warm one's (measured on one-row commits).
+        self._writer: duckdb.DuckDBPyConnection | None = None
 
     @property
     def closed(self) -> bool:
@@ -92,20 +95,19 @@ class Store:
         """One transaction, committed on success and rolled back on any error."""
         self._check_open()
         with self._write_lock:
-            with translated():
-                cur = self._con.cursor()
+            if self._writer is None:
+                with translated():
+                    self._writer = self._con.cursor()
+            cur = self._writer
+            conn = Conn(cur)
+            conn.execute("BEGIN TRANSACTION")
             try:
-                conn = Conn(cur)
-                conn.execute("BEGIN TRANSACTION")
-                try:
-                    yield conn
-                except BaseException:
-                    with translated():
-                        cur.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            finally:
-                cur.close()
+                yield conn
+            except BaseException:
+                with translated():
+                    cur.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def checkpoint(self) -> None:
         with self._write_lock, translated("CHECKPOINT"):
@@ -116,6 +118,8 @@ class Store:
             return
         self._closed = True
         try:
+            if self._writer is not None:
+                self._writer.close()
             self._con.close()
         finally:
             clear_owner(self.home)

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from app.cli import audit_cmd, models_cmd, training_cmd, versions_cmd
+from app.cli import (
+    audit_cmd,
+    deploy_cmd,
+    models_cmd,
+    rollout_cmd,
+    serve_cmd,
+    tokens_cmd,
+    training_cmd,
+    versions_cmd,
+)
 from app.cli.output import fail
 from app.cli.state import CliState
 from core.errors import MlcError
@@ -49,8 +58,22 @@ def root(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON document instead of a table.")
     ] = False,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="MLC_SERVER",
+            help="Talk to the mlc server at this URL (http://host:8765) instead of a local store.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="MLC_TOKEN", help="API token for --server (mlc tokens create)."
+        ),
+    ] = None,
 ) -> None:
-    state = CliState(store=store, json=json_output)
+    state = CliState(store=store, json=json_output, server=server, token=token)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -61,6 +84,14 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(training_cmd.jobs_app, name="jobs")
 app.command("train")(training_cmd.train)
 app.command("validate")(training_cmd.validate)
+app.add_typer(tokens_cmd.app, name="tokens")
+app.command("serve")(serve_cmd.serve)
+app.command("deploy")(deploy_cmd.deploy)
+app.command("history")(deploy_cmd.history)
+app.command("traffic")(deploy_cmd.traffic)
+app.command("rollback")(deploy_cmd.rollback)
+app.command("predict")(deploy_cmd.predict)
+app.add_typer(rollout_cmd.app, name="rollout")
 
 
 def run() -> None:

@@ -22,6 +22,7 @@ EXIT_CODES = {
     "not_found": 3,
     "conflict": 4,
     "permission": 5,
+    "too_large": 2,
 }
 
 

@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.engine import Engine, LocalEngine
-from storage.paths import resolve_home
+from storage.paths import SOCKET_FILE, resolve_home
 
 
 @dataclass
 class CliState:
     store: Path | None = None
     json: bool = False
+    server: str | None = None
+    """`--server URL`: talk to that owner over TCP instead of looking at the local store."""
+    token: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
 
     @property
@@ -20,10 +23,23 @@ class CliState:
         return resolve_home(self.store)
 
     def engine(self) -> Engine:
-        """Open the store on first use; a short-lived command holds it only for its own run."""
+        """The engine on first use: `--server`, else the owner on the store's socket, else
+        the store itself (a short-lived command holds it only for its own run)."""
         if self._engine is None:
-            self._engine = LocalEngine.open(self.home)
+            self._engine = self._select()
         return self._engine
+
+    def _select(self) -> Engine:
+        # Imported here: httpx costs start-up time that embedded-only commands need not pay.
+        from app.client import RemoteEngine, socket_answers
+
+        if self.server:
+            return RemoteEngine(url=self.server, token=self.token)
+        remote = socket_answers(self.home / SOCKET_FILE)
+        if remote is not None:
+            return remote
+        # No answer: no owner, or a stale socket file; opening the store tells which.
+        return LocalEngine.open(self.home)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -1,0 +1,55 @@
+"""The one app factory, shared by `mlc serve`, the console and the tests."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app.api import errors
+from app.api.body import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
+from app.api.routes import (
+    audit,
+    data_plane,
+    deployments,
+    health,
+    models,
+    rollouts,
+    tokens,
+    training,
+    versions,
+)
+from core.engine import LocalEngine
+
+DESCRIPTION = """\
+The control API (`/api/v1/…`) offers every operation of the mlc engine; the data plane
+(`/v1/models/{name}/…`) answers predictions and ingests events and late labels.
+
+Authenticate with `Authorization: Bearer <token>` (`mlc tokens create NAME --role ROLE`).
+Roles: **viewer** reads and predicts; **operator** also changes models, versions, training,
+deployments, rollouts, and posts events and actuals; **admin** also manages tokens.
+Errors are `{"error": kind, "detail": message}`.
+"""
+
+
+def create_app(
+    engine: LocalEngine,
+    *,
+    require_auth: bool,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_batch: int = DEFAULT_MAX_BATCH,
+) -> FastAPI:
+    """The API over `engine`. Without `require_auth` every caller acts as the local admin."""
+    app = FastAPI(
+        title="mlc",
+        summary="The model lifecycle console's HTTP API",
+        description=DESCRIPTION,
+        version="1",
+    )
+    app.state.engine = engine
+    app.state.require_auth = require_auth
+    app.state.max_body_bytes = max_body_bytes
+    app.state.max_batch = max_batch
+    errors.install(app)
+    for area in (health, models, versions, audit, training, deployments, rollouts, tokens,
+                 data_plane):  # fmt: skip
+        app.include_router(area.router)
+    return app

@@ -1,0 +1,104 @@
+"""The data plane: `/v1/models/{name}/predict`, `/events` and `/actuals`.
+
+Handlers are async so the body is read without a thread; the engine call, which blocks
+until its events are committed, runs in the threadpool so the event loop never waits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from app.api.auth import Operator, Viewer
+from app.api.body import objects, read_json
+from core.domain import Prediction
+from core.jsonable import to_jsonable
+
+router = APIRouter(prefix="/v1/models/{name}", tags=["data plane"])
+
+_REQUEST = {
+    "type": "object",
+    "required": ["features"],
+    "properties": {
+        "request_id": {"type": "string"},
+        "unit_id": {"type": "string", "description": "Sticky traffic split key"},
+        "features": {"type": "object"},
+    },
+}
+_PREDICT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [_REQUEST, {"type": "array", "items": _REQUEST}]}
+            }
+        },
+    }
+}
+_EVENTS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
+    }
+}
+_ACTUALS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["request_id", "actual"],
+                        "properties": {"request_id": {"type": "string"}, "actual": {}},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _json(data: Any) -> Response:
+    return Response(orjson.dumps(data), media_type="application/json")
+
+
+def _prediction(p: Prediction) -> dict[str, Any]:
+    out = to_jsonable(p)
+    if out.get("probabilities") is None:
+        out.pop("probabilities", None)
+    return out
+
+
+@router.post("/predict", openapi_extra=_PREDICT_BODY)
+async def predict(
+    name: str, request: Request, engine: Viewer, environment: str = "production"
+) -> Response:
+    """One request object answers one prediction; a list answers a list, in order."""
+    body = await read_json(request)
+    single = isinstance(body, dict)
+    items = objects(request, [body] if single else body, "requests")
+    found = await run_in_threadpool(engine.predict, name, items, environment=environment)
+    answers = [_prediction(p) for p in found]
+    return _json(answers[0] if single else answers)
+
+
+@router.post("/events", openapi_extra=_EVENTS_BODY)
+async def log_events(name: str, request: Request, engine: Operator) -> Response:
+    """Log-only prediction events from an external server; answered once committed."""
+    items = objects(request, await read_json(request), "events")
+    new = await run_in_threadpool(engine.log_events, name, items)
+    return _json({"received": len(items), "new": new})
+
+
+@router.post("/actuals", openapi_extra=_ACTUALS_BODY)
+async def record_actuals(name: str, request: Request, engine: Operator) -> Response:
+    """Late labels by request id; a replayed batch adds nothing twice."""
+    items = objects(request, await read_json(request), "actuals")
+    new = await run_in_threadpool(engine.record_actuals, name, items)
+    return _json({"received": len(items), "new": new})

@@ -1,0 +1,455 @@
+"""`RemoteEngine`: the `Engine` protocol over HTTP, to an owner on a Unix socket or over TCP.
+
+It returns the same domain objects and raises the same exceptions (same kind, same message)
+as the local engine, so a command's output and exit code do not depend on who owns the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import stat
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from core.auth import Unauthenticated
+from core.domain import (
+    ApiToken,
+    AuditRecord,
+    AuditVerification,
+    DeploymentRevision,
+    Feature,
+    Model,
+    ModelVersion,
+    Prediction,
+    Rollout,
+    TrainingJob,
+)
+from core.errors import (
+    Conflict,
+    IntegrityError,
+    InvalidInput,
+    MlcError,
+    NotFound,
+    Overloaded,
+    PayloadTooLarge,
+    PermissionDenied,
+    StoreUnavailable,
+)
+from core.fromjson import load
+from core.jsonable import to_jsonable
+from core.training.pipeline import JobDetails
+from core.training.validator import ValidationResults
+
+T = TypeVar("T")
+
+_ERRORS: dict[str, type[MlcError]] = {
+    "invalid": InvalidInput,
+    "not_found": NotFound,
+    "conflict": Conflict,
+    "permission": PermissionDenied,
+    "unauthenticated": Unauthenticated,
+    "unavailable": StoreUnavailable,
+    "integrity": IntegrityError,
+    "too_large": PayloadTooLarge,
+}
+
+DEFAULT_TIMEOUT_S = 300.0
+"""Generous: validating on a large file or uploading a big artifact takes a while."""
+
+
+def _q(part: str) -> str:
+    # Path segments come from people (`v3`, aliases, token names): never let one add a '/'.
+    return quote(part, safe="")
+
+
+class RemoteEngine:
+    """The engine of another process. `owns_store` is False: jobs run in the owner."""
+
+    owns_store = False
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        socket: Path | None = None,
+        token: str | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        http: httpx.Client | None = None,
+    ) -> None:
+        """Reach the owner at `url` (TCP) or on `socket`, or through a ready `http` client
+        (an in-process app: tests, or a console that serves and reads the same store)."""
+        if sum(x is not None for x in (url, socket, http)) != 1:
+            raise ValueError("give exactly one of url, socket and http")
+        headers = {"Authorization": f"Bearer {token}"} if token and socket is None else {}
+        timeout = httpx.Timeout(timeout_s, connect=5.0)
+        if http is not None:
+            self.where = str(http.base_url)
+            self._http = http
+            self._http.headers.update(headers)
+        elif socket is not None:
+            self.where = f"unix socket {socket}"
+            transport = httpx.HTTPTransport(uds=str(socket))
+            self._http = httpx.Client(
+                transport=transport, base_url="http://mlc", headers=headers, timeout=timeout
+            )
+        else:
+            assert url is not None
+            if not url.startswith(("http://", "https://")):
+                raise InvalidInput(f"--server {url!r} is not an http:// or https:// URL")
+            self.where = url
+            self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
+        self.socket = socket
+        self._actor: str | None = None
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = self._http.request(method, path, json=json, params=query)
+        except httpx.TimeoutException as e:
+            raise StoreUnavailable(
+                f"the mlc server at {self.where} did not answer in time ({type(e).__name__})"
+            ) from e
+        except httpx.TransportError as e:
+            raise StoreUnavailable(
+                f"cannot reach the mlc server at {self.where}: {e or type(e).__name__}"
+            ) from e
+        if response.status_code >= 400:
+            raise self._error(response)
+        try:
+            return response.json()
+        except ValueError as e:
+            raise MlcError(f"the mlc server at {self.where} answered with non-JSON") from e
+
+    def _error(self, response: httpx.Response) -> MlcError:
+        try:
+            body = response.json()
+            kind, detail = str(body["error"]), str(body["detail"])
+        except (ValueError, KeyError, TypeError):
+            text = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+            return MlcError(
+                f"the mlc server at {self.where} answered HTTP {response.status_code} {text}".strip()
+            )
+        if kind == "overloaded":
+            try:
+                retry = float(response.headers.get("Retry-After", "1"))
+            except ValueError:
+                retry = 1.0
+            return Overloaded(detail, retry_after_s=retry)
+        return _ERRORS.get(kind, MlcError)(detail)
+
+    def _get(self, cls: type[T], path: str, **params: Any) -> T:
+        return _decode(cls, self._call("GET", path, params=params))
+
+    def _send(self, cls: type[T], method: str, path: str, body: Any = None) -> T:
+        return _decode(cls, self._call(method, path, json=to_jsonable(body)))
+
+    def healthy(self) -> bool:
+        """True when a server answers the health check (used to probe a socket file)."""
+        try:
+            return bool(self._call("GET", "/api/v1/health").get("ok"))
+        except MlcError:
+            return False
+
+    @property
+    def actor(self) -> str:
+        """Who the server records as the actor of this client's changes."""
+        if self._actor is None:
+            self._actor = str(self._call("GET", "/api/v1/whoami")["actor"])
+        return self._actor
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- registry -----------------------------------------------------------------------
+
+    def create_model(
+        self,
+        name: str,
+        task: str,
+        *,
+        target: str | None = None,
+        features: list[Feature] | None = None,
+        description: str = "",
+    ) -> Model:
+        body = {"name": name, "task": task, "target": target, "features": features or [],
+                "description": description}  # fmt: skip
+        return self._send(Model, "POST", "/api/v1/models", body)
+
+    def list_models(self) -> list[Model]:
+        return [_decode(Model, m) for m in self._call("GET", "/api/v1/models")["models"]]
+
+    def get_model(self, name: str) -> Model:
+        return self._get(Model, f"/api/v1/models/{_q(name)}")
+
+    def register_version(
+        self,
+        model: str,
+        artifact: bytes,
+        *,
+        algorithm: str,
+        parameters: dict[str, Any] | None = None,
+        metrics: dict[str, float] | None = None,
+        description: str = "",
+        parent_version: str | None = None,
+        training_data_hash: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        body = {
+            "artifact_base64": base64.b64encode(artifact).decode("ascii"),
+            "algorithm": algorithm,
+            "parameters": parameters or {},
+            "metrics": metrics or {},
+            "description": description,
+            "parent_version": parent_version,
+            "training_data_hash": training_data_hash,
+            "tags": tags or {},
+        }
+        return self._send(ModelVersion, "POST", f"/api/v1/models/{_q(model)}/versions", body)
+
+    def list_versions(self, model: str) -> list[ModelVersion]:
+        found = self._call("GET", f"/api/v1/models/{_q(model)}/versions")["versions"]
+        return [_decode(ModelVersion, v) for v in found]
+
+    def get_version(self, model: str, ref: str) -> ModelVersion:
+        return self._get(ModelVersion, f"/api/v1/models/{_q(model)}/versions/{_q(ref)}")
+
+    def tag_version(self, model: str, ref: str, key: str, value: str) -> ModelVersion:
+        path = f"/api/v1/models/{_q(model)}/versions/{_q(ref)}/tags/{_q(key)}"
+        return self._send(ModelVersion, "PUT", path, {"value": value})
+
+    def set_alias(self, model: str, ref: str, alias: str, *, reason: str = "") -> ModelVersion:
+        path = f"/api/v1/models/{_q(model)}/aliases/{_q(alias)}"
+        return self._send(ModelVersion, "PUT", path, {"version": ref, "reason": reason})
+
+    def transition_version(
+        self, model: str, ref: str, status: str, *, reason: str = ""
+    ) -> ModelVersion:
+        path = f"/api/v1/models/{_q(model)}/versions/{_q(ref)}/transition"
+        return self._send(ModelVersion, "POST", path, {"status": status, "reason": reason})
+
+    # --- audit --------------------------------------------------------------------------
+
+    def list_audit(
+        self,
+        *,
+        model: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
+        params = {"model": model, "action": action, "limit": limit,
+                  "since": since.isoformat() if since else None}  # fmt: skip
+        found = self._call("GET", "/api/v1/audit", params=params)["records"]
+        return [_decode(AuditRecord, r) for r in found]
+
+    def verify_audit(self) -> AuditVerification:
+        return self._get(AuditVerification, "/api/v1/audit/verify")
+
+    # --- training -----------------------------------------------------------------------
+
+    def trigger_training(self, config: str | Path, *, model: str | None = None) -> TrainingJob:
+        body = {"config": _server_path(config), "model": model}
+        return self._send(TrainingJob, "POST", "/api/v1/training/jobs", body)
+
+    def get_training_status(self, job_id: str) -> TrainingJob:
+        return self._get(TrainingJob, f"/api/v1/training/jobs/{_q(job_id)}")
+
+    def list_jobs(self, *, model: str | None = None, limit: int = 50) -> list[TrainingJob]:
+        found = self._call("GET", "/api/v1/training/jobs", params={"model": model, "limit": limit})
+        return [_decode(TrainingJob, j) for j in found["jobs"]]
+
+    def job_details(self, job_id: str, *, after_log: int = 0) -> JobDetails:
+        details = self._get(
+            JobDetails, f"/api/v1/training/jobs/{_q(job_id)}/details", after_log=after_log
+        )
+        # Log lines are plain dicts, so nothing typed says `logged_at` is a time: restore it.
+        for entry in details.logs:
+            if isinstance(entry.get("logged_at"), str):
+                entry["logged_at"] = datetime.fromisoformat(entry["logged_at"])
+        return details
+
+    def cancel_training(self, job_id: str) -> TrainingJob:
+        return self._send(TrainingJob, "POST", f"/api/v1/training/jobs/{_q(job_id)}/cancel")
+
+    def validate_model(self, model: str, version: str, data: str | Path) -> ValidationResults:
+        path = f"/api/v1/models/{_q(model)}/versions/{_q(version)}/validate"
+        return self._send(ValidationResults, "POST", path, {"data": _server_path(data)})
+
+    # --- deployments --------------------------------------------------------------------
+
+    def deploy(
+        self,
+        model: str,
+        version: str,
+        *,
+        environment: str = "production",
+        reason: str = "",
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision:
+        path = f"/api/v1/models/{_q(model)}/deployments/{_q(environment)}"
+        body = {"version": version, "reason": reason, "expected_revision": expected_revision}
+        return self._send(DeploymentRevision, "POST", path, body)
+
+    def set_traffic(
+        self,
+        model: str,
+        traffic: dict[str, float],
+        *,
+        environment: str = "production",
+        reason: str = "",
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision:
+        path = f"/api/v1/models/{_q(model)}/deployments/{_q(environment)}/traffic"
+        body = {"traffic": traffic, "reason": reason, "expected_revision": expected_revision}
+        return self._send(DeploymentRevision, "PUT", path, body)
+
+    def get_deployment(
+        self, model: str, *, environment: str = "production"
+    ) -> DeploymentRevision | None:
+        path = f"/api/v1/models/{_q(model)}/deployments/{_q(environment)}"
+        found = self._call("GET", path)["deployment"]
+        return None if found is None else _decode(DeploymentRevision, found)
+
+    def deployment_history(
+        self, model: str, *, environment: str | None = None
+    ) -> list[DeploymentRevision]:
+        path = f"/api/v1/models/{_q(model)}/deployments"
+        found = self._call("GET", path, params={"environment": environment})["revisions"]
+        return [_decode(DeploymentRevision, r) for r in found]
+
+    def rollback(
+        self,
+        model: str,
+        *,
+        environment: str = "production",
+        to_version: str | None = None,
+        to_revision: int | None = None,
+        reason: str,
+        dry_run: bool = False,
+        expected_revision: int | None = None,
+    ) -> DeploymentRevision:
+        path = f"/api/v1/models/{_q(model)}/deployments/{_q(environment)}/rollback"
+        body = {"to_version": to_version, "to_revision": to_revision, "reason": reason,
+                "dry_run": dry_run, "expected_revision": expected_revision}  # fmt: skip
+        return self._send(DeploymentRevision, "POST", path, body)
+
+    # --- progressive rollouts -----------------------------------------------------------
+
+    def _rollouts(self, model: str, environment: str) -> str:
+        return f"/api/v1/models/{_q(model)}/rollouts/{_q(environment)}"
+
+    def start_rollout(
+        self,
+        model: str,
+        version: str,
+        *,
+        environment: str = "production",
+        steps: list[float],
+        interval_s: float,
+        guardrails: list[str],
+        failure_limit: int = 0,
+        min_samples: int = 100,
+        reason: str = "",
+    ) -> Rollout:
+        body = {"version": version, "steps": steps, "interval_s": interval_s,
+                "guardrails": guardrails, "failure_limit": failure_limit,
+                "min_samples": min_samples, "reason": reason}  # fmt: skip
+        return self._send(Rollout, "POST", self._rollouts(model, environment), body)
+
+    def get_rollout(self, model: str, *, environment: str = "production") -> Rollout:
+        return self._get(Rollout, self._rollouts(model, environment))
+
+    def _rollout_action(self, model: str, environment: str, action: str, reason: str) -> Rollout:
+        path = f"{self._rollouts(model, environment)}/{action}"
+        return self._send(Rollout, "POST", path, {"reason": reason})
+
+    def pause_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout:
+        return self._rollout_action(model, environment, "pause", reason)
+
+    def resume_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout:
+        return self._rollout_action(model, environment, "resume", reason)
+
+    def promote_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout:
+        return self._rollout_action(model, environment, "promote", reason)
+
+    def abort_rollout(
+        self, model: str, *, environment: str = "production", reason: str = ""
+    ) -> Rollout:
+        return self._rollout_action(model, environment, "abort", reason)
+
+    # --- data plane ---------------------------------------------------------------------
+
+    def predict(
+        self, model: str, requests: list[dict[str, Any]], *, environment: str = "production"
+    ) -> list[Prediction]:
+        found = self._call(
+            "POST", f"/v1/models/{_q(model)}/predict", json=requests,
+            params={"environment": environment},
+        )  # fmt: skip
+        return [_decode(Prediction, p) for p in found]
+
+    def log_events(self, model: str, events: list[dict[str, Any]]) -> int:
+        return int(self._call("POST", f"/v1/models/{_q(model)}/events", json=events)["new"])
+
+    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
+        return int(self._call("POST", f"/v1/models/{_q(model)}/actuals", json=actuals)["new"])
+
+    # --- API tokens ---------------------------------------------------------------------
+
+    def create_token(self, name: str, role: str) -> tuple[ApiToken, str]:
+        found = self._call("POST", "/api/v1/tokens", json={"name": name, "role": role})
+        return _decode(ApiToken, found["token"]), str(found["secret"])
+
+    def list_tokens(self) -> list[ApiToken]:
+        return [_decode(ApiToken, t) for t in self._call("GET", "/api/v1/tokens")["tokens"]]
+
+    def revoke_token(self, token: str) -> ApiToken:
+        return self._send(ApiToken, "POST", f"/api/v1/tokens/{_q(token)}/revoke")
+
+
+def _decode(cls: type[T], data: Any) -> T:
+    try:
+        return load(cls, data)
+    except (TypeError, ValueError) as e:
+        raise MlcError(f"unexpected answer from the mlc server: {e}") from e
+
+
+def _server_path(path: str | Path) -> str:
+    # The owner reads the file. A path that exists here is sent absolute, so a relative path
+    # means the same on a server on this host (started elsewhere); else it names the server's.
+    p = Path(path)
+    return str(p.resolve()) if not p.is_absolute() and p.exists() else str(p)
+
+
+def socket_answers(path: Path, timeout_s: float = 2.0) -> RemoteEngine | None:
+    """A client of the owner serving on `path`, or None when no server answers there."""
+    try:
+        if not stat.S_ISSOCK(path.stat().st_mode):
+            return None
+    except OSError:
+        return None
+    remote = RemoteEngine(socket=path, timeout_s=timeout_s)
+    if not remote.healthy():
+        remote.close()
+        return None
+    remote._http.timeout = httpx.Timeout(DEFAULT_TIMEOUT_S, connect=5.0)
+    return remote

@@ -1,0 +1,218 @@
+"""Gateway speed: predict latency and throughput, and log-only ingest, over real HTTP.
+
+Starts `mlc serve` on 127.0.0.1 over a temporary store holding a credit-default model
+(hist_gradient_boosting on the sample data), then measures:
+  - the baseline: the same model's own `predict_proba` called directly in this process
+    (one row, and a batch of 100), the floor any gateway adds to;
+  - POST /v1/models/credit-default/predict, one request at a time on a kept-alive connection
+    (latency p50/p99) and from several client processes (requests/s), single and batch of 100;
+  - POST /v1/models/credit-default/events with batches of 1,000 unique log-only events from
+    several client processes (events/s; every request waits for its group commit).
+Clients are plain `http.client` processes with pre-encoded bodies, so they measure the
+server, not themselves. Prints medians and the gateway's added latency over the baseline.
+
+    uv run python bench/serve_gateway.py [--seconds 5] [--clients 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MODEL = "credit-default"
+
+
+def _rows(n: int, offset: int = 0) -> list[dict]:
+    import polars as pl
+
+    frame = pl.read_parquet(ROOT / "sample_data/credit/credit_current.parquet").slice(offset, n)
+    return frame.drop(["application_id", "applied_at", "default"]).to_dicts()
+
+
+def setup(home: Path) -> object:
+    import skops.io as sio
+
+    from core.domain import Feature, Task
+    from core.engine import LocalEngine
+    from core.training.catalogue import build_pipeline
+    from core.training.config import load_config
+    from core.training.data import load_dataset
+
+    cfg = load_config(ROOT / "sample_data/credit/credit.toml")
+    data = load_dataset(cfg.data, cfg.split, Task.CLASSIFICATION)
+    pipe = build_pipeline(
+        "classification",
+        "hist_gradient_boosting",
+        data.numeric,
+        data.categorical,
+        {"max_iter": 100},
+    )
+    pipe.fit(data.X_train, data.y_train)
+    engine = LocalEngine.open(home)
+    try:
+        engine.create_model(
+            MODEL, "classification", target="default",
+            features=[Feature(k, v) for k, v in data.schema.features.items()],
+        )  # fmt: skip
+        engine.register_version(MODEL, sio.dumps(pipe), algorithm="hist_gradient_boosting")
+        engine.transition_version(MODEL, "v1", "validated")
+        engine.deploy(MODEL, "v1")
+    finally:
+        engine.close()
+    return pipe, data.schema.features
+
+
+def baseline(pipe: object, features: dict, rows: list[dict], n: int = 300) -> dict[str, float]:
+    import polars as pl
+
+    from core.training.data import to_model_frame
+
+    out = {}
+    for size in (1, 100):
+        times = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            frame = to_model_frame(
+                pl.DataFrame(rows[i % 50 : i % 50 + size] if size == 1 else rows[:size]), features
+            )
+            pipe.predict_proba(frame)  # type: ignore[attr-defined]
+            times.append((time.perf_counter() - t0) * 1000)
+        out[f"p50_{size}"] = statistics.median(times)
+        out[f"p99_{size}"] = statistics.quantiles(times, n=100)[98]
+    return out
+
+
+def _latency_client(port: int, bodies: list[bytes], n: int) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        conn.request(
+            "POST",
+            f"/v1/models/{MODEL}/predict",
+            body=bodies[i % len(bodies)],
+            headers={"Content-Type": "application/json"},
+        )
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 200, resp.status
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def _load_client(args: tuple[int, str, list[bytes], float, mp.Queue]) -> None:
+    port, path, bodies, seconds, out = args
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    i = 0
+    while time.perf_counter() < deadline:
+        conn.request(
+            "POST", path, body=bodies[i % len(bodies)], headers={"Content-Type": "application/json"}
+        )
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise SystemExit(f"HTTP {resp.status}")
+        done += 1
+        i += 1
+    out.put(done)
+
+
+def load(port: int, path: str, per_client: list[list[bytes]], seconds: float) -> float:
+    ctx = mp.get_context("spawn")
+    out: mp.Queue = ctx.Queue()
+    procs = [
+        ctx.Process(target=_load_client, args=((port, path, bodies, seconds, out),))
+        for bodies in per_client
+    ]
+    t0 = time.perf_counter()
+    for p in procs:
+        p.start()
+    total = sum(out.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return total / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    from tests.e2e.server import Server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "store"
+        pipe, features = setup(home)
+        rows = _rows(1000)
+        base = baseline(pipe, features, rows)
+        server = Server(home).start()
+        try:
+            single = [json.dumps({"features": r}).encode() for r in rows[:200]]
+            batch = [
+                json.dumps([{"features": r} for r in rows[i : i + 100]]).encode()
+                for i in range(0, 500, 100)
+            ]
+            _latency_client(server.port, single, 50)  # warm the model cache
+            lat1 = _latency_client(server.port, single, 500)
+            lat100 = _latency_client_batch(server.port, batch, 100)
+            rps1 = load(
+                server.port, f"/v1/models/{MODEL}/predict", [single] * args.clients, args.seconds
+            )
+            rps100 = load(
+                server.port, f"/v1/models/{MODEL}/predict", [batch] * args.clients, args.seconds
+            )
+            event_bodies = []
+            for c in range(args.clients):
+                bodies = []
+                for b in range(int(args.seconds * 60) + 50):
+                    bodies.append(json.dumps([
+                        {"request_id": f"c{c}-b{b}-{i}", "version": "v1", "prediction": i % 2, "score": 0.3,
+                         "latency_ms": 2.5, "features": rows[i]}
+                        for i in range(1000)
+                    ]).encode())  # fmt: skip
+                event_bodies.append(bodies)
+            eps = load(server.port, f"/v1/models/{MODEL}/events", event_bodies, args.seconds) * 1000
+        finally:
+            server.stop()
+
+    p50_1, p99_1 = statistics.median(lat1), statistics.quantiles(lat1, n=100)[98]
+    p50_100, p99_100 = statistics.median(lat100), statistics.quantiles(lat100, n=100)[98]
+    print(
+        f"model's own predict_proba (in process):  1 row p50 {base['p50_1']:.2f} ms p99 {base['p99_1']:.2f} ms;"
+        f"  100 rows p50 {base['p50_100']:.2f} ms p99 {base['p99_100']:.2f} ms"
+    )
+    print(
+        f"gateway predict, 1 request at a time:    1 row p50 {p50_1:.2f} ms p99 {p99_1:.2f} ms"
+        f"  (adds p50 {p50_1 - base['p50_1']:+.2f} ms, p99 {p99_1 - base['p99_1']:+.2f} ms)"
+    )
+    print(
+        f"gateway predict, batch of 100:           p50 {p50_100:.2f} ms p99 {p99_100:.2f} ms"
+        f"  (adds p50 {p50_100 - base['p50_100']:+.2f} ms, p99 {p99_100 - base['p99_100']:+.2f} ms)"
+    )
+    print(
+        f"gateway predict throughput ({args.clients} clients): {rps1:,.0f} requests/s single, {rps100:,.0f} requests/s"
+        f" of 100 ({rps100 * 100:,.0f} predictions/s)"
+    )
+    print(
+        f"log-only ingest ({args.clients} clients, batches of 1,000, durable before ack): {eps:,.0f} events/s"
+    )
+
+
+def _latency_client_batch(port: int, bodies: list[bytes], n: int) -> list[float]:
+    return _latency_client(port, bodies, n)
+
+
+if __name__ == "__main__":
+    main()

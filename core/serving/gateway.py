@@ -1,0 +1,289 @@
+"""The prediction path: route a request through the sticky splitter, predict with a cached
+model, log the event durably, answer.
+
+Nothing on this path touches the database except the group-committed event write: models,
+their schemas, loaded estimators and each environment's splitter are cached in memory and
+refreshed when a deployment revision is committed (the manager notifies this service).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+import polars as pl
+
+from core.domain import DeploymentRevision, FeatureType, Model, Prediction, Task
+from core.errors import Conflict, InvalidInput, MlcError, NotFound
+from core.jsonable import to_jsonable
+from core.monitoring.ingest import EventWriter
+from core.registry import ModelRegistry
+from core.serving import requests as req
+from core.serving.splitter import TrafficSplitter
+from core.training.data import to_model_frame
+
+MAX_BATCH = 10_000
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    version: str
+    number: int
+    estimator: Any
+    schema: dict[str, FeatureType]
+    classes: list[Any] | None
+
+
+@dataclass(frozen=True)
+class _Route:
+    revision: int
+    splitter: TrafficSplitter
+
+
+class PredictionService:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        deployments: Any,
+        writer: EventWriter,
+        *,
+        cache_size: int = 16,
+    ) -> None:
+        self.registry = registry
+        self.deployments = deployments
+        self.writer = writer
+        self._models: dict[str, Model] = {}
+        self._loaded: OrderedDict[tuple[str, str], _Loaded] = OrderedDict()
+        self._routes: dict[tuple[str, str], _Route] = {}
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._warmers: list[threading.Thread] = []
+        deployments.subscribe(self._on_revision)
+
+    # --- data plane ---------------------------------------------------------------------
+
+    def predict(
+        self, model: str, requests: Sequence[Any], environment: str = "production"
+    ) -> list[Prediction]:
+        if not requests:
+            raise InvalidInput("no prediction requests in the body")
+        if len(requests) > MAX_BATCH:
+            raise InvalidInput(f"at most {MAX_BATCH} requests per batch")
+        started = time.perf_counter()
+        info = self._model(model)
+        route = self._route(model, environment)
+        ids, units = [], []
+        client_ids = False
+        for i, item in enumerate(requests):
+            if not isinstance(item, dict):
+                raise InvalidInput(f"item {i}: a request must be a JSON object")
+            client_ids = client_ids or item.get("request_id") is not None
+            rid = req.request_id(item.get("request_id"), i, required=False)
+            ids.append(rid)
+            unit = item.get("unit_id")
+            units.append(rid if unit is None else str(unit))
+        assigned = route.splitter.assign_many(units)
+        by_version: dict[str, list[int]] = {}
+        for i, version in enumerate(assigned):
+            by_version.setdefault(version, []).append(i)
+        answers: list[Prediction | None] = [None] * len(requests)
+        rows: dict[str, list[Any]] = {
+            k: []
+            for k in ("request_id", "version", "unit_id", "features", "label", "value", "score")
+        }
+        for version, indices in by_version.items():
+            loaded = self._load(model, version)
+            checked = [
+                req.check_features(requests[i].get("features"), loaded.schema, i) for i in indices
+            ]
+            X = to_model_frame(
+                pl.DataFrame(
+                    checked, schema={k: _dtype(t) for k, t in loaded.schema.items()}, orient="row"
+                ),
+                loaded.schema,
+            )
+            try:
+                proba = None
+                if (
+                    info.task is Task.CLASSIFICATION
+                    and loaded.classes
+                    and hasattr(loaded.estimator, "predict_proba")
+                ):
+                    # One pass through the pipeline: the label is the most probable class,
+                    # which is what `predict` returns for every catalogue classifier.
+                    proba = loaded.estimator.predict_proba(X)
+                    predicted = np.asarray(loaded.classes, dtype=object)[proba.argmax(axis=1)]
+                else:
+                    predicted = loaded.estimator.predict(X)
+            except Exception as e:
+                raise MlcError(
+                    f"{model}:{version} failed to predict: {type(e).__name__}: {e}"
+                ) from e
+            for row_no, i in enumerate(indices):
+                label = to_jsonable(predicted[row_no])
+                probs = None
+                score = None
+                if proba is not None and loaded.classes is not None:
+                    probs = {
+                        str(c): float(p) for c, p in zip(loaded.classes, proba[row_no], strict=True)
+                    }
+                    if len(loaded.classes) == 2:
+                        score = float(proba[row_no][1])
+                answers[i] = Prediction(
+                    request_id=ids[i],
+                    version=version,
+                    prediction=label,
+                    latency_ms=0.0,
+                    probabilities=probs,
+                )
+                rows["request_id"].append(ids[i])
+                rows["version"].append(loaded.number)
+                rows["unit_id"].append(units[i])
+                rows["features"].append(orjson.dumps(requests[i].get("features")).decode())
+                rows["label"].append(None if info.task is Task.REGRESSION else str(label))
+                rows["value"].append(float(label) if info.task is Task.REGRESSION else None)
+                rows["score"].append(score)
+        latency = (time.perf_counter() - started) * 1000.0
+        n = len(rows["request_id"])
+        frame = pl.DataFrame(
+            {
+                **rows,
+                "model_id": [model] * n,
+                "ts": [req.now_naive()] * n,
+                "environment": [environment] * n,
+                "arm": [None] * n,
+                "latency_ms": [latency] * n,
+                "error": [None] * n,
+                "source": ["gateway"] * n,
+            },
+            schema=req.EVENT_SCHEMA,
+        )
+        self.writer.write("prediction_events", frame, dedup=client_ids)
+        return [
+            Prediction(a.request_id, a.version, a.prediction, round(latency, 3), a.probabilities)
+            for a in answers
+            if a is not None
+        ]
+
+    def log_events(self, model: str, items: Sequence[Any]) -> int:
+        info = self._model(model)
+        _batch_size(items)
+        frame = req.events_frame_fast(model, info.task, self._schema_of_model(info), items)
+        return self.writer.write("prediction_events", frame)
+
+    def record_actuals(self, model: str, items: Sequence[Any]) -> int:
+        info = self._model(model)
+        _batch_size(items)
+        return self.writer.write("actuals", req.actuals_frame(model, info.task, items))
+
+    # --- caches -------------------------------------------------------------------------
+
+    def _model(self, name: str) -> Model:
+        model = self._models.get(name)
+        if model is None:
+            model = self.registry.get_model(name)
+            self._models[name] = model
+        return model
+
+    def _schema_of_model(self, model: Model) -> dict[str, FeatureType]:
+        return {f.name: f.type for f in model.features}
+
+    def _route(self, model: str, environment: str) -> _Route:
+        key = (model, environment)
+        route = self._routes.get(key)
+        if route is None:
+            rev = self.deployments.current(model, environment)
+            if rev is None:
+                raise Conflict(f"{model} has no {environment} deployment: deploy a version first")
+            route = self._remember(rev)
+        return route
+
+    def _remember(self, rev: DeploymentRevision) -> _Route:
+        route = _Route(
+            rev.revision, TrafficSplitter(rev.traffic, salt=f"{rev.model_id}/{rev.environment}")
+        )
+        with self._lock:
+            current = self._routes.get((rev.model_id, rev.environment.value))
+            if current is None or current.revision <= rev.revision:
+                self._routes[(rev.model_id, rev.environment.value)] = route
+        return route
+
+    def _on_revision(self, rev: DeploymentRevision) -> None:
+        self._remember(rev)
+        thread = threading.Thread(target=self._warm, args=(rev,), name="mlc-warm", daemon=True)
+        with self._lock:
+            self._warmers = [t for t in self._warmers if t.is_alive()] + [thread]
+        thread.start()
+
+    def close(self) -> None:
+        """Wait for model preloads: they read the store, which is about to close."""
+        with self._lock:
+            warmers, self._warmers = self._warmers, []
+        for thread in warmers:
+            thread.join(timeout=30)
+
+    def warm_all(self) -> None:
+        """Load every deployed version now, so no request pays for a cold model."""
+        for rev in self.deployments.all_current():
+            self._remember(rev)
+            self._warm(rev)
+
+    def _warm(self, rev: DeploymentRevision) -> None:
+        for version in rev.traffic:
+            try:
+                self._load(rev.model_id, version)
+            except Exception:  # a broken artifact is reported by the request that needs it
+                log.warning("could not preload %s:%s", rev.model_id, version, exc_info=True)
+
+    def _load(self, model: str, version: str) -> _Loaded:
+        key = (model, version)
+        with self._lock:
+            hit = self._loaded.get(key)
+            if hit is not None:
+                self._loaded.move_to_end(key)
+                return hit
+        v = self.registry.get_version(model, version)
+        estimator = self.registry.load_estimator(model, version)  # sha256-checked
+        schema = _version_schema(v.validation, v.signature, self._model(model))
+        classes = v.signature.get("classes")
+        loaded = _Loaded(v.version, v.number, estimator, schema, classes)
+        with self._lock:
+            self._loaded[key] = loaded
+            while len(self._loaded) > self._cache_size:
+                self._loaded.popitem(last=False)
+        return loaded
+
+
+def _batch_size(items: Sequence[Any]) -> None:
+    if not isinstance(items, list):
+        raise InvalidInput("the body must be a JSON list")
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} items per batch")
+
+
+def _dtype(kind: FeatureType) -> Any:
+    return pl.String if kind is FeatureType.CATEGORICAL else pl.Float64
+
+
+def _version_schema(
+    validation: dict[str, Any] | None, signature: dict[str, Any], model: Model
+) -> dict[str, FeatureType]:
+    """The features a version reads: as trained by mlc, else the model's declared schema."""
+    trained = (validation or {}).get("features")
+    if trained:
+        return {k: FeatureType(t) for k, t in trained.items()}
+    declared = {f.name: f.type for f in model.features}
+    inferred = signature.get("feature_types") or {}
+    declared = {**{k: FeatureType(t) for k, t in inferred.items()}, **declared}
+    inputs = signature.get("inputs") or list(declared)
+    if not inputs:
+        raise NotFound(f"{model.id}: the version records no input features; cannot serve it")
+    return {name: declared.get(name, FeatureType.NUMERIC) for name in inputs}

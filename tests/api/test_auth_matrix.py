@@ -1,0 +1,232 @@
+"""Every route × every credential: 401 without a usable token, 403 below the route's role,
+2xx at the role and above — against a real app over a real store."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from core.domain import Role
+from tests.api.conftest import World
+
+VI, OP, AD = Role.VIEWER, Role.OPERATOR, Role.ADMIN
+ORDER = [VI, OP, AD]
+
+Setup = Callable[[World], tuple[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    """The template, with placeholders auth never looks at (it answers before the handler)."""
+    role: Role
+    setup: Setup
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+M = "/api/v1/models"
+
+
+def _b64(w: World) -> str:
+    return base64.b64encode(w.artifact).decode()
+
+
+def _trigger(w: World) -> tuple[str, Any]:
+    return "/api/v1/training/jobs", {"config": str(w.training_config), "model": "credit-default"}
+
+
+def _cancel(w: World) -> tuple[str, Any]:
+    job = w.engine.trigger_training(w.training_config, model="credit-default")
+    return f"/api/v1/training/jobs/{job.id}/cancel", None
+
+
+def _paused(w: World) -> str:
+    name = w.rolling_out()
+    w.engine.pause_rollout(name)
+    return name
+
+
+def _rollback(w: World) -> tuple[str, Any]:
+    name = w.deployed()
+    w.engine.deploy(name, "v2", reason="new")
+    return f"{M}/{name}/deployments/production/rollback", {"reason": "bad v2", "dry_run": True}
+
+
+def _event(w: World) -> tuple[str, Any]:
+    name = w.model(1)
+    event = {"request_id": "e-1", "version": "v1", "prediction": 1, "latency_ms": 2.5,
+             "features": {"age": 40.0, "region": "north"}}  # fmt: skip
+    return f"/v1/models/{name}/events", [event]
+
+
+def _actual(w: World) -> tuple[str, Any]:
+    name = w.model(1)
+    return f"/v1/models/{name}/actuals", [{"request_id": "e-1", "actual": 1}]
+
+
+ROUTES = [
+    Route("GET", "/api/v1/whoami", VI, lambda w: ("/api/v1/whoami", None)),
+    Route("GET", M, VI, lambda w: (M, None)),
+    Route("POST", M, OP, lambda w: (M, {"name": w.unique(), "task": "classification"})),
+    Route("GET", M + "/{name}", VI, lambda w: (f"{M}/{w.shared}", None)),
+    Route("GET", M + "/{name}/versions", VI, lambda w: (f"{M}/{w.shared}/versions", None)),
+    Route("POST", M + "/{name}/versions", OP, lambda w: (
+        f"{M}/{w.shared}/versions", {"artifact_base64": _b64(w), "algorithm": "lr"})),
+    Route("GET", M + "/{name}/versions/{ref}", VI, lambda w: (f"{M}/{w.shared}/versions/v1", None)),
+    Route("PUT", M + "/{name}/versions/{ref}/tags/{key}", OP, lambda w: (
+        f"{M}/{w.shared}/versions/v1/tags/team", {"value": "risk"})),
+    Route("POST", M + "/{name}/versions/{ref}/transition", OP, lambda w: (
+        f"{M}/{w.model(1, validated=False)}/versions/v1/transition", {"status": "validated"})),
+    Route("PUT", M + "/{name}/aliases/{alias}", OP, lambda w: (
+        f"{M}/{w.shared}/aliases/champion", {"version": "v1", "reason": "best"})),
+    Route("POST", M + "/{name}/versions/{ref}/validate", OP, lambda w: (
+        f"{M}/{w.shared}/versions/v1/validate", {"data": str(w.labelled)})),
+    Route("GET", "/api/v1/audit", VI, lambda w: ("/api/v1/audit?limit=5", None)),
+    Route("GET", "/api/v1/audit/verify", VI, lambda w: ("/api/v1/audit/verify", None)),
+    Route("POST", "/api/v1/training/jobs", OP, _trigger),
+    Route("GET", "/api/v1/training/jobs", VI, lambda w: ("/api/v1/training/jobs", None)),
+    Route("GET", "/api/v1/training/jobs/{id}", VI, lambda w: (
+        f"/api/v1/training/jobs/{w.job_id}", None)),
+    Route("GET", "/api/v1/training/jobs/{id}/details", VI, lambda w: (
+        f"/api/v1/training/jobs/{w.job_id}/details", None)),
+    Route("POST", "/api/v1/training/jobs/{id}/cancel", OP, _cancel),
+    Route("GET", M + "/{name}/deployments", VI, lambda w: (
+        f"{M}/{w.deployed()}/deployments", None)),
+    Route("GET", M + "/{name}/deployments/{env}", VI, lambda w: (
+        f"{M}/{w.deployed()}/deployments/production", None)),
+    Route("POST", M + "/{name}/deployments/{env}", OP, lambda w: (
+        f"{M}/{w.model(1)}/deployments/staging", {"version": "v1", "reason": "r"})),
+    Route("PUT", M + "/{name}/deployments/{env}/traffic", OP, lambda w: (
+        f"{M}/{w.deployed()}/deployments/production/traffic",
+        {"traffic": {"v1": 0.5, "v2": 0.5}, "reason": "split"})),
+    Route("POST", M + "/{name}/deployments/{env}/rollback", OP, _rollback),
+    Route("POST", M + "/{name}/rollouts/{env}", OP, lambda w: (
+        f"{M}/{w.deployed()}/rollouts/production",
+        {"version": "v2", "steps": [50, 100], "interval_s": 3600,
+         "guardrails": ["error_rate<0.5"]})),
+    Route("GET", M + "/{name}/rollouts/{env}", VI, lambda w: (
+        f"{M}/{w.rolling_out()}/rollouts/production", None)),
+    Route("POST", M + "/{name}/rollouts/{env}/pause", OP, lambda w: (
+        f"{M}/{w.rolling_out()}/rollouts/production/pause", {"reason": "look"})),
+    Route("POST", M + "/{name}/rollouts/{env}/resume", OP, lambda w: (
+        f"{M}/{_paused(w)}/rollouts/production/resume", {})),
+    Route("POST", M + "/{name}/rollouts/{env}/promote", OP, lambda w: (
+        f"{M}/{w.rolling_out()}/rollouts/production/promote", {})),
+    Route("POST", M + "/{name}/rollouts/{env}/abort", OP, lambda w: (
+        f"{M}/{w.rolling_out()}/rollouts/production/abort", {"reason": "bad"})),
+    Route("GET", "/api/v1/tokens", AD, lambda w: ("/api/v1/tokens", None)),
+    Route("POST", "/api/v1/tokens", AD, lambda w: (
+        "/api/v1/tokens", {"name": w.unique("t"), "role": "viewer"})),
+    Route("POST", "/api/v1/tokens/{token}/revoke", AD, lambda w: (
+        f"/api/v1/tokens/{w.engine.create_token(w.unique('t'), 'viewer')[0].id}/revoke", None)),
+    Route("POST", "/v1/models/{name}/predict", VI, lambda w: (
+        f"/v1/models/{w.deployed(1)}/predict",
+        {"request_id": "r-1", "features": {"age": 41.0, "region": "south"}})),
+    Route("POST", "/v1/models/{name}/events", OP, _event),
+    Route("POST", "/v1/models/{name}/actuals", OP, _actual),
+]  # fmt: skip
+
+
+def _ids(route: Route) -> str:
+    return route.id
+
+
+def _call(w: World, route: Route, path: str, body: Any, role: Role | None) -> Any:
+    return w.client.request(route.method, path, json=body, headers=w.headers(role))
+
+
+def _placeholder(route: Route) -> str:
+    return route.path.format(name="shared", ref="v1", key="k", alias="a", id="job-x",
+                             env="production", token="tok_x")  # fmt: skip
+
+
+def test_every_route_of_the_app_is_in_the_matrix(world: World) -> None:
+    spec = world.client.get("/openapi.json").json()
+    served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    served -= {("GET", "/api/v1/health")}  # open by design; tested below
+    listed = {(r.method, _placeholder_template(r.path)) for r in ROUTES}
+    assert {(m, _placeholder_template(p)) for m, p in served} == listed
+
+
+def _placeholder_template(path: str) -> str:
+    # Compare shapes, not placeholder names: /a/{x}/b == /a/{y}/b.
+    return "/".join("{}" if s.startswith("{") else s for s in path.split("/"))
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_ids)
+def test_no_token_is_401(world: World, route: Route) -> None:
+    res = _call(world, route, _placeholder(route), {}, None)
+    assert res.status_code == 401, res.text
+    assert res.headers["WWW-Authenticate"].startswith("Bearer")
+    assert res.json()["error"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_ids)
+def test_revoked_token_is_401(world: World, route: Route) -> None:
+    headers = {"Authorization": f"Bearer {world.revoked_secret}"}
+    res = world.client.request(route.method, _placeholder(route), json={}, headers=headers)
+    assert res.status_code == 401, res.text
+    assert "revoked" in res.json()["detail"]
+
+
+def _below() -> list[Any]:
+    return [
+        pytest.param(route, role, id=f"{route.id} as {role.value}")
+        for route in ROUTES
+        for role in ORDER[: ORDER.index(route.role)]
+    ]
+
+
+def _at_or_above() -> list[Any]:
+    return [
+        pytest.param(route, role, id=f"{route.id} as {role.value}")
+        for route in ROUTES
+        for role in ORDER[ORDER.index(route.role) :]
+    ]
+
+
+@pytest.mark.parametrize(("route", "role"), _below())
+def test_a_lower_role_is_403(world: World, route: Route, role: Role) -> None:
+    res = _call(world, route, _placeholder(route), {}, role)
+    assert res.status_code == 403, res.text
+    assert res.json()["error"] == "permission"
+    assert route.role.value in res.json()["detail"]
+
+
+@pytest.mark.parametrize(("route", "role"), _at_or_above())
+def test_the_role_and_above_succeed(world: World, route: Route, role: Role) -> None:
+    path, body = route.setup(world)
+    res = _call(world, route, path, body, role)
+    assert 200 <= res.status_code < 300, f"{res.status_code} {res.text}"
+
+
+def test_health_needs_no_token(world: World) -> None:
+    res = world.client.get("/api/v1/health")
+    assert res.status_code == 200 and res.json()["ok"] is True
+
+
+def test_a_wrong_secret_is_401_and_a_non_bearer_scheme_too(world: World) -> None:
+    for header in ("Bearer mlc_not-a-real-token", "Bearer nope", "Basic dXNlcjpwYXNz"):
+        res = world.client.get("/api/v1/models", headers={"Authorization": header})
+        assert res.status_code == 401, header
+
+
+def test_audit_names_the_token_as_actor(world: World) -> None:
+    name = world.unique()
+    res = world.client.post(
+        "/api/v1/models", json={"name": name, "task": "regression"}, headers=world.headers(OP)
+    )
+    assert res.status_code == 201
+    assert res.json()["created_by"] == "token:operator-token"
+    records = world.engine.list_audit(model=name)
+    assert [r.actor for r in records] == ["token:operator-token"]
+    who = world.client.get("/api/v1/whoami", headers=world.headers(VI)).json()
+    assert who == {"actor": "token:viewer-token", "role": "viewer"}

@@ -1,0 +1,90 @@
+"""The prediction path and log-only ingest, in process, on real DuckDB files."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.engine import LocalEngine
+from core.errors import Conflict, InvalidInput
+from storage.repos import events as events_repo
+from tests.serving.conftest import MODEL, features
+
+
+def _stored(engine: LocalEngine, table: str = "prediction_events") -> int:
+    with engine.store.read() as conn:
+        return events_repo.count(conn, table, MODEL)
+
+
+def test_predict_answers_and_logs_each_request_durably(served: LocalEngine) -> None:
+    [one] = served.predict(MODEL, [{"request_id": "r-1", "features": features(1)}])
+    assert one.request_id == "r-1" and one.version == "v1" and one.prediction in (0, 1)
+    assert one.probabilities is not None and set(one.probabilities) == {"0", "1"}
+    assert sum(one.probabilities.values()) == pytest.approx(1.0)
+    assert one.latency_ms > 0
+    batch = served.predict(MODEL, [{"features": features(i)} for i in range(100)])
+    assert len(batch) == 100 and len({p.request_id for p in batch}) == 100
+    assert _stored(served) == 101  # acknowledged → committed
+
+
+def test_routing_is_sticky_per_unit_and_follows_the_split(served: LocalEngine) -> None:
+    served.set_traffic(MODEL, {"v1": 0.5, "v2": 0.5}, reason="a/b")
+    reqs = [{"unit_id": f"user-{i}", "features": features(i)} for i in range(400)]
+    first = [p.version for p in served.predict(MODEL, reqs)]
+    second = [p.version for p in served.predict(MODEL, reqs)]
+    assert first == second
+    assert 150 < first.count("v2") < 250
+
+
+def test_a_new_revision_reroutes_at_once(served: LocalEngine) -> None:
+    assert served.predict(MODEL, [{"features": features(0)}])[0].version == "v1"
+    served.deploy(MODEL, "v2")
+    assert served.predict(MODEL, [{"features": features(0)}])[0].version == "v2"
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({"features": {"age": "old", "region": "north"}}, "feature 'age' must be a number"),
+        ({"features": {"age": 30, "region": "north", "income": 1}}, "unknown feature 'income'"),
+        ({"features": {"age": float("nan"), "region": "north"}}, "NaN and infinity are refused"),
+        ({"features": [1, 2]}, "features must be a JSON object"),
+        ({"request_id": "", "features": {"age": 30}}, "request_id must be a non-empty string"),
+    ],
+)
+def test_bad_requests_are_refused_and_nothing_is_logged(
+    served: LocalEngine, request_: dict, message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        served.predict(MODEL, [{"features": features(0)}, request_])
+    assert _stored(served) == 0
+
+
+def test_missing_values_are_allowed_as_null(served: LocalEngine) -> None:
+    [p] = served.predict(MODEL, [{"features": {"age": None, "region": "west"}}])
+    assert p.version == "v1"
+
+
+def test_no_deployment_means_conflict(engine: LocalEngine, artifact_bytes: bytes) -> None:
+    engine.create_model("other", "classification")
+    with pytest.raises(Conflict, match="no production deployment"):
+        engine.predict("other", [{"features": {}}])
+
+
+def test_log_only_events_and_actuals_are_idempotent(served: LocalEngine) -> None:
+    events = [
+        {"request_id": f"ext-{i}", "version": "v1", "prediction": i % 2, "score": 0.4,
+         "latency_ms": 3.5, "features": features(i)}
+        for i in range(1000)
+    ]  # fmt: skip
+    assert served.log_events(MODEL, events) == 1000
+    served.log_events(MODEL, events)  # a retried batch
+    served.log_events(MODEL, events[:10])
+    assert _stored(served) == 1000
+    actuals = [{"request_id": f"ext-{i}", "actual": 1} for i in range(500)]
+    served.record_actuals(MODEL, actuals)
+    served.record_actuals(MODEL, actuals)
+    assert _stored(served, "actuals") == 500
+    with pytest.raises(InvalidInput, match="item 1: request_id is required"):
+        served.log_events(MODEL, [events[0], {"prediction": 1}])
+    with pytest.raises(InvalidInput, match="item 0: actual is required"):
+        served.record_actuals(MODEL, [{"request_id": "x"}])
