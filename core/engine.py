@@ -194,8 +194,9 @@ class Engine(Protocol):
         """Each request: `{"features": {...}, "request_id"?: str, "unit_id"?: str}`."""
         ...
 
-    def log_events(self, model: str, events: list[dict[str, Any]]) -> int:
-        """Log-only prediction events from an external server; returns how many were new."""
+    def log_events(self, model: str, events: list[dict[str, Any]] | bytes) -> int:
+        """Log-only prediction events from an external server (a list, or its raw JSON);
+        returns how many were received (replayed request ids are stored once)."""
         ...
 
     def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
@@ -470,8 +471,10 @@ class LocalEngine:
     ) -> list[Prediction]:
         return self.serving.predict(model, requests, environment)
 
-    def log_events(self, model: str, events: list[dict[str, Any]]) -> int:
-        return self.serving.log_events(model, events)
+    def log_events(
+        self, model: str, events: list[dict[str, Any]] | bytes, *, max_items: int = 10_000
+    ) -> int:
+        return self.serving.log_events(model, events, max_items=max_items)
 
     def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
         return self.serving.record_actuals(model, actuals)

@@ -18,6 +18,14 @@ DEFAULT_MAX_BATCH = 10_000
 
 
 async def read_json(request: Request) -> Any:
+    try:
+        return orjson.loads(await read_body(request))
+    except orjson.JSONDecodeError as e:
+        raise InvalidInput(f"body is not valid JSON: {e}") from None
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body, refused with 413 past the size limit and with 400 when empty."""
     limit: int = request.app.state.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -31,10 +39,7 @@ async def read_json(request: Request) -> Any:
         chunks.append(chunk)
     if size == 0:
         raise InvalidInput("empty body: expected JSON")
-    try:
-        return orjson.loads(b"".join(chunks))
-    except orjson.JSONDecodeError as e:
-        raise InvalidInput(f"body is not valid JSON: {e}") from None
+    return b"".join(chunks)
 
 
 def objects(request: Request, value: Any, what: str) -> list[dict[str, Any]]:

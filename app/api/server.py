@@ -67,7 +67,12 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family = infos[0][0]
-        return socket.create_server(infos[0][4][:2], family=family, backlog=1024)
+        sock = socket.create_server(infos[0][4][:2], family=family, backlog=1024)
+        # Accepted connections inherit this on Linux. Without it a kept-alive client waits
+        # ~40 ms per response: the body segment sits behind Nagle until the client's
+        # delayed ACK of the headers (measured: 44 ms → <1 ms for GET /api/v1/health).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
     except OSError as e:
         raise MlcError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
 

@@ -173,10 +173,16 @@ class PredictionService:
             if a is not None
         ]
 
-    def log_events(self, model: str, items: Sequence[Any]) -> int:
+    def log_events(
+        self, model: str, items: Sequence[Any] | bytes, *, max_items: int = MAX_BATCH
+    ) -> int:
+        """Log-only events: a list of objects, or the raw JSON body of such a list."""
         info = self._model(model)
-        _batch_size(items)
-        frame = req.events_frame_fast(model, info.task, self._schema_of_model(info), items)
+        if not isinstance(items, bytes | bytearray):
+            _batch_size(items)
+        frame = req.events_frame_fast(
+            model, info.task, self._schema_of_model(info), items, max_items=max_items
+        )
         return self.writer.write("prediction_events", frame)
 
     def record_actuals(self, model: str, items: Sequence[Any]) -> int:

