@@ -41,6 +41,7 @@ from core.errors import (
 )
 from core.fromjson import load
 from core.jsonable import to_jsonable
+from core.monitoring.metrics import PerformanceMetrics
 from core.training.pipeline import JobDetails
 from core.training.validator import ValidationResults
 
@@ -412,6 +413,27 @@ class RemoteEngine:
 
     def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
         return int(self._call("POST", f"/v1/models/{_q(model)}/actuals", json=actuals)["new"])
+
+    # --- monitoring ---------------------------------------------------------------------
+
+    def get_performance_metrics(
+        self,
+        model: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        bucket_s: int = 60,
+        version: str | None = None,
+    ) -> PerformanceMetrics:
+        params: dict[str, Any] = {"bucket_s": bucket_s}
+        if start is not None:
+            params["start"] = start.isoformat()
+        if end is not None:
+            params["end"] = end.isoformat()
+        if version is not None:
+            params["version"] = version
+        found = self._call("GET", f"/api/v1/models/{_q(model)}/metrics", params=params)
+        return _decode(PerformanceMetrics, found)
 
     # --- API tokens ---------------------------------------------------------------------
 

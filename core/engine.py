@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self
 
 from core import audit
 from core.auth import TokenService
+from core.clock import utcnow
 from core.deployments.manager import DeploymentManager
 from core.domain import (
     ApiToken,
@@ -29,6 +30,7 @@ from core.domain import (
     TrainingJob,
 )
 from core.monitoring.ingest import EventWriter
+from core.monitoring.metrics import PerformanceMetrics, PerformanceMonitor
 from core.registry import ModelRegistry, NewVersion
 from core.rollout.controller import RolloutController
 from core.serving.gateway import PredictionService
@@ -209,6 +211,18 @@ class Engine(Protocol):
         """The token record and its secret, which is shown once and stored only hashed."""
         ...
 
+    def get_performance_metrics(
+        self,
+        model: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        bucket_s: int = 60,
+        version: str | None = None,
+    ) -> PerformanceMetrics:
+        """Per time bucket and version, from `start` (default: the last hour) to `end`."""
+        ...
+
     def list_tokens(self) -> list[ApiToken]: ...
 
     def revoke_token(self, token: str) -> ApiToken:
@@ -255,6 +269,7 @@ class LocalEngine:
         self.deployments = DeploymentManager(store, self.registry)
         self.serving = PredictionService(self.registry, self.deployments, self.writer)
         self.rollouts = RolloutController(store, self.registry, self.deployments)
+        self.monitor = PerformanceMonitor(store, self.registry, self.writer)
         self.tokens = TokenService(store)
 
     @classmethod
@@ -478,6 +493,20 @@ class LocalEngine:
 
     def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
         return self.serving.record_actuals(model, actuals)
+
+    # --- monitoring -----------------------------------------------------------------------
+
+    def get_performance_metrics(
+        self,
+        model: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        bucket_s: int = 60,
+        version: str | None = None,
+    ) -> PerformanceMetrics:
+        span = (start, end or utcnow()) if start is not None else None
+        return self.monitor.get_performance_metrics(model, span, bucket_s=bucket_s, version=version)
 
     # --- background loops of a long-lived owner (mlc serve, mlc console) ----------------
 

@@ -12,6 +12,7 @@ from app.api.routes import (
     deployments,
     health,
     models,
+    monitoring,
     rollouts,
     tokens,
     training,
@@ -50,6 +51,6 @@ def create_app(
     app.state.max_batch = max_batch
     errors.install(app)
     for area in (health, models, versions, audit, training, deployments, rollouts, tokens,
-                 data_plane):  # fmt: skip
+                 data_plane, monitoring):  # fmt: skip
         app.include_router(area.router)
     return app

@@ -12,6 +12,7 @@ from app.cli import (
     audit_cmd,
     deploy_cmd,
     models_cmd,
+    monitoring_cmd,
     rollout_cmd,
     serve_cmd,
     tokens_cmd,
@@ -92,6 +93,9 @@ app.command("traffic")(deploy_cmd.traffic)
 app.command("rollback")(deploy_cmd.rollback)
 app.command("predict")(deploy_cmd.predict)
 app.add_typer(rollout_cmd.app, name="rollout")
+app.command("ingest")(monitoring_cmd.ingest)
+app.command("actuals")(monitoring_cmd.actuals)
+app.command("metrics")(monitoring_cmd.metrics)
 
 
 def run() -> None:

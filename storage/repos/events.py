@@ -97,3 +97,50 @@ def window(
         f" WHERE {' AND '.join(where)}",
         params,
     )
+
+
+def bucketed(
+    conn: Conn,
+    model_id: str,
+    start: datetime,
+    end: datetime,
+    bucket_s: int,
+    *,
+    version: int | None = None,
+    positive: str | None = None,
+) -> pl.DataFrame:
+    """Per time bucket and version: traffic, errors, latency quantiles, predictions, and
+    quality on the events whose label has arrived. One scan, pruned by the ts zone maps."""
+    where = ["e.model_id = ?", "e.ts >= ?", "e.ts < ?"]
+    params: list[Any] = [model_id, start, end]
+    if version is not None:
+        where.append("e.version = ?")
+        params.append(version)
+    labelled = "a.event_key IS NOT NULL AND e.error IS NULL"
+    pos_pred = "e.label = $pos"
+    pos_true = "a.label = $pos"
+    sql = f"""
+        SELECT time_bucket(to_seconds($bucket), e.ts) AS bucket,
+               e.version,
+               count(*) AS requests,
+               avg((e.error IS NOT NULL)::INTEGER) AS error_rate,
+               quantile_cont(e.latency_ms, [0.5, 0.95, 0.99]) AS latency,
+               avg(e.value) AS prediction_mean,
+               avg(e.score) AS score_mean,
+               avg(({pos_pred})::INTEGER) AS positive_rate,
+               count(*) FILTER ({labelled}) AS labelled,
+               avg((e.label = a.label)::INTEGER) FILTER ({labelled}) AS accuracy,
+               count(*) FILTER ({labelled} AND {pos_pred} AND {pos_true}) AS tp,
+               count(*) FILTER ({labelled} AND {pos_pred} AND NOT {pos_true}) AS fp,
+               count(*) FILTER ({labelled} AND NOT {pos_pred} AND {pos_true}) AS fn,
+               avg(abs(e.value - a.value)) FILTER ({labelled}) AS mae,
+               sqrt(avg((e.value - a.value) ^ 2) FILTER ({labelled})) AS rmse
+        FROM prediction_events e LEFT JOIN actuals a USING (event_key)
+        WHERE {" AND ".join(where).replace("?", "{}")}
+        GROUP BY ALL ORDER BY bucket, e.version
+    """
+    # Positional placeholders for the WHERE clause, named ones for the rest.
+    names = [f"$w{i}" for i in range(len(params))]
+    sql = sql.format(*names)
+    bound = {f"w{i}": p for i, p in enumerate(params)} | {"bucket": bucket_s, "pos": positive}
+    return conn.frame(sql, bound)

@@ -1,0 +1,141 @@
+"""`mlc ingest`, `mlc actuals` and `mlc metrics`: events in, metrics over time out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from app.cli.output import emit, state, success, table
+from core.errors import InvalidInput
+from core.timeparse import parse_duration, parse_since
+
+CHUNK = 10_000
+
+
+def _read(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise InvalidInput(f"file {path} does not exist")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pl.read_parquet(path)
+        if suffix == ".csv":
+            return pl.read_csv(path, try_parse_dates=False)
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            return pl.read_ndjson(path)
+    except (pl.exceptions.PolarsError, OSError) as e:
+        raise InvalidInput(f"cannot read {path}: {e}") from None
+    raise InvalidInput(f"{path} must be .parquet, .csv or .jsonl (JSON lines)")
+
+
+def _chunks(frame: pl.DataFrame) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, frame.height, CHUNK):
+        rows = frame.slice(start, CHUNK).to_dicts()
+        for row in rows:
+            for key, value in list(row.items()):
+                if hasattr(value, "isoformat"):
+                    row[key] = value.isoformat()
+        yield rows
+
+
+def _events(frame: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
+    """Columns that are not event fields are the features (a flat file has no nesting)."""
+    if "features" in frame.columns or not (set(frame.columns) - columns):
+        return frame
+    feature_cols = [c for c in frame.columns if c not in columns]
+    return frame.select(
+        [*[c for c in frame.columns if c in columns], pl.struct(feature_cols).alias("features")]
+    )
+
+
+EVENT_FIELDS = {
+    "request_id",
+    "ts",
+    "version",
+    "environment",
+    "unit_id",
+    "arm",
+    "prediction",
+    "score",
+    "latency_ms",
+    "error",
+}
+
+
+def ingest(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    file: Annotated[Path, typer.Argument(help="Events: Parquet, CSV or JSON lines.")],
+) -> None:
+    """Log prediction events from a file (request_id, prediction, …; other columns are features)."""
+    engine = state(ctx).engine()
+    frame = _events(_read(file), EVENT_FIELDS)
+    total = sum(engine.log_events(model, rows) for rows in _chunks(frame))
+    emit(
+        ctx,
+        {"model": model, "received": total},
+        lambda: success(ctx, f"logged {total:,} events for {model}"),
+    )
+
+
+def actuals(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    file: Annotated[
+        Path, typer.Argument(help="request_id and actual columns: Parquet, CSV or JSON lines.")
+    ],
+) -> None:
+    """Attach late labels to logged predictions by request id."""
+    engine = state(ctx).engine()
+    frame = _read(file)
+    missing = {"request_id", "actual"} - set(frame.columns)
+    if missing:
+        raise InvalidInput(f"{file} lacks column(s) {', '.join(sorted(missing))}")
+    total = sum(
+        engine.record_actuals(model, rows)
+        for rows in _chunks(
+            frame.select("request_id", "actual", *(["ts"] if "ts" in frame.columns else []))
+        )
+    )
+    emit(
+        ctx,
+        {"model": model, "received": total},
+        lambda: success(ctx, f"recorded {total:,} actuals for {model}"),
+    )
+
+
+def metrics(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str | None, typer.Option(help="Only this version.")] = None,
+    since: Annotated[
+        str, typer.Option(help="A duration back from now (1h) or an ISO time.")
+    ] = "1h",
+    bucket: Annotated[str, typer.Option(help="Bucket width, e.g. 1m, 5m, 1h.")] = "1m",
+) -> None:
+    """Traffic, errors, latency and quality per time bucket and version."""
+    start = parse_since(since)
+    bucket_s = int(parse_duration(bucket).total_seconds())
+    result = (
+        state(ctx)
+        .engine()
+        .get_performance_metrics(model, start=start, bucket_s=bucket_s, version=version)
+    )
+
+    def human() -> None:
+        table(
+            ["BUCKET", "VERSION", "REQ", "ERR", "P50 MS", "P99 MS", "PRED", "LABELLED", "ACC", "F1", "MAE", "RMSE"],
+            [
+                [b.bucket, b.version, b.requests, b.error_rate, b.latency_p50_ms, b.latency_p99_ms,
+                 b.prediction_mean, b.labelled, b.accuracy, b.f1, b.mae, b.rmse]
+                for b in result.buckets
+            ],
+        )  # fmt: skip
+        if not result.buckets:
+            success(ctx, f"no events for {model} since {start:%Y-%m-%d %H:%M:%S}")
+
+    emit(ctx, result, human)
