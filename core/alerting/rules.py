@@ -54,9 +54,7 @@ def metric(name: str) -> str:
             return name
     if name.startswith(EVENT_PREFIX):
         if not _EVENT_KIND.match(name[len(EVENT_PREFIX) :]):
-            raise InvalidInput(
-                f"invalid event kind in metric {name!r}: e.g. event.rollout.aborted"
-            )
+            raise InvalidInput(f"invalid event kind in metric {name!r}: e.g. event.rollout.aborted")
         return name
     raise InvalidInput(
         f"unknown metric {name!r}: use one of {', '.join(METRICS)},"

@@ -46,9 +46,7 @@ def _insert(conn: Conn, table: str, columns: tuple[str, ...], row: dict[str, Any
     )
 
 
-def _update(
-    conn: Conn, table: str, allowed: set[str], key: Any, values: dict[str, Any]
-) -> None:
+def _update(conn: Conn, table: str, allowed: set[str], key: Any, values: dict[str, Any]) -> None:
     bad = set(values) - allowed
     if bad:
         raise ValueError(f"not updatable in {table}: {sorted(bad)}")
@@ -217,8 +215,7 @@ def list_silences(conn: Conn, *, active_at: datetime | None = None) -> list[dict
     if active_at is None:
         return conn.rows("SELECT * FROM alert_silences ORDER BY created_at, id")
     return conn.rows(
-        "SELECT * FROM alert_silences WHERE starts_at <= ? AND ends_at > ?"
-        " ORDER BY created_at, id",
+        "SELECT * FROM alert_silences WHERE starts_at <= ? AND ends_at > ? ORDER BY created_at, id",
         [active_at, active_at],
     )
 
@@ -284,4 +281,6 @@ def set_cursor(conn: Conn, name: str, value: int) -> None:
 
 
 def system_events_after(conn: Conn, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
-    return conn.rows("SELECT * FROM system_events WHERE id > ? ORDER BY id LIMIT ?", [after_id, limit])
+    return conn.rows(
+        "SELECT * FROM system_events WHERE id > ? ORDER BY id LIMIT ?", [after_id, limit]
+    )

@@ -135,7 +135,10 @@ def bucketed(
                count(*) FILTER ({labelled} AND NOT {pos_pred} AND {pos_true}) AS fn,
                avg(abs(e.value - a.value)) FILTER ({labelled}) AS mae,
                sqrt(avg((e.value - a.value) ^ 2) FILTER ({labelled})) AS rmse
-        FROM prediction_events e LEFT JOIN actuals a USING (event_key)
+        FROM prediction_events e
+        -- A label arrives after its prediction: restricting actuals to the window's start
+        -- lets their zone maps prune too, so the join reads the window, not the table.
+        LEFT JOIN (SELECT * FROM actuals WHERE model_id = $w0 AND ts >= $w1) a USING (event_key)
         WHERE {" AND ".join(where).replace("?", "{}")}
         GROUP BY ALL ORDER BY bucket, e.version
     """

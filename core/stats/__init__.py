@@ -1,0 +1,1 @@
+"""Pure statistics over arrays: data drift against a stored reference, stream change detectors."""
