@@ -28,6 +28,7 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
+from core.engine import DriftReport
 from core.errors import (
     Conflict,
     IntegrityError,
@@ -434,6 +435,20 @@ class RemoteEngine:
             params["version"] = version
         found = self._call("GET", f"/api/v1/models/{_q(model)}/metrics", params=params)
         return _decode(PerformanceMetrics, found)
+
+    def detect_drift(
+        self,
+        model: str,
+        *,
+        version: str | None = None,
+        window_s: float = 3600,
+        min_current: int = 100,
+    ) -> DriftReport:
+        params: dict[str, Any] = {"window_s": window_s, "min_current": min_current}
+        if version is not None:
+            params["version"] = version
+        found = self._call("GET", f"/api/v1/models/{_q(model)}/drift", params=params)
+        return _decode(DriftReport, found)
 
     # --- API tokens ---------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import getpass
 import os
 import threading
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, Self
 
@@ -29,11 +30,13 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
+from core.monitoring.drift import DriftDetector
 from core.monitoring.ingest import EventWriter
 from core.monitoring.metrics import PerformanceMetrics, PerformanceMonitor
 from core.registry import ModelRegistry, NewVersion
 from core.rollout.controller import RolloutController
 from core.serving.gateway import PredictionService
+from core.stats.drift import DriftAnalysis
 from core.training.pipeline import JobDetails, TrainingPipeline
 from core.training.validator import ValidationResults
 from storage.artifacts import ArtifactStore
@@ -223,6 +226,18 @@ class Engine(Protocol):
         """Per time bucket and version, from `start` (default: the last hour) to `end`."""
         ...
 
+    def detect_drift(
+        self,
+        model: str,
+        *,
+        version: str | None = None,
+        window_s: float = 3600,
+        min_current: int = 100,
+    ) -> DriftReport:
+        """A version's last `window_s` of traffic against its training reference
+        (default version: the one serving most of production)."""
+        ...
+
     def list_tokens(self) -> list[ApiToken]: ...
 
     def revoke_token(self, token: str) -> ApiToken:
@@ -237,6 +252,14 @@ def default_actor() -> str:
         return f"local:{getpass.getuser()}"
     except (KeyError, OSError):
         return "local:unknown"
+
+
+@dataclass
+class DriftReport:
+    model_id: str
+    version: str
+    window_s: float
+    analysis: DriftAnalysis
 
 
 def _env_float(name: str, default: float) -> float:
@@ -270,6 +293,7 @@ class LocalEngine:
         self.serving = PredictionService(self.registry, self.deployments, self.writer)
         self.rollouts = RolloutController(store, self.registry, self.deployments)
         self.monitor = PerformanceMonitor(store, self.registry, self.writer)
+        self.drift = DriftDetector(store, self.registry, self.deployments)
         self.tokens = TokenService(store)
 
     @classmethod
@@ -507,6 +531,19 @@ class LocalEngine:
     ) -> PerformanceMetrics:
         span = (start, end or utcnow()) if start is not None else None
         return self.monitor.get_performance_metrics(model, span, bucket_s=bucket_s, version=version)
+
+    def detect_drift(
+        self,
+        model: str,
+        *,
+        version: str | None = None,
+        window_s: float = 3600,
+        min_current: int = 100,
+    ) -> DriftReport:
+        analysed, analysis = self.drift.detect_drift(
+            model, version, window=timedelta(seconds=window_s), min_current=min_current
+        )
+        return DriftReport(model_id=model, version=analysed, window_s=window_s, analysis=analysis)
 
     # --- background loops of a long-lived owner (mlc serve, mlc console) ----------------
 

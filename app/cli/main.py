@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from app.cli import (
     audit_cmd,
     deploy_cmd,
+    drift_cmd,
     models_cmd,
     monitoring_cmd,
     rollout_cmd,
@@ -96,6 +97,7 @@ app.add_typer(rollout_cmd.app, name="rollout")
 app.command("ingest")(monitoring_cmd.ingest)
 app.command("actuals")(monitoring_cmd.actuals)
 app.command("metrics")(monitoring_cmd.metrics)
+app.command("drift")(drift_cmd.drift)
 
 
 def run() -> None:

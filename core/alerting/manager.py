@@ -26,7 +26,9 @@ State machine, per (rule, model), evaluated by `evaluate(values)`:
   channels of every active rule whose metric is `event.<kind>` (for the event's model), or to
   the console when no rule routes them.
 * Deliveries go to an outbox (`alert_deliveries`), one row per notification and channel;
-  `deliver_pending()` attempts what is due, records success, or schedules a retry with
+  each channel is delivered in order (FIFO: a failing row holds back its channel's later rows,
+  never another channel's). `deliver_pending()` attempts what is due, records success, or
+  schedules a retry with
   exponential backoff (`backoff_base_s * 2**(attempts-1)`, capped at `backoff_max_s`) and gives
   up after `max_attempts`. It never raises. A crash between a send and its bookkeeping resends:
   delivery is at least once, and each payload carries `notification_id` to dedupe on.
@@ -94,6 +96,8 @@ class AlertManager:
         self.delivery_batch = delivery_batch
         self._eval_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def now(self) -> datetime:
         return as_utc(self._now())
@@ -104,7 +108,44 @@ class AlertManager:
         return self.channels.console
 
     def close(self) -> None:
+        self.stop_loop()
         self.channels.close()
+
+    # --- the owner's loops ---------------------------------------------------------------
+
+    def start_loop(
+        self, values: Values, *, every_s: float = 15.0, deliver_every_s: float = 2.0
+    ) -> None:
+        """Run `evaluate(values, deliver=False)` every `every_s` and `deliver_pending()` every
+        `deliver_every_s`, in two daemon threads, so a slow webhook never delays evaluation.
+        Nothing raised in either loop stops it (it is logged)."""
+        if self._threads:
+            return
+        self._stop.clear()
+
+        def evaluator() -> None:
+            while not self._stop.wait(every_s):
+                try:
+                    self.evaluate(values, deliver=False)
+                except Exception:
+                    log.exception("alert evaluation failed; retrying next interval")
+
+        def deliverer() -> None:
+            while not self._stop.wait(deliver_every_s):
+                self.deliver_pending()
+
+        self._threads = [
+            threading.Thread(target=evaluator, name="mlc-alerts-eval", daemon=True),
+            threading.Thread(target=deliverer, name="mlc-alerts-deliver", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def stop_loop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=10)
+        self._threads = []
 
     # --- rules ---------------------------------------------------------------------------
 
@@ -600,19 +641,31 @@ class AlertManager:
                 return DeliveryReport(errors=[f"{type(e).__name__}: {e}".splitlines()[0]])
 
     def _deliver_pending(self) -> DeliveryReport:
+        now = self.now()
         with self.store.read() as conn:
-            due = repo.due_deliveries(conn, self.now(), self.delivery_batch)
-        if not due:
-            return DeliveryReport()
+            queued = repo.queued_deliveries(conn, self.delivery_batch)
+        # Each channel is a FIFO queue: a row waiting for its retry (or failing now) holds back
+        # the later rows of its channel, so a receiver never sees "resolved" before "firing",
+        # and a dead endpoint costs one timeout per pass, not one per queued notification.
+        blocked: set[str] = set()
         results: list[tuple[dict[str, Any], str | None]] = []
-        for row in due:
+        for row in queued:
+            channel = row["channel"]
+            if channel in blocked:
+                continue
+            if as_utc(row["next_attempt_at"]) > now:
+                blocked.add(channel)
+                continue
             payload = json.loads(row["payload"])
             payload["notification_id"] = int(row["id"])
             try:
-                self.channels.send(row["channel"], payload)
+                self.channels.send(channel, payload)
                 results.append((row, None))
             except ChannelError as e:
                 results.append((row, str(e) or type(e).__name__))
+                blocked.add(channel)
+        if not results:
+            return DeliveryReport()
         done = self.now()
         delivered = failed = gave_up = 0
         errors: list[str] = []

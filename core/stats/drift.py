@@ -408,12 +408,6 @@ def _prediction_drift(
 ) -> FeatureDrift | None:
     if not pp or not current_predictions:
         return None
-    known = {"prediction", "predictions", "score", "scores"}
-    unknown = set(current_predictions) - known
-    if unknown:
-        raise InvalidInput(
-            f"current_predictions keys must be 'prediction' and/or 'score', got {sorted(unknown)}"
-        )
     labels = current_predictions.get("prediction", current_predictions.get("predictions"))
     scores = current_predictions.get("score", current_predictions.get("scores"))
     if pp.get("type") == "numeric":  # regression: the predicted value
@@ -494,6 +488,11 @@ def detect_drift(
         if fp.get("type") in ("numeric", "categorical", "binary")
     }
     _check_columns(current, features)
+    unknown = set(current_predictions or {}) - {"prediction", "predictions", "score", "scores"}
+    if unknown:
+        raise InvalidInput(
+            f"current_predictions keys must be 'prediction' and/or 'score', got {sorted(unknown)}"
+        )
     n = current.height
     if n < min_current:
         return DriftAnalysis(

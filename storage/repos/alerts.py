@@ -232,12 +232,14 @@ def update_delivery(conn: Conn, delivery_id: int, **values: Any) -> None:
     _update(conn, "alert_deliveries", _DELIVERY_UPDATABLE, delivery_id, values)
 
 
-def due_deliveries(conn: Conn, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+def queued_deliveries(conn: Conn, per_channel: int = 100) -> list[dict[str, Any]]:
+    """The oldest `per_channel` undelivered, not given-up rows of each channel, oldest first."""
     return conn.rows(
-        "SELECT * FROM alert_deliveries"
-        " WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, id LIMIT ?",
-        [now, limit],
+        "SELECT * EXCLUDE (rn) FROM ("
+        " SELECT *, row_number() OVER (PARTITION BY channel ORDER BY id) AS rn"
+        " FROM alert_deliveries WHERE delivered_at IS NULL AND gave_up_at IS NULL"
+        ") WHERE rn <= ? ORDER BY id",
+        [per_channel],
     )
 
 

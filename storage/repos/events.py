@@ -147,3 +147,24 @@ def bucketed(
     sql = sql.format(*names)
     bound = {f"w{i}": p for i, p in enumerate(params)} | {"bucket": bucket_s, "pos": positive}
     return conn.frame(sql, bound)
+
+
+def recent_for_version(
+    conn: Conn, model_id: str, version: int, start: datetime, end: datetime, limit: int
+) -> pl.DataFrame:
+    """The newest successful events of one version in [start, end): features as JSON text."""
+    return conn.frame(
+        "SELECT features, label, value, score FROM prediction_events"
+        " WHERE model_id = ? AND version = ? AND ts >= ? AND ts < ? AND error IS NULL"
+        " ORDER BY ts DESC LIMIT ?",
+        [model_id, version, start, end, limit],
+    )
+
+
+def busiest_version(conn: Conn, model_id: str, start: datetime, end: datetime) -> int | None:
+    got = conn.scalar(
+        "SELECT version FROM prediction_events WHERE model_id = ? AND ts >= ? AND ts < ?"
+        " AND version IS NOT NULL GROUP BY version ORDER BY count(*) DESC LIMIT 1",
+        [model_id, start, end],
+    )
+    return None if got is None else int(got)

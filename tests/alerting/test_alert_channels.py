@@ -76,7 +76,9 @@ def test_webhook_failing_twice_then_succeeding_gets_the_alert_exactly_once(
     assert manager.console.recent(1)[0]["alert_id"] == fire.alert_id  # console unaffected
 
     (hook,) = [d for d in manager.deliveries() if d.channel.startswith("webhook:")]
-    assert hook.status == "retrying" and hook.attempts == 1 and "HTTP 500" in (hook.last_error or "")
+    assert (
+        hook.status == "retrying" and hook.attempts == 1 and "HTTP 500" in (hook.last_error or "")
+    )
     assert hook.next_attempt_at == clock() + (hook.next_attempt_at - clock())
     assert (hook.next_attempt_at - clock()).total_seconds() == 5  # backoff base
 
@@ -119,8 +121,9 @@ def test_a_dead_webhook_is_recorded_gives_up_and_never_stops_the_evaluator(
         dead = r.url  # a port nobody listens on once the server is closed
     log = tmp_path / "alerts.jsonl"
     rule = manager.create_rule(
-        MODEL, "error_rate", ">", 0.05, channels=[f"webhook:{dead}", f"log:{log}"], actor="a"
-    )
+        MODEL, "error_rate", ">", 0.05, repeat_s=0,
+        channels=[f"webhook:{dead}", f"log:{log}"], actor="a",
+    )  # fmt: skip
     values.set(rule.id, 1.0)
     manager.evaluate(values)
     assert len(log.read_text().splitlines()) == 1  # the other channel still delivered
@@ -165,9 +168,7 @@ def test_unwritable_log_file_is_a_recorded_failure(
     assert d.status == "retrying" and "cannot write" in (d.last_error or "")
 
 
-def test_slack_channel_posts_a_slack_payload(
-    manager: AlertManager, values: Values
-) -> None:
+def test_slack_channel_posts_a_slack_payload(manager: AlertManager, values: Values) -> None:
     with Receiver(failures=0) as r:
         rule = manager.create_rule(
             MODEL, "f1", "<", 0.7, severity="critical", channels=[f"slack:{r.url}"], actor="a"
@@ -183,3 +184,25 @@ def test_slack_channel_posts_a_slack_payload(
 def test_slack_payload_for_resolution() -> None:
     out = slack_payload({"kind": "resolved", "message": "m is fine", "severity": "warning"})
     assert out["text"].startswith(":white_check_mark:") and "m is fine" in out["text"]
+
+
+def test_each_channel_delivers_in_order_while_another_channel_is_unaffected(
+    manager: AlertManager, clock: FakeClock, values: Values, receiver: Receiver
+) -> None:
+    rule = manager.create_rule(
+        MODEL, "error_rate", ">", 0.05, channels=["console", f"webhook:{receiver.url}"],
+        actor="alice",
+    )  # fmt: skip
+    values.set(rule.id, 1.0)
+    manager.evaluate(values)  # webhook attempt 1 fails
+    clock.advance(1)
+    values.set(rule.id, 0.0)
+    manager.evaluate(values)  # "resolved" queued behind the failing "firing": not sent yet
+    assert [p["kind"] for p in manager.console.recent(10)] == ["firing", "resolved"]
+    assert [r["kind"] for r in receiver.requests] == ["firing"]
+    for _ in range(6):
+        clock.advance(30)
+        manager.deliver_pending()
+    assert [r["kind"] for r in receiver.requests] == ["firing", "firing", "firing", "resolved"]
+    assert [r["kind"] for r in receiver.accepted] == ["firing", "resolved"]
+    assert manager.deliveries(undelivered_only=True) == []

@@ -210,9 +210,7 @@ def test_ack_needs_a_comment_and_a_known_alert(manager: AlertManager) -> None:
         manager.ack("a99", "x", actor="bob")
 
 
-def test_repeat_zero_never_repeats(
-    manager: AlertManager, clock: FakeClock, values: Values
-) -> None:
+def test_repeat_zero_never_repeats(manager: AlertManager, clock: FakeClock, values: Values) -> None:
     rule = manager.create_rule(MODEL, "error_rate", ">", 0.05, repeat_s=0, actor="alice")
     values.set(rule.id, 0.5)
     for _ in range(5):
@@ -271,7 +269,7 @@ def test_silenced_resolution_is_not_announced_but_recorded(
 ) -> None:
     rule = manager.create_rule(MODEL, "error_rate", ">", 0.05, actor="alice")
     values.set(rule.id, 1.0)
-    (fire,) = manager.evaluate(values)
+    manager.evaluate(values)
     manager.silence(rule_id=rule.id, duration_s=600, actor="bob")
     values.set(rule.id, 0.0)
     clock.advance(60)
@@ -371,3 +369,27 @@ def test_state_survives_reopening_the_store(
         (move,) = mgr2.evaluate(values)
         assert move.from_state is P and move.to_state is F
         mgr2.close()
+
+
+def test_the_owner_loop_evaluates_and_delivers_in_the_background(
+    manager: AlertManager, values: Values
+) -> None:
+    import threading
+
+    rule = manager.create_rule(MODEL, "error_rate", ">", 0.05, actor="alice")
+    values.set(rule.id, 1.0)
+    seen = threading.Event()
+
+    def source(r: object) -> tuple[float | None, int] | None:
+        got = values(r)
+        if manager.console.count:
+            seen.set()
+        return got
+
+    manager.start_loop(source, every_s=0.01, deliver_every_s=0.01)
+    try:
+        assert seen.wait(10), "the loop never delivered to the console"
+    finally:
+        manager.stop_loop()
+    assert [a.state for a in manager.list_alerts()] == [F]
+    assert manager.console.recent(5)[0]["kind"] == "firing"

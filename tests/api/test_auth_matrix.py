@@ -112,6 +112,8 @@ ROUTES = [
         f"{M}/{w.deployed()}/rollouts/production",
         {"version": "v2", "steps": [50, 100], "interval_s": 3600,
          "guardrails": ["error_rate<0.5"]})),
+    Route("GET", M + "/{name}/drift", VI, lambda w: (
+        f"{M}/{w.deployed()}/drift?version=v1", None)),
     Route("GET", M + "/{name}/metrics", VI, lambda w: (
         f"{M}/{w.deployed()}/metrics?bucket_s=300", None)),
     Route("GET", M + "/{name}/rollouts/{env}", VI, lambda w: (

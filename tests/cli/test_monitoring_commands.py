@@ -41,3 +41,16 @@ def test_cli_ingest_actuals_and_metrics(mlc: Mlc, tmp_path: Path) -> None:
     bad.write_text('{"request_id": "x", "features": {"age": "old"}}\n')
     res = mlc("ingest", "m", str(bad))
     assert res.code == 2 and "feature 'age' must be a number" in res.err
+
+
+def test_cli_drift_reports_a_missing_reference_and_bad_input(mlc: Mlc, artifact_file: Path) -> None:
+    mlc("models", "create", "m", "--task", "classification", "--features", "age:numeric,region:categorical")
+    mlc("versions", "register", "m", str(artifact_file), "--algorithm", "lr")
+    mlc("versions", "transition", "m", "v1", "validated")
+    mlc("deploy", "m", "v1")
+    doc = mlc("--json", "drift", "m").json
+    assert doc["version"] == "v1" and doc["analysis"]["status"] == "no_reference"
+    res = mlc("drift", "m", "--window", "30m")
+    assert res.code == 0 and "no reference profile" in res.out
+    assert mlc("drift", "m", "--window", "soon").code == 2
+    assert mlc("drift", "nope").code == 3

@@ -123,6 +123,8 @@ def test_methods_follow_reference_size_and_match_scipy():
         "jensen_shannon",
     )
     x = ref["x"].to_numpy()
+    cx = cur["x"].to_numpy()
+    cx = cx[np.isfinite(cx)]
     norm = np.std(x)  # the full reference's std, ddof 0
     expected = stats.wasserstein_distance(np.asarray(samp["x"]), cx) / norm
     assert by["x"].statistic == pytest.approx(expected, rel=1e-9)
@@ -178,7 +180,7 @@ def _current(name: str, types, rows: int | None = None) -> pl.DataFrame:
     return to_model_frame(frame, types)
 
 
-@pytest.mark.parametrize(("ref_rows", "cur_rows"), [(None, None), (1000, 1000)])
+@pytest.mark.parametrize(("ref_rows", "cur_rows"), [(None, None), (1000, 500)])
 def test_credit_covariate_drift_flags_shifted_features(ref_rows, cur_rows):
     types, prof, samp = _credit(ref_rows)
     out = detect_drift(prof, samp, _current("credit_covariate_drift", types, cur_rows))
@@ -193,7 +195,7 @@ def test_credit_covariate_drift_flags_shifted_features(ref_rows, cur_rows):
     assert by["credit_utilization"].psi > 0.3  # README: 0.45 with 10 quantile bins
 
 
-@pytest.mark.parametrize(("ref_rows", "cur_rows"), [(None, None), (1000, 1000)])
+@pytest.mark.parametrize(("ref_rows", "cur_rows"), [(None, None), (1000, 500)])
 def test_credit_current_has_no_dataset_drift(ref_rows, cur_rows):
     types, prof, samp = _credit(ref_rows)
     out = detect_drift(prof, samp, _current("credit_current", types, cur_rows))

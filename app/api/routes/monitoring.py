@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from app.api.auth import Viewer
 from app.api.render import doc, ok
+from core.engine import DriftReport
 from core.monitoring.metrics import PerformanceMetrics
 
 router = APIRouter(prefix="/api/v1/models/{name}", tags=["monitoring"])
@@ -27,4 +28,17 @@ def get_performance_metrics(
         engine.get_performance_metrics(
             name, start=start, end=end, bucket_s=bucket_s, version=version
         )
+    )
+
+
+@router.get("/drift", response_model=None, responses=doc(DriftReport))
+def detect_drift(
+    name: str,
+    engine: Viewer,
+    version: str | None = None,
+    window_s: float = 3600,
+    min_current: int = 100,
+) -> Response:
+    return ok(
+        engine.detect_drift(name, version=version, window_s=window_s, min_current=min_current)
     )

@@ -1,0 +1,76 @@
+"""Drift of live events against a trained version's stored reference, end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from core.engine import LocalEngine
+from tests.training.conftest import FAST_CONFIG, HGB_SPACE, wait_for
+
+ROOT = Path(__file__).resolve().parents[2] / "sample_data" / "credit"
+MODEL = "credit-default"
+HOUR = timedelta(hours=1)
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+    """One model trained once for the module; each test logs into its own hour."""
+    tmp = tmp_path_factory.mktemp("drift")
+    data = tmp / "credit_small.parquet"
+    pl.read_parquet(ROOT / "credit.parquet").head(4000).write_parquet(data)
+    config = tmp / "train.toml"
+    config.write_text(FAST_CONFIG.format(data=data, algorithm="hist_gradient_boosting",
+                                         params="{ max_iter = 40 }", trials=1, space=HGB_SPACE))  # fmt: skip
+    engine = LocalEngine.open(tmp / "store", actor="test:drift")
+    try:
+        engine.create_model(MODEL, "classification", target="default")
+        job = wait_for(engine, engine.trigger_training(config, model=MODEL).id)
+        assert job.outcome == "validated", job.error
+        engine.deploy(MODEL, "v1")
+        yield engine
+    finally:
+        engine.close()
+
+
+def _log(engine: LocalEngine, path: Path, hour: int, n: int = 1500) -> datetime:
+    frame = pl.read_parquet(path).head(n)
+    features = frame.drop(["application_id", "applied_at", "default"]).to_dicts()
+    at = T0 + hour * HOUR
+    engine.log_events(MODEL, [
+        {"request_id": f"h{hour}-{i}", "ts": (at + timedelta(seconds=i % 3000)).isoformat(),
+         "version": "v1", "prediction": 0, "score": 0.2, "features": f}
+        for i, f in enumerate(features)
+    ])  # fmt: skip
+    return at + HOUR
+
+
+def test_healthy_traffic_does_not_drift(trained: LocalEngine) -> None:
+    end = _log(trained, ROOT / "credit_current.parquet", hour=0)
+    version, analysis = trained.drift.detect_drift(MODEL, window=HOUR, end=end)
+    assert version == "v1" and analysis.status == "ok" and analysis.current_size == 1500
+    assert not analysis.dataset_drift
+
+
+def test_shifted_features_drift_and_stable_ones_do_not(trained: LocalEngine) -> None:
+    end = _log(trained, ROOT / "credit_covariate_drift.parquet", hour=2)
+    _, analysis = trained.drift.detect_drift(MODEL, "v1", window=HOUR, end=end)
+    drifted = {f.feature for f in analysis.features if f.drifted}
+    assert {"credit_utilization", "annual_income", "loan_purpose"} <= drifted
+    assert not {"age", "region", "home_ownership"} & drifted
+
+
+def test_too_few_events_is_insufficient_data(trained: LocalEngine) -> None:
+    end = _log(trained, ROOT / "credit_covariate_drift.parquet", hour=4, n=20)
+    _, analysis = trained.drift.detect_drift(MODEL, window=HOUR, end=end)
+    assert analysis.status == "insufficient_data" and not analysis.dataset_drift
+
+
+def test_engine_report_over_the_default_window(trained: LocalEngine) -> None:
+    report = trained.detect_drift(MODEL, window_s=60)
+    assert report.version == "v1" and report.analysis.status == "insufficient_data"
