@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from core.alerting.types import Alert, Rule, Silence, Transition
 from core.auth import Unauthenticated
 from core.domain import (
     ApiToken,
@@ -42,6 +43,7 @@ from core.errors import (
 )
 from core.fromjson import load
 from core.jsonable import to_jsonable
+from core.monitoring.drift import ConceptDrift
 from core.monitoring.metrics import PerformanceMetrics
 from core.training.pipeline import JobDetails
 from core.training.validator import ValidationResults
@@ -450,6 +452,99 @@ class RemoteEngine:
         found = self._call("GET", f"/api/v1/models/{_q(model)}/drift", params=params)
         return _decode(DriftReport, found)
 
+    def detect_concept_drift(
+        self, model: str, *, version: str | None = None, window_s: float = 86400
+    ) -> ConceptDrift:
+        params: dict[str, Any] = {"window_s": window_s}
+        if version is not None:
+            params["version"] = version
+        found = self._call("GET", f"/api/v1/models/{_q(model)}/concept-drift", params=params)
+        return _decode(ConceptDrift, found)
+
+    # --- alerting -------------------------------------------------------------------------
+
+    def create_alert_rule(
+        self,
+        model: str,
+        metric: str,
+        comparison: str,
+        threshold: float,
+        *,
+        window_s: int = 300,
+        for_s: int = 0,
+        severity: str = "warning",
+        channels: list[str] | None = None,
+        repeat_s: int = 3600,
+    ) -> Rule:
+        body = {"model": model, "metric": metric, "comparison": comparison, "threshold": threshold,
+                "window_s": window_s, "for_s": for_s, "severity": severity, "channels": channels,
+                "repeat_s": repeat_s}  # fmt: skip
+        return _decode(Rule, self._call("POST", "/api/v1/alerts/rules", json=body))
+
+    def list_alert_rules(self, *, model: str | None = None) -> list[Rule]:
+        found = self._call("GET", "/api/v1/alerts/rules", params=_params(model=model))
+        return [_decode(Rule, r) for r in found["rules"]]
+
+    def set_alert_rule_active(self, rule_id: str, active: bool, *, reason: str = "") -> Rule:
+        action = "enable" if active else "disable"
+        found = self._call(
+            "POST", f"/api/v1/alerts/rules/{_q(rule_id)}/{action}", json={"reason": reason}
+        )
+        return _decode(Rule, found)
+
+    def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> Rule:
+        found = self._call(
+            "POST", f"/api/v1/alerts/rules/{_q(rule_id)}/delete", json={"reason": reason}
+        )
+        return _decode(Rule, found)
+
+    def list_alerts(
+        self, *, state: str | None = None, model: str | None = None, limit: int | None = None
+    ) -> list[Alert]:
+        found = self._call(
+            "GET", "/api/v1/alerts", params=_params(state=state, model=model, limit=limit)
+        )
+        return [_decode(Alert, a) for a in found["alerts"]]
+
+    def alert_history(
+        self, *, alert_id: str | None = None, model: str | None = None, limit: int | None = None
+    ) -> list[Transition]:
+        found = self._call(
+            "GET",
+            "/api/v1/alerts/history",
+            params=_params(alert_id=alert_id, model=model, limit=limit),
+        )
+        return [_decode(Transition, t) for t in found["transitions"]]
+
+    def ack_alert(self, alert_id: str, comment: str) -> Alert:
+        found = self._call("POST", f"/api/v1/alerts/{_q(alert_id)}/ack", json={"comment": comment})
+        return _decode(Alert, found)
+
+    def silence_alerts(
+        self,
+        *,
+        rule_id: str | None = None,
+        model: str | None = None,
+        duration_s: float,
+        comment: str = "",
+    ) -> Silence:
+        body = {"rule_id": rule_id, "model": model, "duration_s": duration_s, "comment": comment}
+        return _decode(Silence, self._call("POST", "/api/v1/alerts/silences", json=body))
+
+    def list_silences(self, *, active_only: bool = False) -> list[Silence]:
+        found = self._call("GET", "/api/v1/alerts/silences", params={"active_only": active_only})
+        return [_decode(Silence, s) for s in found["silences"]]
+
+    def expire_silence(self, silence_id: str, *, reason: str = "") -> Silence:
+        found = self._call(
+            "POST", f"/api/v1/alerts/silences/{_q(silence_id)}/expire", json={"reason": reason}
+        )
+        return _decode(Silence, found)
+
+    def evaluate_alerts(self) -> list[Transition]:
+        found = self._call("POST", "/api/v1/alerts/evaluate")
+        return [_decode(Transition, t) for t in found["transitions"]]
+
     # --- API tokens ---------------------------------------------------------------------
 
     def create_token(self, name: str, role: str) -> tuple[ApiToken, str]:
@@ -490,3 +585,8 @@ def socket_answers(path: Path, timeout_s: float = 2.0) -> RemoteEngine | None:
         return None
     remote._http.timeout = httpx.Timeout(DEFAULT_TIMEOUT_S, connect=5.0)
     return remote
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    """Query parameters without the ones left unset."""
+    return {k: v for k, v in values.items() if v is not None}

@@ -54,7 +54,9 @@ def bench_ingest(engine: LocalEngine, frames: int = 200) -> tuple[float, float]:
         engine.writer.write("prediction_events", frame)
     ours = frames * 1000 / (time.perf_counter() - t0)
     with engine.store.write() as conn:
-        conn.execute("CREATE TABLE plain_copy AS SELECT * EXCLUDE (event_key) FROM prediction_events LIMIT 0")
+        conn.execute(
+            "CREATE TABLE plain_copy AS SELECT * EXCLUDE (event_key) FROM prediction_events LIMIT 0"
+        )
     t0 = time.perf_counter()
     for frame in batches:
         with engine.store.write() as conn:
@@ -87,7 +89,9 @@ def generate(engine: LocalEngine, n: int, end: datetime) -> None:
     engine.store.checkpoint()
 
 
-def polars_baseline(frame: pl.DataFrame, start: datetime, end: datetime, every: str) -> pl.DataFrame:
+def polars_baseline(
+    frame: pl.DataFrame, start: datetime, end: datetime, every: str
+) -> pl.DataFrame:
     return (
         frame.filter(pl.col("ts").is_between(start, end, closed="left"))
         .group_by(pl.col("ts").dt.truncate(every).alias("bucket"), "version")
@@ -112,8 +116,10 @@ def main() -> None:
         try:
             engine.create_model("m", "classification")
             ours, base = bench_ingest(engine)
-            print(f"in-process ingest, frames of 1,000, durable: {ours:,.0f} events/s"
-                  f"  (baseline plain INSERT into an un-indexed copy: {base:,.0f}/s, ratio {ours / base:.2f})")
+            print(
+                f"in-process ingest, frames of 1,000, durable: {ours:,.0f} events/s"
+                f"  (baseline plain INSERT into an un-indexed copy: {base:,.0f}/s, ratio {ours / base:.2f})"
+            )
             end = datetime.now(UTC).replace(second=0, microsecond=0)
             t0 = time.perf_counter()
             generate(engine, args.events, end)
@@ -135,8 +141,10 @@ def main() -> None:
                 base_t = median_time(
                     lambda span=span, every=every: polars_baseline(
                         frame, naive_end - span, naive_end, every), args.runs)  # fmt: skip
-                print(f"{name:<28} mlc {ours_t * 1000:8.1f} ms   polars in memory {base_t * 1000:8.1f} ms"
-                      f"   ratio {ours_t / base_t:.2f}")
+                print(
+                    f"{name:<28} mlc {ours_t * 1000:8.1f} ms   polars in memory {base_t * 1000:8.1f} ms"
+                    f"   ratio {ours_t / base_t:.2f}"
+                )
         finally:
             engine.close()
 

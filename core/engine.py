@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from core import audit
+from core.alerting import AlertManager
+from core.alerting.types import Alert, Rule, Silence, Transition
 from core.auth import TokenService
 from core.clock import utcnow
 from core.deployments.manager import DeploymentManager
@@ -30,7 +32,8 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
-from core.monitoring.drift import DriftDetector
+from core.monitoring.alert_values import rule_values
+from core.monitoring.drift import ConceptDrift, DriftDetector
 from core.monitoring.ingest import EventWriter
 from core.monitoring.metrics import PerformanceMetrics, PerformanceMonitor
 from core.registry import ModelRegistry, NewVersion
@@ -238,6 +241,59 @@ class Engine(Protocol):
         (default version: the one serving most of production)."""
         ...
 
+    def detect_concept_drift(
+        self, model: str, *, version: str | None = None, window_s: float = 86400
+    ) -> ConceptDrift:
+        """ADWIN and Page–Hinkley change points in the labelled error stream."""
+        ...
+
+    # --- alerting -------------------------------------------------------------------------
+
+    def create_alert_rule(
+        self,
+        model: str,
+        metric: str,
+        comparison: str,
+        threshold: float,
+        *,
+        window_s: int = 300,
+        for_s: int = 0,
+        severity: str = "warning",
+        channels: list[str] | None = None,
+        repeat_s: int = 3600,
+    ) -> Rule: ...
+
+    def list_alert_rules(self, *, model: str | None = None) -> list[Rule]: ...
+
+    def set_alert_rule_active(self, rule_id: str, active: bool, *, reason: str = "") -> Rule: ...
+
+    def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> Rule: ...
+
+    def list_alerts(
+        self, *, state: str | None = None, model: str | None = None, limit: int | None = None
+    ) -> list[Alert]: ...
+
+    def alert_history(
+        self, *, alert_id: str | None = None, model: str | None = None, limit: int | None = None
+    ) -> list[Transition]: ...
+
+    def ack_alert(self, alert_id: str, comment: str) -> Alert: ...
+
+    def silence_alerts(
+        self,
+        *,
+        rule_id: str | None = None,
+        model: str | None = None,
+        duration_s: float,
+        comment: str = "",
+    ) -> Silence: ...
+
+    def list_silences(self, *, active_only: bool = False) -> list[Silence]: ...
+
+    def expire_silence(self, silence_id: str, *, reason: str = "") -> Silence: ...
+
+    def evaluate_alerts(self) -> list[Transition]: ...
+
     def list_tokens(self) -> list[ApiToken]: ...
 
     def revoke_token(self, token: str) -> ApiToken:
@@ -294,6 +350,7 @@ class LocalEngine:
         self.rollouts = RolloutController(store, self.registry, self.deployments)
         self.monitor = PerformanceMonitor(store, self.registry, self.writer)
         self.drift = DriftDetector(store, self.registry, self.deployments)
+        self.alerts = AlertManager(store)
         self.tokens = TokenService(store)
 
     @classmethod
@@ -545,6 +602,77 @@ class LocalEngine:
         )
         return DriftReport(model_id=model, version=analysed, window_s=window_s, analysis=analysis)
 
+    def detect_concept_drift(
+        self, model: str, *, version: str | None = None, window_s: float = 86400
+    ) -> ConceptDrift:
+        return self.drift.concept_drift(model, version, window=timedelta(seconds=window_s))
+
+    # --- alerting -------------------------------------------------------------------------
+
+    def create_alert_rule(
+        self,
+        model: str,
+        metric: str,
+        comparison: str,
+        threshold: float,
+        *,
+        window_s: int = 300,
+        for_s: int = 0,
+        severity: str = "warning",
+        channels: list[str] | None = None,
+        repeat_s: int = 3600,
+    ) -> Rule:
+        return self.alerts.create_rule(
+            model, metric, comparison, threshold, window_s=window_s, for_s=for_s,
+            severity=severity, channels=channels, repeat_s=repeat_s, actor=self.actor,
+        )  # fmt: skip
+
+    def list_alert_rules(self, *, model: str | None = None) -> list[Rule]:
+        return self.alerts.list_rules(model)
+
+    def set_alert_rule_active(self, rule_id: str, active: bool, *, reason: str = "") -> Rule:
+        return self.alerts.set_active(rule_id, active, actor=self.actor, reason=reason)
+
+    def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> Rule:
+        return self.alerts.delete_rule(rule_id, actor=self.actor, reason=reason)
+
+    def list_alerts(
+        self, *, state: str | None = None, model: str | None = None, limit: int | None = None
+    ) -> list[Alert]:
+        return self.alerts.list_alerts(state, model, limit=limit)
+
+    def alert_history(
+        self, *, alert_id: str | None = None, model: str | None = None, limit: int | None = None
+    ) -> list[Transition]:
+        return self.alerts.history(alert_id, model, limit=limit)
+
+    def ack_alert(self, alert_id: str, comment: str) -> Alert:
+        return self.alerts.ack(alert_id, comment, actor=self.actor)
+
+    def silence_alerts(
+        self,
+        *,
+        rule_id: str | None = None,
+        model: str | None = None,
+        duration_s: float,
+        comment: str = "",
+    ) -> Silence:
+        return self.alerts.silence(
+            rule_id=rule_id, model_id=model, duration_s=duration_s, comment=comment,
+            actor=self.actor,
+        )  # fmt: skip
+
+    def list_silences(self, *, active_only: bool = False) -> list[Silence]:
+        return self.alerts.list_silences(active_only=active_only)
+
+    def expire_silence(self, silence_id: str, *, reason: str = "") -> Silence:
+        return self.alerts.expire_silence(silence_id, actor=self.actor, reason=reason)
+
+    def evaluate_alerts(self) -> list[Transition]:
+        """One evaluation pass now (the owner also runs one on a schedule)."""
+        transitions = self.alerts.evaluate(rule_values(self.store, self.registry, self.drift))
+        return transitions
+
     # --- background loops of a long-lived owner (mlc serve, mlc console) ----------------
 
     def start_background(self) -> None:
@@ -552,10 +680,15 @@ class LocalEngine:
             target=self.serving.warm_all, name="mlc-warm", daemon=True
         )
         self._warm_all.start()
+        self.alerts.start_loop(
+            rule_values(self.store, self.registry, self.drift),
+            every_s=_env_float("MLC_ALERT_EVAL_S", 15.0),
+        )
         self.rollouts.start_loop(every_s=_env_float("MLC_CONTROLLER_TICK_S", 1.0))
 
     def stop_background(self) -> None:
         self.rollouts.stop_loop()
+        self.alerts.stop_loop()
 
     # --- API tokens (core/auth.py) ------------------------------------------------------
 
@@ -575,6 +708,7 @@ class LocalEngine:
         if getattr(self, "_warm_all", None) is not None:
             self._warm_all.join(timeout=30)
         self.serving.close()
+        self.alerts.close()
         self.writer.close()
         try:
             self.training.close()

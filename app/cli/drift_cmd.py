@@ -20,8 +20,28 @@ def drift(
     min_events: Annotated[
         int, typer.Option(min=1, help="Fewer events is 'insufficient data'.")
     ] = 100,
+    concept: Annotated[
+        bool,
+        typer.Option("--concept", help="ADWIN and Page–Hinkley on the labelled errors instead."),
+    ] = False,
 ) -> None:
     """Per-feature drift (KS, chi-square, z, Wasserstein, Jensen–Shannon, PSI) and a verdict."""
+    if concept:
+        found = (
+            state(ctx)
+            .engine()
+            .detect_concept_drift(
+                model, version=version, window_s=parse_duration(window).total_seconds()
+            )
+        )
+        emit(ctx, found, lambda: fields([
+            ("model", f"{found.model_id} {found.version}"),
+            ("labelled", f"{found.labelled:,} events in {window}, error {found.error_rate}"),
+            ("verdict", "CHANGE DETECTED" if found.detected else "no change"),
+            ("adwin", [p["ts"] for p in found.adwin] or None),
+            ("page-hinkley", [p["ts"] for p in found.page_hinkley] or None),
+        ]))  # fmt: skip
+        return
     report = (
         state(ctx)
         .engine()

@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from app.cli import (
+    alerts_cmd,
     audit_cmd,
     deploy_cmd,
     drift_cmd,
@@ -98,6 +99,7 @@ app.command("ingest")(monitoring_cmd.ingest)
 app.command("actuals")(monitoring_cmd.actuals)
 app.command("metrics")(monitoring_cmd.metrics)
 app.command("drift")(drift_cmd.drift)
+app.add_typer(alerts_cmd.app, name="alerts")
 
 
 def run() -> None:

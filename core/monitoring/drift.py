@@ -8,21 +8,37 @@ feature; the current window's features are parsed straight from the stored event
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from core.clock import as_utc, utcnow
+from core.domain import Task
 from core.errors import InvalidInput, NotFound
 from core.names import version_number
 from core.registry import ModelRegistry
+from core.stats.concept import change_points
 from core.stats.drift import DriftAnalysis, detect_drift
 from storage.repos import events as events_repo
 from storage.repos import training as training_repo
 from storage.store import Store
 
 MAX_CURRENT = 200_000
+
+
+@dataclass
+class ConceptDrift:
+    model_id: str
+    version: str
+    labelled: int
+    error_rate: float | None
+    """Classification: the error rate; regression: the mean absolute error."""
+    detected: bool
+    adwin: list[dict[str, Any]]
+    page_hinkley: list[dict[str, Any]]
 
 
 class DriftDetector:
@@ -79,6 +95,37 @@ class DriftDetector:
             min_current=min_current,
         )
         return f"v{number}", analysis
+
+    def concept_drift(
+        self,
+        model_id: str,
+        version: str | None = None,
+        *,
+        window: timedelta = timedelta(hours=24),
+        end: datetime | None = None,
+    ) -> ConceptDrift:
+        """ADWIN and Page–Hinkley (river's defaults) over the labelled error stream."""
+        model = self.registry.get_model(model_id)
+        end = as_utc(end) if end else utcnow()
+        start = end - window
+        number = self._version(model_id, version, start, end)
+        with self.store.read() as conn:
+            stream = events_repo.labelled_stream(conn, model_id, number, start, end)
+        if model.task is Task.CLASSIFICATION:
+            errors = (stream["label"] != stream["actual_label"]).cast(pl.Float64).to_numpy()
+        else:
+            errors = (stream["value"] - stream["actual_value"]).abs().to_numpy()
+        times = stream["ts"].to_list()
+        found = {}
+        for detector in ("adwin", "page_hinkley"):
+            points = change_points(errors.tolist(), detector)
+            found[detector] = [{"index": i, "ts": as_utc(times[i]).isoformat()} for i in points]
+        detected = bool(found["adwin"] or found["page_hinkley"])
+        return ConceptDrift(
+            model_id=model_id, version=f"v{number}", labelled=len(errors),
+            error_rate=float(errors.mean()) if len(errors) else None, detected=detected,
+            adwin=found["adwin"], page_hinkley=found["page_hinkley"],
+        )  # fmt: skip
 
     def _version(self, model_id: str, version: str | None, start: datetime, end: datetime) -> int:
         if version is not None:

@@ -168,3 +168,17 @@ def busiest_version(conn: Conn, model_id: str, start: datetime, end: datetime) -
         [model_id, start, end],
     )
     return None if got is None else int(got)
+
+
+def labelled_stream(
+    conn: Conn, model_id: str, version: int, start: datetime, end: datetime
+) -> pl.DataFrame:
+    """Labelled events of one version in time order: the stream concept drift watches."""
+    return conn.frame(
+        "SELECT e.ts, e.label, e.value, a.label AS actual_label, a.value AS actual_value"
+        " FROM prediction_events e"
+        " JOIN (SELECT * FROM actuals WHERE model_id = ? AND ts >= ?) a USING (event_key)"
+        " WHERE e.model_id = ? AND e.version = ? AND e.ts >= ? AND e.ts < ? AND e.error IS NULL"
+        " ORDER BY e.ts",
+        [model_id, start, model_id, version, start, end],
+    )

@@ -72,7 +72,43 @@ def _actual(w: World) -> tuple[str, Any]:
     return f"/v1/models/{name}/actuals", [{"request_id": "e-1", "actual": 1}]
 
 
+def _rule(w: World) -> str:
+    return w.engine.create_alert_rule(w.model(1), "requests", ">", 0).id
+
+
+def _firing(w: World) -> str:
+    name = w.model(1)
+    rule = w.engine.create_alert_rule(name, "requests", ">", 0)
+    w.engine.log_events(
+        name, [{"request_id": f"alert-{rule.id}", "version": "v1", "prediction": 1}]
+    )
+    w.engine.evaluate_alerts()
+    [alert] = [a for a in w.engine.list_alerts(state="firing") if a.rule_id == rule.id]
+    return alert.id
+
+
+def _silence(w: World) -> str:
+    return w.engine.silence_alerts(model=w.model(1), duration_s=600).id
+
+
+A = "/api/v1/alerts"
+
 ROUTES = [
+    Route("GET", A + "/rules", VI, lambda w: (A + "/rules", None)),
+    Route("POST", A + "/rules", AD, lambda w: (
+        A + "/rules", {"model": w.model(1), "metric": "error_rate", "comparison": ">", "threshold": 0.1})),
+    Route("POST", A + "/rules/{id}/enable", AD, lambda w: (f"{A}/rules/{_rule(w)}/enable", {})),
+    Route("POST", A + "/rules/{id}/disable", AD, lambda w: (f"{A}/rules/{_rule(w)}/disable", {})),
+    Route("POST", A + "/rules/{id}/delete", AD, lambda w: (f"{A}/rules/{_rule(w)}/delete", {})),
+    Route("GET", A, VI, lambda w: (A, None)),
+    Route("GET", A + "/history", VI, lambda w: (A + "/history", None)),
+    Route("POST", A + "/evaluate", OP, lambda w: (A + "/evaluate", None)),
+    Route("POST", A + "/{id}/ack", OP, lambda w: (f"{A}/{_firing(w)}/ack", {"comment": "on it"})),
+    Route("GET", A + "/silences", VI, lambda w: (A + "/silences", None)),
+    Route("POST", A + "/silences", OP, lambda w: (
+        A + "/silences", {"model": w.model(1), "duration_s": 600})),
+    Route("POST", A + "/silences/{id}/expire", OP, lambda w: (
+        f"{A}/silences/{_silence(w)}/expire", {})),
     Route("GET", "/api/v1/whoami", VI, lambda w: ("/api/v1/whoami", None)),
     Route("GET", M, VI, lambda w: (M, None)),
     Route("POST", M, OP, lambda w: (M, {"name": w.unique(), "task": "classification"})),
@@ -112,6 +148,8 @@ ROUTES = [
         f"{M}/{w.deployed()}/rollouts/production",
         {"version": "v2", "steps": [50, 100], "interval_s": 3600,
          "guardrails": ["error_rate<0.5"]})),
+    Route("GET", M + "/{name}/concept-drift", VI, lambda w: (
+        f"{M}/{w.deployed()}/concept-drift?version=v1", None)),
     Route("GET", M + "/{name}/drift", VI, lambda w: (
         f"{M}/{w.deployed()}/drift?version=v1", None)),
     Route("GET", M + "/{name}/metrics", VI, lambda w: (

@@ -44,7 +44,15 @@ def test_cli_ingest_actuals_and_metrics(mlc: Mlc, tmp_path: Path) -> None:
 
 
 def test_cli_drift_reports_a_missing_reference_and_bad_input(mlc: Mlc, artifact_file: Path) -> None:
-    mlc("models", "create", "m", "--task", "classification", "--features", "age:numeric,region:categorical")
+    mlc(
+        "models",
+        "create",
+        "m",
+        "--task",
+        "classification",
+        "--features",
+        "age:numeric,region:categorical",
+    )
     mlc("versions", "register", "m", str(artifact_file), "--algorithm", "lr")
     mlc("versions", "transition", "m", "v1", "validated")
     mlc("deploy", "m", "v1")

@@ -74,3 +74,24 @@ def test_too_few_events_is_insufficient_data(trained: LocalEngine) -> None:
 def test_engine_report_over_the_default_window(trained: LocalEngine) -> None:
     report = trained.detect_drift(MODEL, window_s=60)
     assert report.version == "v1" and report.analysis.status == "insufficient_data"
+
+
+def test_concept_drift_finds_the_change_in_the_labelled_error_stream(trained: LocalEngine) -> None:
+    """Real predictions of v1 on healthy then concept-shifted rows, labels arriving late."""
+    at = T0 + 10 * HOUR
+    for hour_part, path in enumerate(("credit_current.parquet", "credit_concept_drift.parquet")):
+        frame = pl.read_parquet(ROOT / path).head(3000)
+        requests = [{"request_id": f"c{hour_part}-{i}", "features": f}
+                    for i, f in enumerate(frame.drop(["application_id", "applied_at", "default"]).to_dicts())]  # fmt: skip
+        answers = trained.predict(MODEL, requests)
+        trained.log_events(MODEL, [
+            {"request_id": f"cd{hour_part}-{i}", "ts": (at + timedelta(seconds=hour_part * 3000 + i)).isoformat(),
+             "version": "v1", "prediction": a.prediction}
+            for i, a in enumerate(answers)
+        ])  # fmt: skip
+        trained.record_actuals(MODEL, [{"request_id": f"cd{hour_part}-{i}", "actual": y}
+                                       for i, y in enumerate(frame["default"].to_list())])  # fmt: skip
+    result = trained.drift.concept_drift(MODEL, "v1", window=3 * HOUR, end=at + 2 * HOUR)
+    assert result.labelled == 6000 and result.detected
+    assert result.page_hinkley and result.page_hinkley[0]["index"] > 3000
+    assert result.adwin and all(p["index"] > 2500 for p in result.adwin)

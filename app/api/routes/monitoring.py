@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.api.auth import Viewer
 from app.api.render import doc, ok
 from core.engine import DriftReport
+from core.monitoring.drift import ConceptDrift
 from core.monitoring.metrics import PerformanceMetrics
 
 router = APIRouter(prefix="/api/v1/models/{name}", tags=["monitoring"])
@@ -42,3 +43,10 @@ def detect_drift(
     return ok(
         engine.detect_drift(name, version=version, window_s=window_s, min_current=min_current)
     )
+
+
+@router.get("/concept-drift", response_model=None, responses=doc(ConceptDrift))
+def detect_concept_drift(
+    name: str, engine: Viewer, version: str | None = None, window_s: float = 86400
+) -> Response:
+    return ok(engine.detect_concept_drift(name, version=version, window_s=window_s))
