@@ -45,6 +45,7 @@ from core.fromjson import load
 from core.jsonable import to_jsonable
 from core.monitoring.drift import ConceptDrift
 from core.monitoring.metrics import PerformanceMetrics
+from core.retrain import RetrainPolicy
 from core.training.pipeline import JobDetails
 from core.training.validator import ValidationResults
 
@@ -540,6 +541,28 @@ class RemoteEngine:
             "POST", f"/api/v1/alerts/silences/{_q(silence_id)}/expire", json={"reason": reason}
         )
         return _decode(Silence, found)
+
+    def create_retrain_policy(
+        self,
+        model: str,
+        rule_id: str,
+        config_path: str,
+        *,
+        cooldown_s: int = 3600,
+        canary: dict[str, Any] | None = None,
+    ) -> RetrainPolicy:
+        path = Path(config_path)
+        body = {"model": model, "rule_id": rule_id, "cooldown_s": cooldown_s, "canary": canary,
+                "config_path": str(path.resolve()) if path.exists() else config_path}  # fmt: skip
+        return _decode(RetrainPolicy, self._call("POST", "/api/v1/retrain-policies", json=body))
+
+    def list_retrain_policies(self, *, model: str | None = None) -> list[RetrainPolicy]:
+        found = self._call("GET", "/api/v1/retrain-policies", params=_params(model=model))
+        return [_decode(RetrainPolicy, p) for p in found["policies"]]
+
+    def delete_retrain_policy(self, policy_id: str) -> RetrainPolicy:
+        found = self._call("POST", f"/api/v1/retrain-policies/{_q(policy_id)}/delete")
+        return _decode(RetrainPolicy, found)
 
     def evaluate_alerts(self) -> list[Transition]:
         found = self._call("POST", "/api/v1/alerts/evaluate")

@@ -37,6 +37,7 @@ from core.monitoring.drift import ConceptDrift, DriftDetector
 from core.monitoring.ingest import EventWriter
 from core.monitoring.metrics import PerformanceMetrics, PerformanceMonitor
 from core.registry import ModelRegistry, NewVersion
+from core.retrain import RetrainPolicies, RetrainPolicy
 from core.rollout.controller import RolloutController
 from core.serving.gateway import PredictionService
 from core.stats.drift import DriftAnalysis
@@ -294,6 +295,22 @@ class Engine(Protocol):
 
     def evaluate_alerts(self) -> list[Transition]: ...
 
+    def create_retrain_policy(
+        self,
+        model: str,
+        rule_id: str,
+        config_path: str,
+        *,
+        cooldown_s: int = 3600,
+        canary: dict[str, Any] | None = None,
+    ) -> RetrainPolicy:
+        """When `rule_id` fires for `model`, train `config_path` (then, optionally, a canary)."""
+        ...
+
+    def list_retrain_policies(self, *, model: str | None = None) -> list[RetrainPolicy]: ...
+
+    def delete_retrain_policy(self, policy_id: str) -> RetrainPolicy: ...
+
     def list_tokens(self) -> list[ApiToken]: ...
 
     def revoke_token(self, token: str) -> ApiToken:
@@ -351,6 +368,10 @@ class LocalEngine:
         self.monitor = PerformanceMonitor(store, self.registry, self.writer)
         self.drift = DriftDetector(store, self.registry, self.deployments)
         self.alerts = AlertManager(store)
+        self.retrain = RetrainPolicies(
+            store, alerts=self.alerts, training=self.training, rollouts=self.rollouts,
+            registry=self.registry,
+        )  # fmt: skip
         self.tokens = TokenService(store)
 
     @classmethod
@@ -667,6 +688,25 @@ class LocalEngine:
 
     def expire_silence(self, silence_id: str, *, reason: str = "") -> Silence:
         return self.alerts.expire_silence(silence_id, actor=self.actor, reason=reason)
+
+    def create_retrain_policy(
+        self,
+        model: str,
+        rule_id: str,
+        config_path: str,
+        *,
+        cooldown_s: int = 3600,
+        canary: dict[str, Any] | None = None,
+    ) -> RetrainPolicy:
+        return self.retrain.create(
+            model, rule_id, config_path, cooldown_s=cooldown_s, canary=canary, actor=self.actor
+        )
+
+    def list_retrain_policies(self, *, model: str | None = None) -> list[RetrainPolicy]:
+        return self.retrain.list(model)
+
+    def delete_retrain_policy(self, policy_id: str) -> RetrainPolicy:
+        return self.retrain.delete(policy_id, actor=self.actor)
 
     def evaluate_alerts(self) -> list[Transition]:
         """One evaluation pass now (the owner also runs one on a schedule)."""

@@ -14,6 +14,7 @@ from app.api.routes import (
     health,
     models,
     monitoring,
+    retrain,
     rollouts,
     tokens,
     training,
@@ -52,6 +53,6 @@ def create_app(
     app.state.max_batch = max_batch
     errors.install(app)
     for area in (health, models, versions, audit, training, deployments, rollouts, tokens,
-                 data_plane, monitoring, alerts):  # fmt: skip
+                 data_plane, monitoring, alerts, retrain):  # fmt: skip
         app.include_router(area.router)
     return app

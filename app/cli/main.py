@@ -15,6 +15,7 @@ from app.cli import (
     drift_cmd,
     models_cmd,
     monitoring_cmd,
+    retrain_cmd,
     rollout_cmd,
     serve_cmd,
     tokens_cmd,
@@ -100,6 +101,7 @@ app.command("actuals")(monitoring_cmd.actuals)
 app.command("metrics")(monitoring_cmd.metrics)
 app.command("drift")(drift_cmd.drift)
 app.add_typer(alerts_cmd.app, name="alerts")
+app.add_typer(retrain_cmd.app, name="retrain-policies")
 
 
 def run() -> None:

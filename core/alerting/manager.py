@@ -98,6 +98,11 @@ class AlertManager:
         self._deliver_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._listeners: list[Callable[[list[Transition]], None]] = []
+
+    def subscribe(self, listener: Callable[[list[Transition]], None]) -> None:
+        """Called after each evaluation that changed something (retrain policies listen)."""
+        self._listeners.append(listener)
 
     def now(self) -> datetime:
         return as_utc(self._now())
@@ -419,6 +424,12 @@ class AlertManager:
                         continue  # deleted or disabled meanwhile
                     transitions += self._step(conn, rule, observed[rule.id], now, silences)
                 self._route_system_events(conn, now, silences)
+        if transitions:
+            for listener in list(self._listeners):
+                try:
+                    listener(transitions)
+                except Exception:  # a listener must never stop the evaluator
+                    log.exception("an alert listener failed")
         if deliver:
             self.deliver_pending()
         return transitions

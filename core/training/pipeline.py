@@ -8,8 +8,10 @@ then returns at once; the job runs in a worker process and its messages are writ
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,8 @@ from storage.repos import training as repo
 from storage.repos import versions as versions_repo
 from storage.store import Store
 
+log = logging.getLogger(__name__)
+
 INTERRUPTED = "interrupted: the mlc process that ran it exited before it finished"
 
 
@@ -48,6 +52,7 @@ class TrainingPipeline:
         self.store = store
         self.registry = registry
         self.runner = JobRunner(self._on_message, max_workers=max_workers)
+        self._listeners: list[Callable[[TrainingJob], None]] = []
         self._recover()
 
     # --- seed interface -----------------------------------------------------------------
@@ -79,6 +84,18 @@ class TrainingPipeline:
             )  # fmt: skip
         self.runner.submit(spec)
         return self.get_training_status(spec.job_id)
+
+    def subscribe(self, listener: Callable[[TrainingJob], None]) -> None:
+        """Called with the job once it has ended (retrain policies listen)."""
+        self._listeners.append(listener)
+
+    def _ended(self, job_id: str) -> None:
+        job = self.get_training_status(job_id)
+        for listener in list(self._listeners):
+            try:
+                listener(job)
+            except Exception:  # a listener must never break job bookkeeping
+                log.exception("a training listener failed for %s", job_id)
 
     def get_training_status(self, job_id: str) -> TrainingJob:
         with self.store.read() as conn:
@@ -257,6 +274,7 @@ class TrainingPipeline:
         elif kind == "result":
             try:
                 self._record_result(job_id, msg)
+                self._ended(job_id)
             except Exception as e:
                 self._finish(
                     job_id, TrainingStatus.FAILED, error=f"recording the result failed: {e}"
@@ -264,6 +282,7 @@ class TrainingPipeline:
                 raise
         elif kind == "error":
             self._finish(job_id, TrainingStatus.FAILED, error=msg["message"])
+            self._ended(job_id)
         elif kind == "cancelled":
             self._finish(job_id, TrainingStatus.CANCELLED, message="cancelled")
 

@@ -92,8 +92,23 @@ def _silence(w: World) -> str:
 
 
 A = "/api/v1/alerts"
+RP = "/api/v1/retrain-policies"
+
+
+def _policy_body(w: World) -> dict[str, Any]:
+    rule = w.engine.create_alert_rule("credit-default", "drift_share", ">=", 0.5)
+    return {"model": "credit-default", "rule_id": rule.id, "config_path": str(w.training_config)}
+
+
+def _policy(w: World) -> str:
+    body = _policy_body(w)
+    return w.engine.create_retrain_policy(body["model"], body["rule_id"], body["config_path"]).id
+
 
 ROUTES = [
+    Route("GET", RP, VI, lambda w: (RP, None)),
+    Route("POST", RP, AD, lambda w: (RP, _policy_body(w))),
+    Route("POST", RP + "/{id}/delete", AD, lambda w: (f"{RP}/{_policy(w)}/delete", None)),
     Route("GET", A + "/rules", VI, lambda w: (A + "/rules", None)),
     Route("POST", A + "/rules", AD, lambda w: (
         A + "/rules", {"model": w.model(1), "metric": "error_rate", "comparison": ">", "threshold": 0.1})),

@@ -63,3 +63,39 @@ def test_bad_rules_and_silences_are_refused(mlc: Mlc) -> None:
     res = mlc("alerts", "silence", "--for", "1h")
     assert res.code == 2 and "give --rule ID or --model NAME" in res.err
     assert mlc("alerts", "ack", "a999", "--comment", "x").code == 3
+
+
+def test_retrain_policy_commands(mlc: Mlc, tmp_path: Path) -> None:
+    mlc("models", "create", "credit-default", "--task", "classification")
+    rule = mlc(
+        "--json", "alerts", "rules", "add", "credit-default", "drift_share", ">=", "0.5"
+    ).json["id"]
+    config = Path(__file__).resolve().parents[2] / "sample_data" / "credit" / "credit.toml"
+    res = mlc("--json", "retrain-policies", "add", "credit-default", "--rule", rule, "--config", str(config),
+              "--cooldown", "2h", "--canary", "--guardrail", "error_rate<0.02")  # fmt: skip
+    assert res.code == 0, res.err
+    assert res.json["cooldown_s"] == 7200 and res.json["canary"]["guardrails"] == [
+        "error_rate<0.02"
+    ]
+    policy = res.json["id"]
+    assert policy in mlc("retrain-policies", "list").out
+    assert (
+        mlc(
+            "retrain-policies",
+            "add",
+            "credit-default",
+            "--rule",
+            rule,
+            "--config",
+            str(tmp_path / "no.toml"),
+        ).code
+        == 2
+    )
+    assert (
+        mlc(
+            "retrain-policies", "add", "credit-default", "--rule", "r999", "--config", str(config)
+        ).code
+        == 3
+    )
+    assert mlc("retrain-policies", "remove", policy).code == 0
+    assert mlc("--json", "retrain-policies", "list").json["policies"] == []
