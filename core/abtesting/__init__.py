@@ -1,0 +1,14 @@
+"""A/B tests between model versions: configuration, analysis and the engine that runs them."""
+
+from core.abtesting.analysis import GuardrailStatus, MetricComparison, TestResults
+from core.abtesting.config import METRICS, ABTestConfig
+from core.abtesting.engine import ABTestingEngine
+
+__all__ = [
+    "METRICS",
+    "ABTestConfig",
+    "ABTestingEngine",
+    "GuardrailStatus",
+    "MetricComparison",
+    "TestResults",
+]

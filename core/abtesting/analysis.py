@@ -1,0 +1,404 @@
+"""Analysis of an A/B test: per-arm sufficient statistics in DuckDB, statistics in Python.
+
+Only events served while the test exposed traffic count: the test's `periods` (start, end,
+split in force). The sample-ratio check compares the observed units per arm with what each
+period's split predicts for that period's traffic, so a split change mid-test is no mismatch.
+With unit "unit_id" the values are first averaged per unit (events without a unit id count
+as their own unit), so n is the number of units, the level at which traffic is randomised.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.abtesting.config import METRICS, ABTestConfig
+from core.domain import Task
+from core.errors import InvalidInput
+from core.stats import abtest as st
+from storage.conn import Conn
+
+Period = dict[str, Any]  # {"start": iso, "end": iso | None, "split": {version: percent}}
+
+
+@dataclass(frozen=True)
+class ArmMetric:
+    version: str
+    metric: str
+    n: int
+    mean: float | None
+    sd: float | None
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One treatment vs the control on one metric.
+
+    `better` is True/False when the difference is significant in the treatment's favour or
+    against it (metric direction accounted for), None when not significant. For the Bayesian
+    method `p_value`/`adjusted_p` are None and `chance_to_beat` is the posterior probability
+    that the treatment is better (direction accounted for); `risk` is the expected loss of
+    shipping the treatment (in metric units).
+    """
+
+    treatment: str
+    metric: str
+    role: str  # primary | secondary | guardrail
+    control_n: int
+    treatment_n: int
+    control_mean: float
+    treatment_mean: float
+    lift: float
+    ci: tuple[float, float]
+    rel_lift: float | None
+    rel_ci: tuple[float, float] | None
+    p_value: float | None
+    adjusted_p: float | None
+    chance_to_beat: float | None
+    risk: float | None
+    significant: bool
+    better: bool | None
+
+
+@dataclass(frozen=True)
+class GuardrailStatus:
+    treatment: str
+    metric: str
+    status: str  # ok | broken | insufficient data
+    detail: str
+
+
+@dataclass(frozen=True)
+class TestResults:
+    __test__ = False  # not a pytest class
+
+    test_id: str
+    analyzed_at: datetime
+    method: str
+    alpha: float
+    unit: str
+    control: str
+    arms: dict[str, dict[str, ArmMetric]]
+    comparisons: list[MetricComparison]
+    srm: dict[str, Any]
+    power: dict[str, Any]
+    guardrails: list[GuardrailStatus]
+    recommendation: str
+    winner: str | None
+    promotable: bool
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ SQL
+
+
+def _naive(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=None)
+
+
+def arm_sums(
+    conn: Conn,
+    cfg: ABTestConfig,
+    task: Task,
+    periods: list[Period],
+    now: datetime,
+) -> tuple[dict[str, dict[str, st.ArmStats]], list[dict[str, int]]]:
+    """({version: {metric: ArmStats}}, [per period {version: units}])."""
+    metrics = [cfg.primary_metric, *cfg.secondary_metrics, *cfg.guardrail_metrics]
+    versions = list(cfg.versions)
+    numbers = [int(v[1:]) for v in versions]
+    params: dict[str, Any] = {"model": cfg.model, "env": cfg.environment}
+    cases, ranges = [], []
+    for i, p in enumerate(periods):
+        params[f"s{i}"] = _naive(p["start"])
+        params[f"e{i}"] = _naive(p["end"]) if p.get("end") else now.replace(tzinfo=None)
+        cases.append(f"WHEN e.ts >= $s{i} AND e.ts < $e{i} THEN {i}")
+        ranges.append(f"(e.ts >= $s{i} AND e.ts < $e{i})")
+    empty: dict[str, dict[str, st.ArmStats]] = {
+        v: {m: st.ArmStats(0, 0.0, 0.0) for m in metrics} for v in versions
+    }
+    if not periods:
+        return empty, []
+    params["first"] = min(params[f"s{i}"] for i in range(len(periods)))
+    unit = "coalesce(e.unit_id, e.request_id)" if cfg.unit == "unit_id" else "e.request_id"
+    exprs = ", ".join(f"{METRICS[m].sql(task)} AS m{j}" for j, m in enumerate(metrics))
+    per_unit = ", ".join(f"avg(m{j}) AS m{j}" for j in range(len(metrics)))
+    sums = ", ".join(
+        f"count(m{j}) AS n{j}, coalesce(sum(m{j}), 0) AS s{j}, coalesce(sum(m{j} * m{j}), 0) AS q{j}"
+        for j in range(len(metrics))
+    )
+    sql = f"""
+        WITH ev AS (
+            SELECT e.version, {unit} AS unit, CASE {" ".join(cases)} END AS period, {exprs}
+            FROM prediction_events e
+            LEFT JOIN (SELECT event_key, label, value FROM actuals
+                       WHERE model_id = $model AND ts >= $first) a USING (event_key)
+            WHERE e.model_id = $model AND e.environment = $env
+              AND e.version IN ({", ".join(str(n) for n in numbers)})
+              AND ({" OR ".join(ranges)})
+        ), units AS (
+            SELECT version, unit, min(period) AS period, {per_unit}
+            FROM ev GROUP BY version, unit
+        )
+        SELECT version, period, count(*) AS units, {sums}
+        FROM units GROUP BY version, period ORDER BY version, period
+    """
+    rows = conn.rows(sql, params)
+    acc: dict[str, dict[str, list[float]]] = {
+        v: {m: [0, 0.0, 0.0] for m in metrics} for v in versions
+    }
+    counts: list[dict[str, int]] = [dict.fromkeys(versions, 0) for _ in periods]
+    for r in rows:
+        v = f"v{int(r['version'])}"
+        counts[int(r["period"])][v] += int(r["units"])
+        for j, m in enumerate(metrics):
+            a = acc[v][m]
+            a[0] += int(r[f"n{j}"])
+            a[1] += float(r[f"s{j}"])
+            a[2] += float(r[f"q{j}"])
+    out = {
+        v: {m: st.ArmStats(int(a[0]), a[1], a[2]) for m, a in by.items()} for v, by in acc.items()
+    }
+    return out, counts
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def _sd(a: st.ArmStats) -> float | None:
+    v = a.var
+    return None if math.isnan(v) else math.sqrt(v)
+
+
+def _compare(
+    cfg: ABTestConfig, control: st.ArmStats, treat: st.ArmStats, metric: str
+) -> tuple[Any, ...]:
+    """(lift, ci, rel, rel_ci, p, chance_to_beat, risk) for the configured method."""
+    if cfg.method == "bayesian":
+        b = st.bayesian(control, treat, 0.0, cfg.prior_sd, alpha=cfg.alpha)
+        higher = METRICS[metric].higher_is_better
+        ctb = b.chance_to_beat if higher else 1.0 - b.chance_to_beat
+        risk = b.risk_treatment if higher else b.risk_control
+        rel = treat.mean / control.mean - 1.0 if control.mean else None
+        return b.post_mean, b.ci, rel, None, None, ctb, risk
+    if cfg.method == "sequential":
+        c = st.sequential(control, treat, alpha=cfg.alpha, tuning=cfg.sequential_tuning)
+    else:
+        c = st.welch(control, treat, alpha=cfg.alpha)
+    return c.lift, c.lift_ci, c.rel_lift, c.rel_ci, c.p_value, None, None
+
+
+def analyse(
+    test_id: str,
+    cfg: ABTestConfig,
+    sums: dict[str, dict[str, st.ArmStats]],
+    counts: list[dict[str, int]],
+    periods: list[Period],
+    *,
+    now: datetime,
+    started_at: datetime | None,
+) -> TestResults:
+    control, treatments = cfg.versions[0], cfg.versions[1:]
+    roles = {cfg.primary_metric: "primary"}
+    roles.update({m: "secondary" for m in cfg.secondary_metrics})
+    roles.update({m: "guardrail" for m in cfg.guardrail_metrics})
+    arms = {
+        v: {m: ArmMetric(v, m, a.n, None if a.n == 0 else a.mean, _sd(a)) for m, a in by.items()}
+        for v, by in sums.items()
+    }
+    notes: list[str] = []
+
+    # --- comparisons ---------------------------------------------------------------------
+    raw: list[tuple[str, str, tuple[Any, ...]]] = []
+    for t in treatments:
+        for m in roles:
+            c, tr = sums[control][m], sums[t][m]
+            if c.n < 2 or tr.n < 2:
+                continue
+            raw.append((t, m, _compare(cfg, c, tr, m)))
+    # Holm across treatments x decision metrics (primary and secondary). Guardrails are
+    # judged unadjusted: for a safety check a false alarm is cheaper than a missed breach.
+    family = [i for i, (_, m, r) in enumerate(raw) if roles[m] != "guardrail" and r[4] is not None]
+    adjusted = (
+        dict(zip(family, st.holm([raw[i][2][4] for i in family]), strict=True)) if family else {}
+    )
+    comparisons = []
+    for i, (t, m, r) in enumerate(raw):
+        lift, ci, rel, rel_ci, p, ctb, risk = r
+        higher = METRICS[m].higher_is_better
+        if p is not None:
+            adj = adjusted.get(i, p)
+            significant = adj < cfg.alpha
+        else:
+            adj = None
+            significant = ctb is not None and (ctb > 1 - cfg.alpha / 2 or ctb < cfg.alpha / 2)
+        better = None
+        if significant and lift != 0:
+            better = (lift > 0) == higher
+        c, tr = sums[control][m], sums[t][m]
+        comparisons.append(
+            MetricComparison(
+                treatment=t,
+                metric=m,
+                role=roles[m],
+                control_n=c.n,
+                treatment_n=tr.n,
+                control_mean=c.mean,
+                treatment_mean=tr.mean,
+                lift=lift,
+                ci=tuple(ci),
+                rel_lift=rel,
+                rel_ci=None if rel_ci is None else tuple(rel_ci),
+                p_value=p,
+                adjusted_p=adj,
+                chance_to_beat=ctb,
+                risk=risk,
+                significant=significant,
+                better=better,
+            )
+        )
+    by_key = {(c.treatment, c.metric): c for c in comparisons}
+
+    # --- sample ratio mismatch -----------------------------------------------------------
+    observed = [sum(pc[v] for pc in counts) for v in cfg.versions]
+    expected = [
+        sum(pc_total * p["split"][v] / 100.0 for pc_total, p in zip([sum(pc.values()) for pc in counts], periods, strict=True))
+        for v in cfg.versions
+    ]  # fmt: skip
+    srm: dict[str, Any] = {"observed": dict(zip(cfg.versions, observed, strict=True)),
+                           "expected": dict(zip(cfg.versions, expected, strict=True)),
+                           "p_value": None, "mismatch": False, "threshold": st.SRM_THRESHOLD}  # fmt: skip
+    live = [(o, e) for o, e in zip(observed, expected, strict=True) if e > 0]
+    if sum(observed) > 0 and len(live) >= 2 and all(e > 0 for e in expected):
+        r = st.srm(observed, expected)
+        srm.update(p_value=r.p_value, statistic=r.statistic, mismatch=r.mismatch)
+    elif sum(observed) > 0 and any(
+        e == 0 and o > 0 for o, e in zip(observed, expected, strict=True)
+    ):
+        srm.update(p_value=0.0, mismatch=True)  # traffic to an arm the split gives 0%
+        notes.append("an arm with a 0% split received traffic")
+
+    # --- power ---------------------------------------------------------------------------
+    primary = cfg.primary_metric
+    ctl = sums[control][primary]
+    split = cfg.split or {}
+    needed: dict[str, int] = dict.fromkeys(cfg.versions, cfg.min_sample_per_arm)
+    planned: int | None = None
+    if ctl.n >= 2 and ctl.mean and not math.isnan(ctl.var):
+        sd = None if METRICS[primary].proportion else _sd(ctl)
+        for t in treatments:
+            ratio = (split.get(t, 0) / split[control]) if split.get(control) else 1.0
+            if ratio <= 0:
+                continue
+            n_c = _sample_size(ctl.mean, sd, cfg, ratio)
+            if n_c is None:
+                continue
+            planned = max(planned or 0, n_c)
+            needed[control] = max(needed[control], n_c)
+            needed[t] = max(needed[t], math.ceil(ratio * n_c))
+    n_arm = {v: sums[v][primary].n for v in cfg.versions}
+    remaining = max(max(0, needed[v] - n_arm[v]) for v in cfg.versions)
+    reached = remaining == 0
+    prog = min(st.progress(n_arm[v], needed[v]) for v in cfg.versions)
+    power = {"needed_per_arm": needed, "n_per_arm": n_arm, "progress": prog,
+             "remaining_per_arm": remaining, "sample_size_for_mde": planned,
+             "mde": cfg.mde, "power": cfg.power}  # fmt: skip
+    if planned is None:
+        notes.append(
+            "sample size for the MDE unknown yet (no control data); using min_sample_per_arm"
+        )
+
+    # --- guardrails ----------------------------------------------------------------------
+    guardrails = []
+    broken: dict[str, list[str]] = {}
+    for t in treatments:
+        for m in cfg.guardrail_metrics:
+            c = by_key.get((t, m))
+            enough = (
+                sums[control][m].n >= cfg.min_sample_per_arm
+                and sums[t][m].n >= cfg.min_sample_per_arm
+            )
+            if c is None or not enough:
+                if c is not None and c.better is False:
+                    detail = f"{m} looks worse but min_sample_per_arm is not reached yet"
+                else:
+                    detail = "not enough data"
+                guardrails.append(GuardrailStatus(t, m, "insufficient data", detail))
+            elif c.better is False:
+                broken.setdefault(t, []).append(m)
+                guardrails.append(GuardrailStatus(t, m, "broken",
+                    f"{m} {c.treatment_mean:.4g} vs control {c.control_mean:.4g}"))  # fmt: skip
+            else:
+                guardrails.append(GuardrailStatus(t, m, "ok", "no significant harm"))
+
+    # --- decision ------------------------------------------------------------------------
+    expired = (
+        cfg.max_duration_s is not None
+        and started_at is not None
+        and (now - started_at).total_seconds() >= cfg.max_duration_s
+    )
+    keep = f"keep running (about {remaining:,} more units per arm)"
+    winner: str | None = None
+    if srm["mismatch"]:
+        rec = (
+            f"blocked: sample ratio mismatch (p = {srm['p_value']:.2g}; observed {srm['observed']})"
+        )
+    elif any(n_arm[v] < 2 for v in cfg.versions):
+        rec = keep
+    else:
+        eligible = [t for t in treatments if t not in broken]
+        # A fixed-horizon test is read only at its planned sample size (peeking inflates the
+        # false-positive rate); sequential and Bayesian tests may be read at any look.
+        decidable = (
+            reached
+            if cfg.method == "fixed"
+            else all(n >= cfg.min_sample_per_arm for n in n_arm.values())
+        )
+        wins = [
+            by_key[(t, primary)]
+            for t in eligible
+            if (t, primary) in by_key and by_key[(t, primary)].better
+        ]
+        losses = [
+            t for t in treatments if (t, primary) in by_key and by_key[(t, primary)].better is False
+        ]
+        if not eligible:
+            why = "; ".join(f"{t}: {', '.join(ms)} worse" for t, ms in broken.items())
+            rec = f"stop: guardrail broken ({why})"
+        elif decidable and wins:
+            sign = 1 if METRICS[primary].higher_is_better else -1
+            best = max(wins, key=lambda c: sign * c.lift)
+            winner = best.treatment
+            rec = f"promote {winner}"
+        elif decidable and len(losses) == len(treatments):
+            winner = control
+            rec = f"promote {control} (the control: every treatment is significantly worse)"
+        elif reached:
+            rec = "stop: no difference"
+        elif expired:
+            rec = "stop: no difference (maximum duration reached before the planned sample size)"
+        else:
+            rec = keep
+            if broken:
+                notes.append("guardrail broken for " + ", ".join(sorted(broken)))
+    return TestResults(
+        test_id=test_id, analyzed_at=now, method=cfg.method, alpha=cfg.alpha, unit=cfg.unit,
+        control=control, arms=arms, comparisons=comparisons, srm=srm, power=power,
+        guardrails=guardrails, recommendation=rec, winner=winner, promotable=winner is not None,
+        notes=notes,
+    )  # fmt: skip
+
+
+def _sample_size(base: float, sd: float | None, cfg: ABTestConfig, ratio: float) -> int | None:
+    """Control units for the relative MDE; tries a drop when a rise leaves (0, 1)."""
+    if sd is not None and sd <= 0:
+        return None
+    for mde in (cfg.mde, -cfg.mde):
+        try:
+            return st.sample_size(base, sd, mde, relative=True, alpha=cfg.alpha,
+                                  power=cfg.power, ratio=ratio)  # fmt: skip
+        except InvalidInput:
+            continue
+    return None
