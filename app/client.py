@@ -15,9 +15,11 @@ from urllib.parse import quote
 
 import httpx
 
+from core.abtesting import ABTestConfig, TestResults
 from core.alerting.types import Alert, Rule, Silence, Transition
 from core.auth import Unauthenticated
 from core.domain import (
+    ABTest,
     ApiToken,
     AuditRecord,
     AuditVerification,
@@ -563,6 +565,57 @@ class RemoteEngine:
     def delete_retrain_policy(self, policy_id: str) -> RetrainPolicy:
         found = self._call("POST", f"/api/v1/retrain-policies/{_q(policy_id)}/delete")
         return _decode(RetrainPolicy, found)
+
+    # --- A/B tests --------------------------------------------------------------------------
+
+    def create_ab_test(self, config: ABTestConfig, *, reason: str = "") -> ABTest:
+        body = {**to_jsonable(config), "reason": reason}
+        return _decode(ABTest, self._call("POST", "/api/v1/ab-tests", json=body))
+
+    def list_ab_tests(self, *, model: str | None = None) -> list[ABTest]:
+        found = self._call("GET", "/api/v1/ab-tests", params=_params(model=model))
+        return [_decode(ABTest, t) for t in found["tests"]]
+
+    def get_ab_test(self, test_id: str) -> ABTest:
+        return _decode(ABTest, self._call("GET", f"/api/v1/ab-tests/{_q(test_id)}"))
+
+    def _ab_action(self, test_id: str, action: str, reason: str) -> ABTest:
+        found = self._call(
+            "POST", f"/api/v1/ab-tests/{_q(test_id)}/{action}", json={"reason": reason}
+        )
+        return _decode(ABTest, found)
+
+    def start_ab_test(self, test_id: str, *, reason: str = "") -> ABTest:
+        return self._ab_action(test_id, "start", reason)
+
+    def pause_ab_test(self, test_id: str, *, reason: str = "") -> ABTest:
+        return self._ab_action(test_id, "pause", reason)
+
+    def stop_ab_test(self, test_id: str, *, reason: str = "") -> ABTest:
+        return self._ab_action(test_id, "stop", reason)
+
+    def update_traffic_split(
+        self, test_id: str, split_percent: dict[str, float], *, reason: str = ""
+    ) -> ABTest:
+        found = self._call(
+            "PUT",
+            f"/api/v1/ab-tests/{_q(test_id)}/split",
+            json={"split": split_percent, "reason": reason},
+        )
+        return _decode(ABTest, found)
+
+    def analyze_test_results(self, test_id: str) -> TestResults:
+        return _decode(TestResults, self._call("GET", f"/api/v1/ab-tests/{_q(test_id)}/results"))
+
+    def promote_winner(
+        self, test_id: str, *, force: bool = False, reason: str = ""
+    ) -> DeploymentRevision:
+        found = self._call(
+            "POST",
+            f"/api/v1/ab-tests/{_q(test_id)}/promote",
+            json={"force": force, "reason": reason},
+        )
+        return _decode(DeploymentRevision, found)
 
     def evaluate_alerts(self) -> list[Transition]:
         found = self._call("POST", "/api/v1/alerts/evaluate")

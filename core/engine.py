@@ -7,6 +7,7 @@ HTTP to the owner with the same methods and the same errors.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -15,12 +16,14 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from core import audit
+from core.abtesting import ABTestConfig, ABTestingEngine, TestResults
 from core.alerting import AlertManager
 from core.alerting.types import Alert, Rule, Silence, Transition
 from core.auth import TokenService
 from core.clock import utcnow
 from core.deployments.manager import DeploymentManager
 from core.domain import (
+    ABTest,
     ApiToken,
     AuditRecord,
     AuditVerification,
@@ -45,6 +48,8 @@ from core.training.pipeline import JobDetails, TrainingPipeline
 from core.training.validator import ValidationResults
 from storage.artifacts import ArtifactStore
 from storage.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
@@ -295,6 +300,34 @@ class Engine(Protocol):
 
     def evaluate_alerts(self) -> list[Transition]: ...
 
+    # --- A/B tests --------------------------------------------------------------------------
+
+    def create_ab_test(self, config: ABTestConfig, *, reason: str = "") -> ABTest: ...
+
+    def list_ab_tests(self, *, model: str | None = None) -> list[ABTest]: ...
+
+    def get_ab_test(self, test_id: str) -> ABTest: ...
+
+    def start_ab_test(self, test_id: str, *, reason: str = "") -> ABTest: ...
+
+    def pause_ab_test(self, test_id: str, *, reason: str = "") -> ABTest: ...
+
+    def stop_ab_test(self, test_id: str, *, reason: str = "") -> ABTest: ...
+
+    def update_traffic_split(
+        self, test_id: str, split_percent: dict[str, float], *, reason: str = ""
+    ) -> ABTest:
+        """A running test's split, in percent per version (validated, audited)."""
+        ...
+
+    def analyze_test_results(self, test_id: str) -> TestResults: ...
+
+    def promote_winner(
+        self, test_id: str, *, force: bool = False, reason: str = ""
+    ) -> DeploymentRevision:
+        """100% to the winner, only when the analysis says so (or `force` with a reason)."""
+        ...
+
     def create_retrain_policy(
         self,
         model: str,
@@ -366,6 +399,9 @@ class LocalEngine:
         self.serving = PredictionService(self.registry, self.deployments, self.writer)
         self.rollouts = RolloutController(store, self.registry, self.deployments)
         self.monitor = PerformanceMonitor(store, self.registry, self.writer)
+        self.abtests = ABTestingEngine(store, self.registry, self.deployments)
+        self._ab_stop = threading.Event()
+        self._ab_loop: threading.Thread | None = None
         self.drift = DriftDetector(store, self.registry, self.deployments)
         self.alerts = AlertManager(store)
         self.retrain = RetrainPolicies(
@@ -713,6 +749,40 @@ class LocalEngine:
         transitions = self.alerts.evaluate(rule_values(self.store, self.registry, self.drift))
         return transitions
 
+    # --- A/B tests --------------------------------------------------------------------------
+
+    def create_ab_test(self, config: ABTestConfig, *, reason: str = "") -> ABTest:
+        return self.abtests.create_ab_test(config, actor=self.actor, reason=reason)
+
+    def list_ab_tests(self, *, model: str | None = None) -> list[ABTest]:
+        return self.abtests.list_tests(model)
+
+    def get_ab_test(self, test_id: str) -> ABTest:
+        return self.abtests.get(test_id)
+
+    def start_ab_test(self, test_id: str, *, reason: str = "") -> ABTest:
+        return self.abtests.start(test_id, actor=self.actor, reason=reason)
+
+    def pause_ab_test(self, test_id: str, *, reason: str = "") -> ABTest:
+        return self.abtests.pause(test_id, actor=self.actor, reason=reason)
+
+    def stop_ab_test(self, test_id: str, *, reason: str = "") -> ABTest:
+        return self.abtests.stop(test_id, actor=self.actor, reason=reason)
+
+    def update_traffic_split(
+        self, test_id: str, split_percent: dict[str, float], *, reason: str = ""
+    ) -> ABTest:
+        self.abtests.update_traffic_split(test_id, split_percent, actor=self.actor, reason=reason)
+        return self.abtests.get(test_id)
+
+    def analyze_test_results(self, test_id: str) -> TestResults:
+        return self.abtests.analyze_test_results(test_id)
+
+    def promote_winner(
+        self, test_id: str, *, force: bool = False, reason: str = ""
+    ) -> DeploymentRevision:
+        return self.abtests.promote_winner(test_id, actor=self.actor, force=force, reason=reason)
+
     # --- background loops of a long-lived owner (mlc serve, mlc console) ----------------
 
     def start_background(self) -> None:
@@ -724,9 +794,26 @@ class LocalEngine:
             rule_values(self.store, self.registry, self.drift),
             every_s=_env_float("MLC_ALERT_EVAL_S", 15.0),
         )
-        self.rollouts.start_loop(every_s=_env_float("MLC_CONTROLLER_TICK_S", 1.0))
+        tick_s = _env_float("MLC_CONTROLLER_TICK_S", 1.0)
+        self.rollouts.start_loop(every_s=tick_s)
+        self._ab_stop.clear()
+        self._ab_loop = threading.Thread(
+            target=self._tick_ab_tests, args=(max(tick_s, 5.0),), name="mlc-abtests", daemon=True
+        )
+        self._ab_loop.start()
+
+    def _tick_ab_tests(self, every_s: float) -> None:
+        while not self._ab_stop.wait(every_s):
+            try:
+                self.abtests.tick()  # auto-promotion, guardrail stops, maximum durations
+            except Exception:
+                log.exception("A/B test tick failed")
 
     def stop_background(self) -> None:
+        self._ab_stop.set()
+        if getattr(self, "_ab_loop", None) is not None:
+            self._ab_loop.join(timeout=10)
+            self._ab_loop = None
         self.rollouts.stop_loop()
         self.alerts.stop_loop()
 

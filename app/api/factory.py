@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from app.api import errors
 from app.api.body import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
 from app.api.routes import (
+    abtests,
     alerts,
     audit,
     data_plane,
@@ -53,6 +54,6 @@ def create_app(
     app.state.max_batch = max_batch
     errors.install(app)
     for area in (health, models, versions, audit, training, deployments, rollouts, tokens,
-                 data_plane, monitoring, alerts, retrain):  # fmt: skip
+                 data_plane, monitoring, alerts, retrain, abtests):  # fmt: skip
         app.include_router(area.router)
     return app

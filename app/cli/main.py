@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from app.cli import (
+    ab_cmd,
     alerts_cmd,
     audit_cmd,
     deploy_cmd,
@@ -102,6 +103,7 @@ app.command("metrics")(monitoring_cmd.metrics)
 app.command("drift")(drift_cmd.drift)
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(retrain_cmd.app, name="retrain-policies")
+app.add_typer(ab_cmd.app, name="ab")
 
 
 def run() -> None:

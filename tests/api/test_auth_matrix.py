@@ -92,6 +92,31 @@ def _silence(w: World) -> str:
 
 
 A = "/api/v1/alerts"
+AB = "/api/v1/ab-tests"
+
+
+def _ab(w: World, *, started: bool = True) -> str:
+    from core.abtesting import ABTestConfig
+
+    name = w.deployed()
+    test = w.engine.create_ab_test(ABTestConfig(model=name, name="t", versions=["v1", "v2"]))
+    if started:
+        w.engine.start_ab_test(test.id)
+    return test.id
+
+
+def _ab_with_data(w: World) -> str:
+    test_id = _ab(w)
+    name = w.engine.get_ab_test(test_id).model_id
+    w.engine.log_events(name, [
+        {"request_id": f"{test_id}-{i}", "version": f"v{1 + i % 2}", "prediction": 1} for i in range(20)
+    ])  # fmt: skip
+    w.engine.record_actuals(
+        name, [{"request_id": f"{test_id}-{i}", "actual": i % 3 % 2} for i in range(20)]
+    )
+    return test_id
+
+
 RP = "/api/v1/retrain-policies"
 
 
@@ -106,6 +131,17 @@ def _policy(w: World) -> str:
 
 
 ROUTES = [
+    Route("GET", AB, VI, lambda w: (AB, None)),
+    Route("POST", AB, OP, lambda w: (AB, {"model": w.deployed(), "name": "t", "versions": ["v1", "v2"]})),
+    Route("GET", AB + "/{id}", VI, lambda w: (f"{AB}/{_ab(w, started=False)}", None)),
+    Route("GET", AB + "/{id}/results", VI, lambda w: (f"{AB}/{_ab(w)}/results", None)),
+    Route("POST", AB + "/{id}/start", OP, lambda w: (f"{AB}/{_ab(w, started=False)}/start", {})),
+    Route("POST", AB + "/{id}/pause", OP, lambda w: (f"{AB}/{_ab(w)}/pause", {})),
+    Route("POST", AB + "/{id}/stop", OP, lambda w: (f"{AB}/{_ab(w)}/stop", {})),
+    Route("PUT", AB + "/{id}/split", OP, lambda w: (
+        f"{AB}/{_ab(w)}/split", {"split": {"v1": 70, "v2": 30}})),
+    Route("POST", AB + "/{id}/promote", OP, lambda w: (
+        f"{AB}/{_ab_with_data(w)}/promote", {"force": True, "reason": "matrix"})),
     Route("GET", RP, VI, lambda w: (RP, None)),
     Route("POST", RP, AD, lambda w: (RP, _policy_body(w))),
     Route("POST", RP + "/{id}/delete", AD, lambda w: (f"{RP}/{_policy(w)}/delete", None)),

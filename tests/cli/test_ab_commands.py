@@ -1,0 +1,55 @@
+"""`mlc ab …` in human and --json modes on a real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.conftest import Mlc
+
+
+def _model(mlc: Mlc, artifact_file: Path) -> None:
+    mlc(
+        "models",
+        "create",
+        "m",
+        "--task",
+        "classification",
+        "--features",
+        "age:numeric,region:categorical",
+    )
+    for v in ("v1", "v2"):
+        mlc("versions", "register", "m", str(artifact_file), "--algorithm", "lr")
+        mlc("versions", "transition", "m", v, "validated")
+    mlc("deploy", "m", "v1")
+
+
+def test_ab_lifecycle(mlc: Mlc, artifact_file: Path) -> None:
+    _model(mlc, artifact_file)
+    res = mlc("--json", "ab", "create", "m", "new-threshold", "--versions", "v1,v2", "--split", "50,50",
+              "--guardrail", "error_rate", "--min-sample", "100")  # fmt: skip
+    assert res.code == 0, res.err
+    test = res.json["id"]
+    assert res.json["status"] == "draft"
+    assert mlc("ab", "start", test).code == 2  # changes production: --yes in scripts
+    assert mlc("--json", "ab", "start", test, "--yes").json["status"] == "running"
+    assert mlc("--json", "history", "m").json["revisions"][-1]["traffic"] == {"v1": 0.5, "v2": 0.5}
+    doc = mlc("--json", "ab", "show", test).json
+    assert doc["results"]["recommendation"].startswith("keep running")
+    res = mlc("ab", "show", test)
+    assert res.code == 0 and "keep running" in res.out
+    res = mlc("ab", "promote", test, "--yes")
+    assert res.code == 4 and "cannot promote" in res.err
+    res = mlc("--json", "ab", "split", test, "v1=80", "v2=20", "--yes")
+    assert res.code == 0 and res.json["traffic_split"] == {"v1": 80.0, "v2": 20.0}
+    assert mlc("ab", "split", test, "v1=80", "v2=30", "--yes").code == 2
+    assert mlc("--json", "ab", "stop", test, "--yes").json["status"] == "stopped"
+    assert mlc("--json", "history", "m").json["revisions"][-1]["traffic"] == {"v1": 1.0}
+    assert test in mlc("ab", "list").out
+    assert mlc("ab", "show", "ab-nope").code == 3
+
+
+def test_ab_bad_input(mlc: Mlc, artifact_file: Path) -> None:
+    _model(mlc, artifact_file)
+    assert mlc("ab", "create", "m", "t", "--versions", "v1,v2", "--split", "50").code == 2
+    assert mlc("ab", "create", "m", "t", "--versions", "v1,v2", "--metric", "speed").code == 2
+    assert mlc("ab", "create", "m", "t", "--versions", "v1,v9").code == 3
