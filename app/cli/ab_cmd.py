@@ -26,7 +26,7 @@ def _csv(text: str | None) -> list[str]:
 def create(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model name.")],
-    name: Annotated[str, typer.Argument(help="A name for the test.")],
+    name: Annotated[str, typer.Option("--name", help="A name for the test.")],
     versions: Annotated[str, typer.Option(help="Versions, control first: v1,v2.")],
     split: Annotated[
         str | None, typer.Option(help="Percent per version in the same order: 50,50.")
@@ -148,17 +148,40 @@ app.command("pause")(_action("pause", False))
 app.command("stop")(_action("stop", True))
 
 
+@app.command("analyze")
+def analyze(ctx: typer.Context, test_id: IdArg) -> None:
+    """The analysis alone (the `--json` shape is documented in the README)."""
+    engine = state(ctx).engine()
+    results = engine.analyze_test_results(test_id)
+    emit(ctx, results, lambda: _print(engine.get_ab_test(test_id), results))
+
+
 @app.command("split")
 def split_(
     ctx: typer.Context,
     test_id: IdArg,
     split: Annotated[
-        list[str], typer.Argument(metavar="VERSION=PERCENT...", help="e.g. v1=80 v2=20")
+        list[str],
+        typer.Argument(metavar="SPLIT", help="70,30 (in the test's version order) or v1=70 v2=30"),
     ],
     reason: ReasonOption = "",
     yes: YesOption = False,
 ) -> None:
     """Change a test's split (must sum to 100)."""
+    engine = state(ctx).engine()
+    test = engine.get_ab_test(test_id)
+    if len(split) == 1 and "=" not in split[0]:
+        try:
+            values = [float(v) for v in _csv(split[0])]
+        except ValueError:
+            raise InvalidInput(
+                f"invalid split {split[0]!r}: expected percentages like 70,30"
+            ) from None
+        if len(values) != len(test.model_versions):
+            raise InvalidInput(
+                f"the split has {len(values)} values for {len(test.model_versions)} versions"
+            )
+        split = [f"{v}={p}" for v, p in zip(test.model_versions, values, strict=True)]
     weights: dict[str, float] = {}
     for item in split:
         version, sep, pct = item.partition("=")
@@ -168,8 +191,6 @@ def split_(
             raise InvalidInput(f"invalid split {item!r}: expected VERSION=PERCENT") from None
         if not sep:
             raise InvalidInput(f"invalid split {item!r}: expected VERSION=PERCENT")
-    engine = state(ctx).engine()
-    test = engine.get_ab_test(test_id)
     confirm(f"Change test {test.id} split from {test.traffic_split} to {weights}?", yes=yes)
     test = engine.update_traffic_split(test_id, weights, reason=reason)
     emit(ctx, test, lambda: success(ctx, f"test {test.id} split {test.traffic_split}"))

@@ -25,7 +25,7 @@ def _model(mlc: Mlc, artifact_file: Path) -> None:
 
 def test_ab_lifecycle(mlc: Mlc, artifact_file: Path) -> None:
     _model(mlc, artifact_file)
-    res = mlc("--json", "ab", "create", "m", "new-threshold", "--versions", "v1,v2", "--split", "50,50",
+    res = mlc("--json", "ab", "create", "m", "--name", "new-threshold", "--versions", "v1,v2", "--split", "50,50",
               "--guardrail", "error_rate", "--min-sample", "100")  # fmt: skip
     assert res.code == 0, res.err
     test = res.json["id"]
@@ -42,6 +42,11 @@ def test_ab_lifecycle(mlc: Mlc, artifact_file: Path) -> None:
     res = mlc("--json", "ab", "split", test, "v1=80", "v2=20", "--yes")
     assert res.code == 0 and res.json["traffic_split"] == {"v1": 80.0, "v2": 20.0}
     assert mlc("ab", "split", test, "v1=80", "v2=30", "--yes").code == 2
+    assert mlc("--json", "ab", "split", test, "70,30", "--yes").json["traffic_split"] == {
+        "v1": 70.0,
+        "v2": 30.0,
+    }
+    assert mlc("--json", "ab", "analyze", test).json["recommendation"].startswith("keep running")
     assert mlc("--json", "ab", "stop", test, "--yes").json["status"] == "stopped"
     assert mlc("--json", "history", "m").json["revisions"][-1]["traffic"] == {"v1": 1.0}
     assert test in mlc("ab", "list").out
@@ -50,6 +55,12 @@ def test_ab_lifecycle(mlc: Mlc, artifact_file: Path) -> None:
 
 def test_ab_bad_input(mlc: Mlc, artifact_file: Path) -> None:
     _model(mlc, artifact_file)
-    assert mlc("ab", "create", "m", "t", "--versions", "v1,v2", "--split", "50").code == 2
-    assert mlc("ab", "create", "m", "t", "--versions", "v1,v2", "--metric", "speed").code == 2
-    assert mlc("ab", "create", "m", "t", "--versions", "v1,v9").code == 3
+    assert mlc("ab", "create", "m", "--name", "t", "--versions", "v1,v2", "--split", "50").code == 2
+    assert (
+        mlc("ab", "create", "m", "--name", "t", "--versions", "v1,v2", "--metric", "speed").code
+        == 2
+    )
+    assert mlc("ab", "create", "m", "--name", "t", "--versions", "v1,v9").code == 3
+    assert (
+        mlc("ab", "create", "m", "--name", "t", "--versions", "v1,v2", "--split", "60,60").code == 2
+    )
