@@ -99,10 +99,13 @@ class PredictionService:
             k: []
             for k in ("request_id", "version", "unit_id", "features", "label", "value", "score")
         }
+        # Every version that may serve this model: a feature one of them reads is not unknown.
+        known = {name for v in route.splitter.traffic for name in self._load(model, v).schema}
         for version, indices in by_version.items():
             loaded = self._load(model, version)
             checked = [
-                req.check_features(requests[i].get("features"), loaded.schema, i) for i in indices
+                req.check_features(requests[i].get("features"), loaded.schema, i, known)
+                for i in indices
             ]
             X = to_model_frame(
                 pl.DataFrame(

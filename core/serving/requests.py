@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,15 +47,23 @@ def request_id(raw: Any, index: int | None, *, required: bool) -> str:
 
 
 def check_features(
-    features: Any, schema: Mapping[str, FeatureType | str], index: int | None = None
+    features: Any,
+    schema: Mapping[str, FeatureType | str],
+    index: int | None = None,
+    known: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """One request's features, checked against the schema; returns them in schema order."""
+    """One request's features, checked against the schema; returns them in schema order.
+
+    `known` is every feature the model's serving versions read: a request is refused for a
+    feature no version knows, while a version that reads fewer simply ignores the others.
+    """
     if not isinstance(features, Mapping):
         raise InvalidInput(f"{_where(index)}features must be a JSON object")
-    unknown = [k for k in features if k not in schema]
+    expected = known if known is not None else schema
+    unknown = [k for k in features if k not in expected]
     if unknown:
         raise InvalidInput(
-            f"{_where(index)}unknown feature {unknown[0]!r}; expected {', '.join(schema)}"
+            f"{_where(index)}unknown feature {unknown[0]!r}; expected {', '.join(expected)}"
         )
     out: dict[str, Any] = {}
     for name, kind in schema.items():

@@ -263,13 +263,18 @@ class TrainingPipeline:
                 repo.append_log(conn, job_id, now, "info", f"worker started (pid {msg['pid']})")
         elif kind == "log":
             with self.store.write() as conn:
-                repo.append_log(conn, job_id, now, msg["level"], msg["message"])
+                if _running(conn, job_id):
+                    repo.append_log(conn, job_id, now, msg["level"], msg["message"])
         elif kind == "progress":
             with self.store.write() as conn:
-                repo.update_job(
-                    conn, job_id, progress=float(msg["progress"]), message=msg["message"]
-                )
+                if _running(conn, job_id):  # a late message must not touch a cancelled job
+                    repo.update_job(
+                        conn, job_id, progress=float(msg["progress"]), message=msg["message"]
+                    )
         elif kind == "trial":
+            with self.store.read() as conn:
+                if not _running(conn, job_id):
+                    return
             self._record_trial(job_id, msg["trial"], int(msg["expected"]))
         elif kind == "result":
             try:
@@ -390,6 +395,11 @@ class TrainingPipeline:
         if row is None:
             raise NotFound(f"training job {job_id!r} not found")
         return row
+
+
+def _running(conn: Conn, job_id: str) -> bool:
+    row = repo.get_job(conn, job_id)
+    return row is not None and not TrainingStatus(row["status"]).finished
 
 
 def _job(row: dict[str, Any]) -> TrainingJob:
