@@ -49,6 +49,10 @@ def test_ab_lifecycle(mlc: Mlc, artifact_file: Path) -> None:
     assert mlc("--json", "ab", "analyze", test).json["recommendation"].startswith("keep running")
     assert mlc("--json", "ab", "stop", test, "--yes").json["status"] == "stopped"
     assert mlc("--json", "history", "m").json["revisions"][-1]["traffic"] == {"v1": 1.0}
+    before = mlc("--json", "history", "m").json["revisions"]
+    res = mlc("ab", "split", test, "60,40", "--yes")  # a stopped test's split cannot change
+    assert res.code == 4 and "stopped" in res.err
+    assert mlc("--json", "history", "m").json["revisions"] == before
     assert test in mlc("ab", "list").out
     assert mlc("ab", "show", "ab-nope").code == 3
 
