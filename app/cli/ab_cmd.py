@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from app.cli.confirm import confirm
-from app.cli.output import emit, fields, state, success, table
+from app.cli.output import cell, emit, fields, state, success, table
 from core.abtesting import ABTestConfig, TestResults
 from core.domain import ABTest
 from core.errors import InvalidInput
@@ -111,15 +111,22 @@ def _print(test: ABTest, r: TestResults) -> None:
             ("model", test.model_id),
             ("split", test.traffic_split),
             ("method", f"{r.method}, alpha {r.alpha}, unit {r.unit}"),
-            ("SRM", f"p = {r.srm.get('p_value')}" + (" MISMATCH" if r.srm.get("mismatch") else "")),
+            ("control", r.control),
+            (
+                "SRM",
+                f"p = {cell(r.srm.get('p_value'))}"
+                + (" MISMATCH" if r.srm.get("mismatch") else " ok"),
+            ),
             ("progress", r.power.get("progress") if isinstance(r.power, dict) else None),
             ("advice", r.recommendation),
         ]
     )
     table(
-        ["ARM", "METRIC", "ROLE", "N", "MEAN", "LIFT", "REL", "CI", "P", "ADJ P", "P(BEAT)", "SIGNIFICANT"],
-        [[c.treatment, c.metric, c.role, c.treatment_n, c.treatment_mean, c.lift, c.rel_lift, list(c.ci),
-          c.p_value, c.adjusted_p, c.chance_to_beat, "yes" if c.significant else "no"] for c in r.comparisons],
+        ["ARM", "METRIC", "ROLE", "N", "MEAN", "CONTROL N", "CONTROL MEAN", "LIFT", "REL", "CI", "P",
+         "ADJ P", "P(BEAT)", "SIGNIFICANT"],
+        [[c.treatment, c.metric, c.role, c.treatment_n, c.treatment_mean, c.control_n, c.control_mean,
+          c.lift, c.rel_lift, list(c.ci), c.p_value, c.adjusted_p, c.chance_to_beat,
+          "yes" if c.significant else "no"] for c in r.comparisons],
     )  # fmt: skip
 
 
