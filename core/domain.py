@@ -74,6 +74,12 @@ class AlertState(StrEnum):
     PENDING = "pending"
     FIRING = "firing"
     RESOLVED = "resolved"
+    INACTIVE = "inactive"
+    """A pending alert whose condition cleared before its for-duration."""
+
+    @property
+    def open(self) -> bool:
+        return self in (AlertState.PENDING, AlertState.FIRING)
 
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {

@@ -98,10 +98,5 @@ class Conn:
         if frame.is_empty():
             return 0
         cols = ", ".join(f'"{c}"' for c in frame.columns)
-        with translated(f"INSERT INTO {table}"):
-            self._cur.register("_mlc_frame", frame.to_arrow())
-            try:
-                self._cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _mlc_frame")
-            finally:
-                self._cur.unregister("_mlc_frame")
+        self.insert_select(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame", frame)
         return frame.height

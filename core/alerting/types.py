@@ -5,24 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from core.domain import AlertRule, ComparisonOperator, Severity
+from core.domain import AlertRule, AlertState, ComparisonOperator, Severity
 
-
-class AlertStatus(StrEnum):
-    """An alert instance's state. The first three equal `core.domain.AlertState`'s values;
-    `inactive` is a pending alert whose condition cleared before its for-duration."""
-
-    PENDING = "pending"
-    FIRING = "firing"
-    RESOLVED = "resolved"
-    INACTIVE = "inactive"
-
-    @property
-    def open(self) -> bool:
-        return self in (AlertStatus.PENDING, AlertStatus.FIRING)
+AlertStatus = AlertState
+"""The domain's alert state, under the name alerting's modules use."""
 
 
 @dataclass

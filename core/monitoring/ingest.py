@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from core.errors import Overloaded, StoreError
+from core.errors import Overloaded
 from storage.repos import events as repo
 from storage.store import Store
 
@@ -103,9 +103,9 @@ class EventWriter:
                     repo.insert_frame(conn, table, frame, dedup=dedup)
             self.commits += 1
             error: BaseException | None = None
-        except BaseException as e:  # every waiter must hear about it
+        except BaseException as e:  # every waiter must hear about it, whatever it was
             log.exception("committing %d event batches failed", len(batch))
-            error = e if isinstance(e, StoreError | Exception) else StoreError(str(e))
+            error = e
         finally:
             with self._lock:
                 self._pending -= sum(item.frame.height for item in batch)

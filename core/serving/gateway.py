@@ -42,10 +42,12 @@ class _Loaded:
     classes: list[Any] | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Route:
     revision: int
     splitter: TrafficSplitter
+    known: frozenset[str] | None = None
+    """Every feature some version of this map reads; filled on the first request."""
 
 
 class PredictionService:
@@ -100,7 +102,11 @@ class PredictionService:
             for k in ("request_id", "version", "unit_id", "features", "label", "value", "score")
         }
         # Every version that may serve this model: a feature one of them reads is not unknown.
-        known = {name for v in route.splitter.traffic for name in self._load(model, v).schema}
+        if route.known is None:
+            route.known = frozenset(
+                name for v in route.splitter.traffic for name in self._load(model, v).schema
+            )
+        known = route.known
         for version, indices in by_version.items():
             loaded = self._load(model, version)
             checked = [
