@@ -569,8 +569,10 @@ class RemoteEngine:
     # --- A/B tests --------------------------------------------------------------------------
 
     def create_ab_test(self, config: ABTestConfig, *, reason: str = "") -> ABTest:
-        body = {**to_jsonable(config), "reason": reason}
-        return _decode(ABTest, self._call("POST", "/api/v1/ab-tests", json=body))
+        found = self._call(
+            "POST", "/api/v1/ab-tests", json=to_jsonable(config), params={"reason": reason}
+        )
+        return _decode(ABTest, found)
 
     def list_ab_tests(self, *, model: str | None = None) -> list[ABTest]:
         found = self._call("GET", "/api/v1/ab-tests", params=_params(model=model))

@@ -14,28 +14,6 @@ from core.abtesting import ABTestConfig
 router = APIRouter(prefix="/api/v1/ab-tests", tags=["ab-tests"])
 
 
-class CreateTest(BaseModel):
-    model: str
-    name: str
-    versions: list[str]
-    split: dict[str, float] | None = None
-    unit: str = "request_id"
-    primary_metric: str = "accuracy"
-    secondary_metrics: list[str] = []
-    guardrail_metrics: list[str] = []
-    alpha: float = 0.05
-    power: float = 0.8
-    mde: float = 0.02
-    method: str = "fixed"
-    min_sample_per_arm: int = 1000
-    max_duration_s: float | None = None
-    auto_promote: bool = False
-    environment: str = "production"
-    sequential_tuning: float = 5000.0
-    prior_sd: float | None = None
-    reason: str = ""
-
-
 class Split(BaseModel):
     split: dict[str, float]
     reason: str = ""
@@ -52,10 +30,9 @@ def list_tests(engine: Viewer, model: str | None = None) -> Response:
 
 
 @router.post("", status_code=201, response_model=None)
-def create_test(body: CreateTest, engine: Operator) -> Response:
-    fields = body.model_dump()
-    reason = fields.pop("reason")
-    return ok(engine.create_ab_test(ABTestConfig(**fields), reason=reason), 201)
+def create_test(body: ABTestConfig, engine: Operator, reason: str = "") -> Response:
+    """The body is the engine's own `ABTestConfig` (FastAPI validates the dataclass)."""
+    return ok(engine.create_ab_test(body, reason=reason), 201)
 
 
 @router.get("/{test_id}", response_model=None)
