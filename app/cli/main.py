@@ -12,6 +12,7 @@ from app.cli import (
     ab_cmd,
     alerts_cmd,
     audit_cmd,
+    console_cmd,
     deploy_cmd,
     drift_cmd,
     models_cmd,
@@ -91,6 +92,7 @@ app.command("train")(training_cmd.train)
 app.command("validate")(training_cmd.validate)
 app.add_typer(tokens_cmd.app, name="tokens")
 app.command("serve")(serve_cmd.serve)
+app.command("console")(console_cmd.console)
 app.command("deploy")(deploy_cmd.deploy)
 app.command("history")(deploy_cmd.history)
 app.command("traffic")(deploy_cmd.traffic)

@@ -1,0 +1,1 @@
+"""The operations console (`mlc console`): a Textual app over the `Engine` protocol."""

@@ -1,0 +1,1 @@
+"""Dangerous actions shared by several views: load the facts, confirm them, then act."""

@@ -1,0 +1,95 @@
+"""How the console writes numbers, traffic maps and times: short, aligned, unit-bearing."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+
+def traffic(weights: dict[str, float]) -> str:
+    """`v1 90% · v2 10%`, largest first; `—` when nothing is deployed."""
+    if not weights:
+        return "—"
+    parts = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    return " · ".join(f"{version} {pct(weight)}" for version, weight in parts)
+
+
+def pct(fraction: float | None, digits: int = 0) -> str:
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+        return "—"
+    text = f"{fraction * 100:.{digits}f}%"
+    return text
+
+
+def num(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:.{digits}f}"
+
+
+def ratio(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.{digits}f}"
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """`12s`, `5m`, `3h`, `2d` since `when` (naive datetimes are UTC)."""
+    if when is None:
+        return "—"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
+    if seconds < 60:
+        return f"{max(seconds, 0):.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
+
+
+def clock(when: datetime | None) -> str:
+    """`2026-11-26 12:03:04` in UTC."""
+    if when is None:
+        return "—"
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_split(text: str, versions: list[str]) -> dict[str, float]:
+    """`70,30` or `v1=70,v2=30` (percent) → `{v1: 0.7, v2: 0.3}`; ValueError says what is wrong."""
+    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("give one percentage per version, e.g. 70,30")
+    named: dict[str, float] = {}
+    if all("=" in p for p in parts):
+        for part in parts:
+            version, _, value = part.partition("=")
+            named[version.strip()] = _percent(value)
+        unknown = sorted(set(named) - set(versions))
+        if unknown:
+            raise ValueError(f"unknown version {unknown[0]}: the arms are {', '.join(versions)}")
+    else:
+        if len(parts) != len(versions):
+            raise ValueError(
+                f"{len(parts)} numbers for {len(versions)} versions ({', '.join(versions)})"
+            )
+        named = {v: _percent(p) for v, p in zip(versions, parts, strict=True)}
+    total = sum(named.values())
+    if abs(total - 100) > 1e-6:
+        raise ValueError(f"the percentages sum to {total:g}, not 100")
+    return {v: w / 100 for v, w in named.items()}
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not a number") from None
+    if not math.isfinite(value) or value < 0 or value > 100:
+        raise ValueError(f"{text.strip()} is not a percentage between 0 and 100")
+    return value

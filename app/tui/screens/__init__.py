@@ -1,0 +1,1 @@
+"""One module per console view; `base.ResourceScreen` holds what they share."""

@@ -1,0 +1,155 @@
+"""Fleet: every model, what serves its production traffic, and whether it is healthy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from app.tui import fmt
+from app.tui.actions.rollback import start_rollback
+from app.tui.routes import find_route
+from app.tui.screens.base import ResourceScreen
+from app.tui.widgets.resource_table import ResourceTable
+
+if TYPE_CHECKING:
+    from core.fleet import ModelHealth
+
+WINDOW_S = 300
+COLUMNS = (
+    "MODEL",
+    "PRODUCTION",
+    "REQ/S",
+    "ERR",
+    "P99 ms",
+    "ACC/MAE",
+    "DRIFT",
+    "ALERTS",
+    "ACTIVITY",
+)
+
+
+def quality(row: ModelHealth) -> str:
+    if row.accuracy is not None:
+        return fmt.ratio(row.accuracy)
+    if row.mae is not None:
+        return fmt.num(row.mae, 2)
+    return "—"
+
+
+def drift_cell(row: ModelHealth) -> Text:
+    if row.drift_share is None:
+        return Text({"insufficient_data": "few ev", "no_reference": "no ref"}.get(
+            row.drift_status, "—"), style="dim")  # fmt: skip
+    text = fmt.pct(row.drift_share)
+    return Text(text, style="bold red" if row.drift_share >= 0.5 else "")
+
+
+def alerts_cell(row: ModelHealth) -> Text:
+    if not row.firing_alerts:
+        return Text("ok", style="green")
+    severity = str(row.max_severity or "warning")
+    style = "bold red" if severity == "critical" else "bold yellow"
+    return Text(f"{row.firing_alerts} {severity}", style=style)
+
+
+def activity(row: ModelHealth) -> str:
+    parts = []
+    if row.rollout is not None:
+        r = row.rollout
+        parts.append(
+            f"rollout {r.canary_version} {r.canary_weight:g}% ({r.status}, step {r.step}/{len(r.steps)})"
+        )
+    for test in row.ab_tests:
+        parts.append(f"A/B {test.name} ({test.status})")
+    return "; ".join(parts) or "—"
+
+
+def error_cell(row: ModelHealth) -> Text:
+    if row.error_rate is None:
+        return Text("—", style="dim")
+    return Text(fmt.pct(row.error_rate, 1), style="bold red" if row.error_rate >= 0.02 else "")
+
+
+class FleetScreen(ResourceScreen):
+    CRUMB = "fleet"
+    REFRESH_S = 1.0
+    MUTATING = frozenset({"rollback"})
+    BINDINGS: ClassVar = [
+        Binding("enter", "open", "Model", id="fleet.open", tooltip="Versions and deployments"),
+        Binding("l", "view('live')", "Live", id="fleet.live", tooltip="Live charts"),
+        Binding("d", "view('drift')", "Drift", id="fleet.drift", tooltip="Feature drift"),
+        Binding("o", "view('rollout')", "Rollout", id="fleet.rollout", tooltip="Rollout"),
+        Binding("a", "view('ab')", "A/B", id="fleet.ab", tooltip="A/B tests"),
+        Binding(
+            "R",
+            "rollback",
+            "Rollback",
+            id="fleet.rollback",
+            tooltip="Roll production back to the last good revision",
+        ),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield ResourceTable(id="fleet-table")
+        yield Static("", id="fleet-summary", markup=False)
+
+    def context(self) -> str:
+        return f"production health over the last {WINDOW_S // 60} min"
+
+    def fetch(self) -> list[ModelHealth]:
+        return self.engine.fleet_status(window_s=WINDOW_S)
+
+    def show(self, data: list[ModelHealth]) -> None:
+        self.console.known_models = [row.name for row in data]
+        rows = []
+        for row in data:
+            cells = (
+                Text(row.name, style="bold"),
+                fmt.traffic(row.production),
+                fmt.num(row.requests_per_s),
+                error_cell(row),
+                fmt.num(row.latency_p99_ms),
+                quality(row),
+                drift_cell(row),
+                alerts_cell(row),
+                activity(row),
+            )
+            if self.matches(*cells):
+                rows.append((row.name, cells))
+        self.query_one(ResourceTable).replace(COLUMNS, rows)
+        firing = sum(r.firing_alerts for r in data)
+        summary = f"{len(data)} models · {firing} firing alerts"
+        if not data:
+            summary = "no models yet: mlc models create NAME, then mlc train NAME --config FILE"
+        self.query_one("#fleet-summary", Static).update(summary)
+
+    def selected_model(self) -> str | None:
+        return self.query_one(ResourceTable).selected_key
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        self.action_view("model")
+
+    def action_view(self, name: str) -> None:
+        route = find_route(name)
+        assert route is not None
+        model = self.selected_model()
+        if route.takes_model and model is None:
+            self.flash("no model selected", "warning")
+            return
+        self.console.open_route(route, model if route.takes_model else None)
+
+    def action_rollback(self) -> None:
+        model = self.selected_model()
+        if model is None:
+            self.flash("no model selected", "warning")
+            return
+        start_rollback(self, model)

@@ -1,0 +1,59 @@
+"""`?`: the keys of the view below, built from its bindings (so it never goes stale), and the
+views the `:` bar jumps to."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from app.tui.routes import ROUTES
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape,question_mark,q", "dismiss", "Close"),
+    ]
+
+    def __init__(self, view: Screen[None]) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(self._keys(), id="help-keys")
+            yield Static(self._views(), id="help-views")
+
+    def _keys(self) -> Table:
+        table = Table(title="keys of this view", title_justify="left", box=None, expand=True)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("does")
+        seen: set[str] = set()
+        for _key, active in self.view.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            display = self.app.get_key_display(binding)
+            table.add_row(display, binding.tooltip or binding.description)
+        table.add_row("ctrl+p", "command palette: every action by name")
+        table.add_row("ctrl+c", "quit")
+        return table
+
+    def _views(self) -> Table:
+        table = Table(title="views  (:name [MODEL])", title_justify="left", box=None, expand=True)
+        table.add_column(":", style="bold", no_wrap=True)
+        table.add_column("shows")
+        for route in ROUTES:
+            name = f":{route.name}" + (" MODEL" if route.takes_model else "")
+            table.add_row(name, route.help)
+        table.add_row(":q", "quit")
+        return table
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

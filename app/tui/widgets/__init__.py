@@ -1,0 +1,1 @@
+"""Reusable console widgets: they draw what they are given and never load data."""

@@ -1,0 +1,15 @@
+"""Breadcrumbs: where the operator is, from the screen stack (`fleet › credit-default › live`)."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+
+class Crumbs(Static):
+    DEFAULT_CSS = """
+    Crumbs { height: 1; padding: 0 1; background: $primary-background; color: $text; }
+    """
+
+    def set_path(self, parts: list[str], *, context: str = "") -> None:
+        path = " › ".join(parts)
+        self.update(f"{path}    {context}" if context else path)
