@@ -8,7 +8,7 @@ from typing import ClassVar
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -25,7 +25,8 @@ class HelpScreen(ModalScreen[None]):
         self.view = view
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-body"):
+        # Side by side, so both fit a 24-line terminal without scrolling.
+        with VerticalScroll(id="help-body"), Horizontal():
             yield Static(self._keys(), id="help-keys")
             yield Static(self._views(), id="help-views")
 
@@ -34,13 +35,15 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("does")
         seen: set[str] = set()
-        for _key, active in self.view.active_bindings.items():
+        for active in self.view.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.action in seen:
+            # The view's own keys; widget keys (cursor moves) are summed up in one line below.
+            if active.node is not self.view or not binding.description or binding.action in seen:
                 continue
             seen.add(binding.action)
             display = self.app.get_key_display(binding)
             table.add_row(display, binding.tooltip or binding.description)
+        table.add_row("↑ ↓ pgup pgdn", "move in a table; enter opens the row; tab next widget")
         table.add_row("ctrl+p", "command palette: every action by name")
         table.add_row("ctrl+c", "quit")
         return table

@@ -6,6 +6,9 @@ from textual.widgets import Static
 
 
 class Crumbs(Static):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+
     DEFAULT_CSS = """
     Crumbs { height: 1; padding: 0 1; background: $primary-background; color: $text; }
     """

@@ -1,0 +1,89 @@
+"""Moving around the console by keys: `:` jumps, `esc` goes back, `/` filters, `?` helps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from app.tui.launch import create_console
+from app.tui.screens.fleet import FleetScreen
+from app.tui.screens.help import HelpScreen
+from app.tui.widgets.resource_table import ResourceTable
+from core.engine import LocalEngine
+from tests.tui.conftest import MODEL, drive, screen_text, wait_for
+
+
+def table_keys(app: Any) -> list[str]:
+    table = app.screen.query_one(ResourceTable)
+    return [str(table.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(table.row_count)]
+
+
+def test_fleet_shows_every_model_with_its_traffic(fleet: LocalEngine) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+        text = screen_text(app)
+        assert "credit-default" in text and "fraud-score" in text
+        assert "v1 100%" in text
+        assert "fleet" in text  # breadcrumbs
+
+    drive(app, script)
+
+
+def test_filter_narrows_rows_and_esc_clears_it(fleet: LocalEngine) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+        await pilot.press("slash", *"fraud", "enter")
+        await wait_for(pilot, lambda: table_keys(app) == ["fraud-score"])
+        assert "/fraud" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+
+    drive(app, script)
+
+
+def test_help_lists_the_keys_of_the_current_view(fleet: LocalEngine) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = screen_text(app)
+        assert "Roll production back" in text
+        assert ":alerts" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+
+    drive(app, script)
+
+
+def test_command_bar_rejects_an_unknown_view(fleet: LocalEngine) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+        await pilot.press("colon", *"nosuch", "enter")
+        await wait_for(pilot, lambda: "no view named 'nosuch'" in screen_text(app))
+        assert isinstance(app.screen, FleetScreen)
+
+    drive(app, script)
+
+
+def test_read_only_offers_no_rollback(fleet: LocalEngine) -> None:
+    app = create_console(fleet, read_only=True)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+        assert "Rollback" not in screen_text(app)
+        assert "read-only" in screen_text(app)
+        await pilot.press("R")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, FleetScreen)
+        assert fleet.get_deployment(MODEL) is not None
+
+    drive(app, script)
