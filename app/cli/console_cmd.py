@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.output import state
+
+if TYPE_CHECKING:
+    from app.owner import OwnedStore
+    from core.engine import Engine
 
 
 def console(
@@ -22,15 +26,28 @@ def console(
     becomes the owner and serves the store's socket, so mlc commands keep working beside it.
     """
     # Imported here: Textual costs the other commands start-up time.
-    from app.owner import connect_or_own
-    from app.tui.launch import run_console, viewer_only
+    from app.tui.launch import create_console
 
     cli = state(ctx)
-    engine, owned = connect_or_own(cli.home, server=cli.server, token=cli.token)
+    owned: list[OwnedStore] = []
+
+    def open_engine() -> Engine:
+        # In the console's worker thread: the first frame does not wait for the store.
+        from app.owner import connect_or_own
+
+        engine, owner = connect_or_own(cli.home, server=cli.server, token=cli.token)
+        if owner is not None:
+            owned.append(owner)
+        return engine
+
+    console = create_console(open_engine, read_only=read_only)
     try:
-        run_console(engine, read_only=read_only or viewer_only(engine))
+        console.run()
     finally:
-        if owned is not None:
-            owned.close()
-        else:
+        engine = console.opened_engine()
+        if owned:
+            owned[0].close()
+        elif engine is not None:
             engine.close()
+    if console.return_code:
+        raise typer.Exit(console.return_code)

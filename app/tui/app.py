@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from typing import ClassVar
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -14,11 +15,18 @@ from textual.screen import Screen
 from app.tui.messages import ActionDone
 from app.tui.palette import MlcCommands
 from app.tui.routes import Route, find_route
-from core.engine import Engine
 from core.errors import MlcError
+
+if TYPE_CHECKING:
+    from core.engine import Engine
 
 Startup = Callable[[Callable[[str], None]], object]
 """Work to do once the console shows (the demo's scenario); it reports through `progress`."""
+
+
+def viewer_only(engine: Engine) -> bool:
+    """True when the engine's caller may only read (a viewer token on a remote owner)."""
+    return getattr(engine, "role", None) == "viewer"
 
 
 class MlcConsole(App[None]):
@@ -30,31 +38,69 @@ class MlcConsole(App[None]):
     ]
 
     def __init__(
-        self, engine: Engine, *, read_only: bool = False, startup: Startup | None = None
+        self,
+        engine: Engine | Callable[[], Engine],
+        *,
+        read_only: bool = False,
+        startup: Startup | None = None,
     ) -> None:
+        """`engine` may be a function that opens it: the console then draws its first frame
+        at once and opens the store (imports, migrations, becoming the owner) in a thread."""
         super().__init__()
-        self.engine = engine
+        self._engine: Future[Engine] = Future()
+        self._open = engine if callable(engine) else None
+        if not callable(engine):
+            self._engine.set_result(engine)
         self.read_only = read_only
         self._startup = startup
         self.known_models: list[str] = []
         """Model names from the last fleet poll: completions for `:live NAME` and the palette."""
 
+    @property
+    def engine(self) -> Engine:
+        """The engine; waits for it while the store is being opened, so call it from worker
+        threads only (which is where engine calls belong anyway)."""
+        return self._engine.result()
+
     def on_mount(self) -> None:
         from app.tui.screens.fleet import FleetScreen
 
         self.push_screen(FleetScreen())
-        if self._startup is not None:
-            self._run_startup(self._startup)
+        self._start(self._open, self._startup)
 
     @work(thread=True, group="startup", exit_on_error=False)
-    def _run_startup(self, startup: Startup) -> None:
+    def _start(self, open_engine: Callable[[], Engine] | None, startup: Startup | None) -> None:
         def progress(text: str) -> None:
             self.call_from_thread(self._flash, text)
 
-        try:
-            startup(progress)
-        except MlcError as e:
-            self.call_from_thread(self._flash, f"demo set-up failed: {e}", True)
+        if open_engine is None:
+            if not self.read_only and viewer_only(self.engine):
+                self.call_from_thread(self.set_read_only)
+        else:
+            try:
+                self._engine.set_result(open_engine())
+            except BaseException as e:  # the console cannot work without its engine
+                self._engine.set_exception(e)
+                message = str(e) if isinstance(e, MlcError) else f"{type(e).__name__}: {e}"
+                self.call_from_thread(self.exit, None, 1, f"error: {message}")
+                return
+            if not self.read_only and viewer_only(self._engine.result()):
+                self.call_from_thread(self.set_read_only)
+        if startup is not None:
+            try:
+                startup(progress)
+            except MlcError as e:
+                self.call_from_thread(self._flash, f"set-up failed: {e}", True)
+
+    def set_read_only(self) -> None:
+        self.read_only = True
+        self.screen.refresh_bindings()
+
+    def opened_engine(self) -> Engine | None:
+        """The engine if it is open by now (for closing it), else None."""
+        if self._engine.done() and self._engine.exception() is None:
+            return self._engine.result()
+        return None
 
     def _flash(self, text: str, error: bool = False) -> None:
         self.screen.post_message(ActionDone(text, ok=not error))

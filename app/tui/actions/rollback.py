@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from app.tui.fmt import clock, traffic
 from app.tui.screens.confirm import ConfirmScreen
 from core.domain import DeploymentRevision
-from core.engine import Engine
 from core.errors import NotFound
 
 if TYPE_CHECKING:
     from app.tui.screens.base import ResourceScreen
+    from core.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,6 @@ def rollback_lines(plan: RollbackPlan) -> list[str]:
 
 def start_rollback(screen: ResourceScreen, model: str, environment: str = "production") -> None:
     """Plan in a thread, confirm in a dialog, roll back in a thread, report on the flash line."""
-    engine = screen.engine
 
     def confirm(plan: RollbackPlan) -> None:
         def done(reason: str | None) -> None:
@@ -54,7 +53,7 @@ def start_rollback(screen: ResourceScreen, model: str, environment: str = "produ
                 screen.flash(f"rollback of {model} cancelled")
                 return
             screen.act(
-                lambda: engine.rollback(
+                lambda: screen.engine.rollback(
                     model,
                     environment=environment,
                     reason=reason,
@@ -75,4 +74,4 @@ def start_rollback(screen: ResourceScreen, model: str, environment: str = "produ
         )
         screen.app.push_screen(dialog, done)
 
-    screen.prepare(lambda: plan_rollback(engine, model, environment), confirm)
+    screen.prepare(lambda: plan_rollback(screen.engine, model, environment), confirm)

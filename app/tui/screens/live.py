@@ -1,0 +1,195 @@
+"""Live: one model's production traffic per version, refreshed every second — requests/s,
+latency p50/p99, error rate and accuracy (MAE for regression) as labels arrive — over a 5m,
+1h or 24h window, with a one-line numeric summary per version above the charts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from app.tui import fmt
+from app.tui.routes import find_route
+from app.tui.screens.base import ResourceScreen
+from app.tui.widgets.metric_chart import Line, MetricChart, version_color
+from core.clock import utcnow
+from core.domain import Task
+from core.monitoring.series import (
+    VersionSeries,
+    VersionSummary,
+    bucket_for_window,
+    chart_series,
+    summarize,
+)
+
+WINDOWS: tuple[tuple[str, int], ...] = (("5m", 300), ("1h", 3600), ("24h", 86400))
+
+ACCURACY = ("accuracy", (Line("accuracy"),), "no labels yet")
+MAE = ("MAE", (Line("mae"),), "no labels yet")
+
+
+@dataclass
+class LiveData:
+    """One refresh: every version's series over the window, and its summary."""
+
+    window_s: int
+    bucket_s: int
+    start: float
+    end: float
+    """Epoch seconds."""
+    task: Task
+    series: list[VersionSeries]
+    summaries: list[VersionSummary]
+    traffic: dict[str, float] = field(default_factory=dict)
+    """The production traffic map now."""
+    fetch_s: float = 0.0
+
+
+class LiveScreen(ResourceScreen):
+    CRUMB = "live"
+    REFRESH_S = 1.0
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (100, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (30, "-tall")]
+    BINDINGS: ClassVar = [
+        Binding("w", "cycle_window", "Window", id="live.window",
+                tooltip="Next window: 5m → 1h → 24h"),
+        Binding("1", "window(0)", "5m", show=False, id="live.5m", tooltip="Window: last 5 minutes"),
+        Binding("2", "window(1)", "1h", show=False, id="live.1h", tooltip="Window: last hour"),
+        Binding("3", "window(2)", "24h", show=False, id="live.24h", tooltip="Window: last 24 hours"),
+        Binding("d", "drift", "Drift", id="live.drift", tooltip="Feature drift of this model"),
+    ]  # fmt: skip
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
+        self.window_index = 0
+        self._task: Task | None = None
+
+    @property
+    def window(self) -> tuple[str, int]:
+        return WINDOWS[self.window_index]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="live-summary", markup=False)
+        with VerticalScroll(id="live-charts"):
+            yield MetricChart("requests/s", [Line("requests_per_s")], from_zero=True,
+                              id="live-requests")  # fmt: skip
+            yield MetricChart(
+                "latency ms: line p99, dots p50",
+                [Line("latency_p99_ms"), Line("latency_p50_ms", marker="dot", legend=False)],
+                id="live-latency",
+            )
+            yield MetricChart("error rate %", [Line("error_rate")], scale=100, from_zero=True,
+                              id="live-errors")  # fmt: skip
+            title, lines, empty = ACCURACY
+            yield MetricChart(title, lines, empty=empty, id="live-quality")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#live-charts").focus()
+
+    def context(self) -> str:
+        name, seconds = self.window
+        return f"{self.model} · last {name} · {bucket_for_window(seconds)} s buckets"
+
+    def selected_model(self) -> str | None:
+        return self.model
+
+    # --- data -----------------------------------------------------------------------------
+
+    def fetch(self) -> LiveData:
+        started = time.perf_counter()
+        _, window_s = self.window
+        if self._task is None:
+            self._task = self.engine.get_model(self.model).task
+        bucket_s = bucket_for_window(window_s)
+        end = utcnow()
+        start = end - timedelta(seconds=window_s)
+        metrics = self.engine.get_performance_metrics(
+            self.model, start=start, end=end, bucket_s=bucket_s
+        )
+        series = chart_series(metrics)
+        deployment = self.engine.get_deployment(self.model)
+        return LiveData(
+            window_s=window_s, bucket_s=bucket_s, start=start.timestamp(), end=end.timestamp(),
+            task=self._task, series=series,
+            summaries=[summarize(s, window_s) for s in series],
+            traffic=dict(deployment.traffic) if deployment is not None else {},
+            fetch_s=time.perf_counter() - started,
+        )  # fmt: skip
+
+    def show(self, data: LiveData) -> None:
+        if data.window_s != self.window[1]:
+            return  # a poll from before the window changed: the next one is on its way
+        with self.app.batch_update():
+            self.query_one("#live-summary", Static).update(summary_text(data))
+            quality = self.query_one("#live-quality", MetricChart)
+            title, lines, empty = MAE if data.task is Task.REGRESSION else ACCURACY
+            quality.set_metric(title, lines, empty=empty)
+            for chart in self.query(MetricChart):
+                chart.draw(data.series, start=data.start, end=data.end)
+
+    # --- keys -----------------------------------------------------------------------------
+
+    def action_window(self, index: int) -> None:
+        if index == self.window_index:
+            return
+        self.window_index = index
+        self.update_crumbs()
+        self.poll_now()
+
+    def action_cycle_window(self) -> None:
+        self.action_window((self.window_index + 1) % len(WINDOWS))
+
+    def action_drift(self) -> None:
+        route = find_route("drift")
+        assert route is not None
+        self.console.open_route(route, self.model)
+
+
+def summary_text(data: LiveData) -> Text:
+    """One line per version: traffic share, req/s, latency, errors, accuracy or MAE."""
+    quality = "MAE" if data.task is Task.REGRESSION else "ACC"
+    text = Text(
+        f"{'VERSION':<9}{'TRAFFIC':>8}{'REQ/S':>9}{'P50 ms':>9}{'P99 ms':>9}"
+        f"{'ERR':>8}{quality:>8}{'LABELS':>9}",
+        style="bold",
+    )
+    by_version = {s.version: s for s in data.summaries}
+    versions = sorted(
+        set(by_version) | set(data.traffic),
+        key=lambda v: (v is None, int(v[1:]) if v and v[1:].isdigit() else 0),
+    )
+    if not versions:
+        text.append(f"\nno traffic in the last {fmt_window(data.window_s)}", style="dim")
+    for version in versions:
+        s = by_version.get(version)
+        weight = data.traffic.get(version) if version is not None else None
+        text.append("\n")
+        text.append(f"{version or '—':<9}", style=f"bold {version_color(version)}")
+        text.append(f"{fmt.pct(weight) if weight is not None else '—':>8}")
+        if s is None or s.requests == 0:
+            text.append(f"{'0.0':>9}  no requests in the window", style="dim")
+            continue
+        value = s.mae if data.task is Task.REGRESSION else s.accuracy
+        err = Text(f"{fmt.pct(s.error_rate, 1):>8}",
+                   style="bold red" if (s.error_rate or 0) >= 0.02 else "")  # fmt: skip
+        text.append(f"{fmt.num(s.requests_per_s, 2):>9}{fmt.num(s.latency_p50_ms):>9}"
+                    f"{fmt.num(s.latency_p99_ms):>9}")  # fmt: skip
+        text.append_text(err)
+        text.append(f"{fmt.ratio(value):>8}{s.labelled:>9}")
+    return text
+
+
+def fmt_window(seconds: int) -> str:
+    return next((name for name, s in WINDOWS if s == seconds), f"{seconds} s")

@@ -1,0 +1,232 @@
+"""The A/B views by keys: `:ab`, enter, the results, and the split/promote/stop dialogs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from app.tui.launch import create_console
+from app.tui.screens.abtest_detail import ABTestDetailScreen
+from app.tui.screens.abtests import ABTestsScreen
+from app.tui.screens.confirm import ConfirmScreen
+from app.tui.screens.form import FormScreen
+from app.tui.widgets.resource_table import ResourceTable
+from core.abtesting import ABTestConfig
+from core.domain import TestStatus
+from core.engine import LocalEngine
+from tests.tui.conftest import MODEL, drive, features, screen_text, wait_for
+
+
+@pytest.fixture
+def ab(fleet: LocalEngine) -> str:
+    """A running 50/50 test v1 (control) vs v2 on credit-default with a little labelled
+    traffic: far from its planned sample size, so nothing is significant yet."""
+    test = fleet.create_ab_test(
+        ABTestConfig(model=MODEL, name="v2 vs v1", versions=["v1", "v2"],
+                     split={"v1": 50, "v2": 50}, min_sample_per_arm=200),
+        reason="try v2",
+    )  # fmt: skip
+    fleet.start_ab_test(test.id, reason="go")
+    predictions = fleet.predict(
+        MODEL, [{"request_id": f"ab{i}", "unit_id": f"ab{i}", "features": features(i)}
+                for i in range(60)],
+    )  # fmt: skip
+    fleet.record_actuals(
+        MODEL, [{"request_id": p.request_id, "actual": i % 2} for i, p in enumerate(predictions)]
+    )
+    return test.id
+
+
+def traffic(engine: LocalEngine) -> dict[str, float]:
+    rev = engine.get_deployment(MODEL)
+    assert rev is not None
+    return rev.traffic
+
+
+def split_records(engine: LocalEngine) -> int:
+    return len(engine.list_audit(action="abtest.split"))
+
+
+async def open_detail(pilot: Pilot[Any], app: Any) -> None:
+    """`:ab`, then enter on the only test: its detail with the analysis drawn."""
+    await pilot.press("colon", *"ab", "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ABTestsScreen)
+                   and app.screen.query_one(ResourceTable).row_count == 1)  # fmt: skip
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ABTestDetailScreen)
+                   and "advice" in screen_text(app))  # fmt: skip
+
+
+async def enter_split(pilot: Pilot[Any], app: Any, text: str) -> None:
+    await pilot.press("s")
+    await wait_for(pilot, lambda: isinstance(app.screen, FormScreen))
+    await pilot.press("ctrl+shift+a", *text, "enter")
+
+
+def test_list_then_detail_shows_arms_results_and_advice(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await pilot.press("colon", *"ab", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ABTestsScreen)
+                       and app.screen.query_one(ResourceTable).row_count == 1)  # fmt: skip
+        await wait_for(pilot, lambda: "RUNNING" in screen_text(app))
+        text = screen_text(app)
+        assert "v2 vs v1" in text and "v1 (control) 50% · v2 50%" in text
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "advice" in screen_text(app))
+        text = screen_text(app)
+        assert "control v1" in text
+        assert "keep running" in text  # the recommendation in words
+        assert "SRM" in text and "accuracy" in text and "LIFT" in text
+        assert "ab › v2 vs v1" in text  # breadcrumbs
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ABTestsScreen))
+
+    drive(app, script)
+
+
+def test_ab_with_an_id_opens_the_detail(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await pilot.press("colon", *f"ab {ab}", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ABTestDetailScreen)
+                       and "advice" in screen_text(app))  # fmt: skip
+        assert ab in screen_text(app)
+
+    drive(app, script)
+
+
+def test_split_change_through_the_dialog(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        await enter_split(pilot, app, "70,30")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        text = screen_text(app)
+        assert MODEL in text and "v1, v2" in text
+        assert "v1 (control) 50% · v2 50%" in text and "v1 (control) 70% · v2 30%" in text
+        assert "v1 70% · v2 30%" in text  # production after
+        await pilot.press(*"more to v1", "enter")
+        await wait_for(pilot, lambda: fleet.get_ab_test(ab).traffic_split == {"v1": 70, "v2": 30})
+        await wait_for(pilot, lambda: "split now v1 (control) 70% · v2 30%" in screen_text(app))
+        assert isinstance(app.screen, ABTestDetailScreen)
+
+    drive(app, script)
+    assert traffic(fleet) == {"v1": 0.7, "v2": 0.3}
+    [record] = fleet.list_audit(action="abtest.split")
+    assert record.target == ab and record.reason == "more to v1"
+    assert record.after == {"split": {"v1": 70, "v2": 30}}
+
+
+def test_a_split_not_summing_to_100_is_refused_in_the_dialog(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        await enter_split(pilot, app, "60,30")
+        await wait_for(pilot, lambda: "sum to 90, not 100" in screen_text(app))
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ABTestDetailScreen))
+
+    drive(app, script)
+    assert fleet.get_ab_test(ab).traffic_split == {"v1": 50, "v2": 50}
+    assert traffic(fleet) == {"v1": 0.5, "v2": 0.5}
+    assert split_records(fleet) == 0
+
+
+def test_a_shift_to_100_asks_for_the_model_name(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        await enter_split(pilot, app, "100,0")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert f"Type {MODEL} to confirm" in screen_text(app)
+        await pilot.press(*"all to v1", "enter", *"credit", "enter")
+        await wait_for(pilot, lambda: f"type {MODEL} exactly" in screen_text(app))
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "split unchanged" in screen_text(app))
+        assert split_records(fleet) == 0
+        # Typed right, the engine still refuses a test with one live arm: said in red.
+        await enter_split(pilot, app, "100,0")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press(*"all to v1", "enter", *MODEL, "enter")
+        await wait_for(pilot, lambda: "error: a split must send traffic to at least two"
+                       in screen_text(app))  # fmt: skip
+
+    drive(app, script)
+    assert fleet.get_ab_test(ab).traffic_split == {"v1": 50, "v2": 50}
+    assert traffic(fleet) == {"v1": 0.5, "v2": 0.5}
+    assert split_records(fleet) == 0
+
+
+def test_promote_without_a_winner_shows_the_refusal(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: f"cannot promote A/B test {ab}: keep running"
+                       in screen_text(app))  # fmt: skip
+        assert isinstance(app.screen, ABTestDetailScreen)  # no dialog for a refused promotion
+
+    drive(app, script)
+    assert fleet.get_ab_test(ab).status is TestStatus.RUNNING
+    assert traffic(fleet) == {"v1": 0.5, "v2": 0.5}
+
+
+def test_pause_then_stop(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: fleet.get_ab_test(ab).status is TestStatus.PAUSED)
+        await wait_for(pilot, lambda: "PAUSED" in screen_text(app))
+        assert traffic(fleet) == {"v1": 1.0}
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Stop A/B test v2 vs v1 on credit-default?" in screen_text(app)
+        await pilot.press(*"v2 is no better", "enter")
+        await wait_for(pilot, lambda: fleet.get_ab_test(ab).status is TestStatus.STOPPED)
+        await wait_for(pilot, lambda: "STOPPED" in screen_text(app))
+
+    drive(app, script)
+    [stop] = fleet.list_audit(action="abtest.stop")
+    assert stop.reason == "v2 is no better"
+
+
+def test_read_only_offers_no_split_promote_or_stop(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet, read_only=True)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        text = screen_text(app)
+        for word in ("Split", "Promote", "Start/pause", "Stop"):
+            assert word not in text
+        await pilot.press("s", "P", "space", "S")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ABTestDetailScreen)
+
+    drive(app, script)
+    assert fleet.get_ab_test(ab).status is TestStatus.RUNNING
+    assert traffic(fleet) == {"v1": 0.5, "v2": 0.5}
+
+
+def test_detail_fits_80_by_24(fleet: LocalEngine, ab: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        text = screen_text(app)
+        for word in ("v2 vs v1", "RUNNING", "advice", "keep running", "SRM", "Split"):
+            assert word in text, word
+
+    drive(app, script, size=(80, 24))

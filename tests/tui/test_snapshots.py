@@ -1,0 +1,66 @@
+"""Pinned pictures of the screens people look at most, at 100×30 (pytest-textual-snapshot).
+
+The data is deterministic: events logged with fixed latencies and labels, so the figures on
+screen do not depend on how fast the machine predicts. Update after an intended change with
+`uv run pytest tests/tui/test_snapshots.py --snapshot-update` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from app.tui.launch import create_console
+from app.tui.widgets.resource_table import ResourceTable
+from core.engine import LocalEngine
+from core.names import features_spec
+from tests.tui.conftest import MODEL, features, wait_for
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def steady(engine: LocalEngine, artifact_bytes: bytes) -> LocalEngine:
+    engine.create_model(
+        MODEL, "classification", target="default",
+        features=features_spec("age:numeric,region:categorical"),
+    )  # fmt: skip
+    for _ in range(2):
+        engine.register_version(MODEL, artifact_bytes, algorithm="logistic_regression")
+        engine.transition_version(MODEL, f"v{_ + 1}", "validated")
+    engine.deploy(MODEL, "v1", reason="first release")
+    engine.set_traffic(MODEL, {"v1": 0.9, "v2": 0.1}, reason="canary by hand")
+    events = [
+        {
+            "request_id": f"r{i}",
+            "version": "v1" if i % 10 else "v2",
+            "features": features(i),
+            "prediction": i % 2,
+            "score": 0.8 if i % 2 else 0.2,
+            "latency_ms": 4 + i % 7,
+            "error": "timeout" if i % 100 == 0 else None,
+        }
+        for i in range(600)
+    ]
+    engine.log_events(MODEL, events)
+    engine.record_actuals(
+        MODEL, [{"request_id": f"r{i}", "actual": i % 2 if i % 5 else 1 - i % 2}
+                for i in range(600)],
+    )  # fmt: skip
+    engine.create_alert_rule(MODEL, "accuracy", "<", 0.9, window_s=300, severity="critical")
+    engine.evaluate_alerts()
+    engine.create_model("delivery-time", "regression", target="minutes")
+    return engine
+
+
+def test_fleet_screen(steady: LocalEngine, snap_compare: Any) -> None:
+    app = create_console(steady)
+
+    async def ready(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: app.screen.query(ResourceTable)
+                       and app.screen.query_one(ResourceTable).row_count == 2)  # fmt: skip
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
