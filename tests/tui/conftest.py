@@ -28,6 +28,11 @@ def features(i: int) -> dict[str, object]:
 def fleet(engine: LocalEngine, artifact_bytes: bytes) -> LocalEngine:
     """credit-default with three validated versions, v1 in production, and some labelled
     traffic; a second model, fraud-score, with one version and nothing deployed."""
+    return populate_fleet(engine, artifact_bytes)
+
+
+def populate_fleet(engine: Any, artifact_bytes: bytes) -> Any:
+    """What the `fleet` fixture holds, on any engine (an owned store's, say)."""
     engine.create_model(
         MODEL, "classification", target="default",
         features=features_spec("age:numeric,region:categorical"),
