@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.confirm import confirm
 from app.cli.output import cell, emit, fields, state, success, table
-from core.abtesting import ABTestConfig, TestResults
 from core.domain import ABTest
 from core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from core.abtesting import TestResults
 
 app = typer.Typer(help="A/B tests: experiments between model versions.", no_args_is_help=True)
 IdArg = Annotated[str, typer.Argument(metavar="TEST")]
@@ -68,6 +70,8 @@ def create(
         if len(values) != len(names):
             raise InvalidInput(f"--split has {len(values)} values for {len(names)} versions")
         weights = dict(zip(names, values, strict=True))
+    from core.abtesting import ABTestConfig  # scipy: paid only by `ab create`
+
     config = ABTestConfig(
         model=model, name=name, versions=names, split=weights, unit=unit, primary_metric=metric,
         secondary_metrics=_csv(secondary), guardrail_metrics=_csv(guardrail), alpha=alpha,

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 
 from app.cli.output import emit, state, success, table
 from core.errors import InvalidInput
 from core.timeparse import parse_duration, parse_since
 
+if TYPE_CHECKING:
+    import polars as pl
+
 CHUNK = 10_000
 
 
 def _read(path: Path) -> pl.DataFrame:
+    import polars as pl  # paid only by the commands that read files
+
     if not path.is_file():
         raise InvalidInput(f"file {path} does not exist")
     suffix = path.suffix.lower()
@@ -44,6 +48,8 @@ def _chunks(frame: pl.DataFrame) -> Iterator[list[dict[str, Any]]]:
 
 def _events(frame: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
     """Columns that are not event fields are the features (a flat file has no nesting)."""
+    import polars as pl
+
     if "features" in frame.columns or not (set(frame.columns) - columns):
         return frame
     feature_cols = [c for c in frame.columns if c not in columns]

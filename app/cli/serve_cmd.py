@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from app.cli.output import err_console, state
-from core.engine import LocalEngine
 from storage.owner import write_owner
 from storage.paths import SOCKET_FILE
 
@@ -37,6 +36,7 @@ def serve(
     """
     # Imported here: FastAPI and uvicorn cost every other command ~0.7 s of start-up.
     from app.api.server import ApiServers, is_loopback, tcp_listener, unix_listener, url_of
+    from core.engine import LocalEngine
 
     cli = state(ctx)
     if insecure and not is_loopback(host):

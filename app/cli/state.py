@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.engine import Engine, LocalEngine
 from storage.paths import SOCKET_FILE, resolve_home
+
+if TYPE_CHECKING:
+    from core.engine import Engine
 
 
 @dataclass
@@ -32,6 +35,7 @@ class CliState:
     def _select(self) -> Engine:
         # Imported here: httpx costs start-up time that embedded-only commands need not pay.
         from app.client import RemoteEngine, socket_answers
+        from core.engine import LocalEngine
 
         if self.server:
             return RemoteEngine(url=self.server, token=self.token)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.cli.output import console, emit, err_console, fields, state, success, table
 from core.domain import TrainingJob, TrainingStatus
-from core.engine import Engine
+
+if TYPE_CHECKING:
+    from core.engine import Engine
 
 jobs_app = typer.Typer(help="Training jobs: status, trials, logs, cancel.", no_args_is_help=True)
 
