@@ -43,9 +43,10 @@ from core.errors import (
     PermissionDenied,
     StoreUnavailable,
 )
+from core.fleet import ModelHealth
 from core.fromjson import load
 from core.jsonable import to_jsonable
-from core.monitoring.drift import ConceptDrift
+from core.monitoring.drift import ConceptDrift, FeatureDistribution
 from core.monitoring.metrics import PerformanceMetrics
 from core.retrain import RetrainPolicy
 from core.training.pipeline import JobDetails
@@ -463,6 +464,26 @@ class RemoteEngine:
             params["version"] = version
         found = self._call("GET", f"/api/v1/models/{_q(model)}/concept-drift", params=params)
         return _decode(ConceptDrift, found)
+
+    def feature_distribution(
+        self,
+        model: str,
+        feature: str,
+        *,
+        version: str | None = None,
+        window_s: float = 3600,
+        bins: int = 20,
+    ) -> FeatureDistribution:
+        found = self._call(
+            "GET",
+            f"/api/v1/models/{_q(model)}/features/{_q(feature)}/distribution",
+            params=_params(version=version, window_s=window_s, bins=bins),
+        )
+        return _decode(FeatureDistribution, found)
+
+    def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:
+        found = self._call("GET", "/api/v1/fleet", params={"window_s": window_s})
+        return [_decode(ModelHealth, m) for m in found["models"]]
 
     # --- alerting -------------------------------------------------------------------------
 

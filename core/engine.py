@@ -35,8 +35,9 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
+from core.fleet import FleetService, ModelHealth
 from core.monitoring.alert_values import rule_values
-from core.monitoring.drift import ConceptDrift, DriftDetector
+from core.monitoring.drift import ConceptDrift, DriftDetector, FeatureDistribution
 from core.monitoring.ingest import EventWriter
 from core.monitoring.metrics import PerformanceMetrics, PerformanceMonitor
 from core.registry import ModelRegistry, NewVersion
@@ -253,6 +254,26 @@ class Engine(Protocol):
         """ADWIN and Page–Hinkley change points in the labelled error stream."""
         ...
 
+    def feature_distribution(
+        self,
+        model: str,
+        feature: str,
+        *,
+        version: str | None = None,
+        window_s: float = 3600,
+        bins: int = 20,
+    ) -> FeatureDistribution:
+        """One feature's training reference next to its last `window_s` of traffic (numeric:
+        common bins; categorical: top categories and `__other__`), with its drift verdict."""
+        ...
+
+    # --- the fleet at a glance ------------------------------------------------------------
+
+    def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:
+        """Every model: production/staging traffic, health over the last `window_s` of
+        production traffic, drift share (cached ~20 s), firing alerts, tests and rollout."""
+        ...
+
     # --- alerting -------------------------------------------------------------------------
 
     def create_alert_rule(
@@ -409,6 +430,10 @@ class LocalEngine:
             registry=self.registry,
         )  # fmt: skip
         self.tokens = TokenService(store)
+        self.fleet = FleetService(
+            self.registry, self.deployments, self.monitor, self.drift, self.alerts,
+            self.abtests, self.rollouts,
+        )  # fmt: skip
 
     @classmethod
     def open(cls, home: Path, *, actor: str | None = None, wait_s: float = 2.0) -> Self:
@@ -664,6 +689,24 @@ class LocalEngine:
     ) -> ConceptDrift:
         return self.drift.concept_drift(model, version, window=timedelta(seconds=window_s))
 
+    def feature_distribution(
+        self,
+        model: str,
+        feature: str,
+        *,
+        version: str | None = None,
+        window_s: float = 3600,
+        bins: int = 20,
+    ) -> FeatureDistribution:
+        """One feature's training reference next to its last `window_s` of traffic."""
+        return self.drift.feature_distribution(
+            model, feature, version, window=timedelta(seconds=window_s), bins=bins
+        )
+
+    def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:
+        """Every model's traffic and health over the last `window_s` seconds (core/fleet.py)."""
+        return self.fleet.fleet_status(window_s)
+
     # --- alerting -------------------------------------------------------------------------
 
     def create_alert_rule(
@@ -835,6 +878,7 @@ class LocalEngine:
         if getattr(self, "_warm_all", None) is not None:
             self._warm_all.join(timeout=30)
         self.serving.close()
+        self.drift.close()
         self.alerts.close()
         self.writer.close()
         try:

@@ -12,6 +12,7 @@ from app.api.routes import (
     audit,
     data_plane,
     deployments,
+    fleet,
     health,
     models,
     monitoring,
@@ -54,6 +55,6 @@ def create_app(
     app.state.max_batch = max_batch
     errors.install(app)
     for area in (health, models, versions, audit, training, deployments, rollouts, tokens,
-                 data_plane, monitoring, alerts, retrain, abtests):  # fmt: skip
+                 data_plane, monitoring, fleet, alerts, retrain, abtests):  # fmt: skip
         app.include_router(area.router)
     return app

@@ -20,6 +20,7 @@ from app.cli import (
     retrain_cmd,
     rollout_cmd,
     serve_cmd,
+    status_cmd,
     tokens_cmd,
     training_cmd,
     versions_cmd,
@@ -106,6 +107,7 @@ app.command("drift")(drift_cmd.drift)
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(retrain_cmd.app, name="retrain-policies")
 app.add_typer(ab_cmd.app, name="ab")
+app.command("status")(status_cmd.status)
 
 
 def run() -> None:

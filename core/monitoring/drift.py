@@ -8,7 +8,10 @@ feature; the current window's features are parsed straight from the stored event
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,16 +20,29 @@ import polars as pl
 
 from core.clock import as_utc, utcnow
 from core.domain import Task
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, MlcError, NotFound
 from core.names import version_number
 from core.registry import ModelRegistry
 from core.stats.concept import change_points
-from core.stats.drift import DriftAnalysis, detect_drift
+from core.stats.distribution import category_shares, numeric_histogram
+from core.stats.drift import (
+    DriftAnalysis,
+    FeatureDrift,
+    _pseudo_sample,
+    _ref_shares,
+    _string_counts,
+    detect_drift,
+)
 from storage.repos import events as events_repo
 from storage.repos import training as training_repo
 from storage.store import Store
 
 MAX_CURRENT = 200_000
+DRIFT_CACHE_S = 20.0
+"""How long a cached drift analysis is served before it is refreshed (in the background)."""
+MAX_CACHED = 256
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,11 +57,150 @@ class ConceptDrift:
     page_hinkley: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class CachedDrift:
+    """A drift analysis as the cache holds it."""
+
+    version: str | None
+    """The version analysed; None when there was nothing to analyse."""
+    analysis: DriftAnalysis | None
+    """None when the model has no production deployment and no events in the window."""
+    computed_at: datetime
+    window_s: float
+
+
+@dataclass
+class FeatureDistribution:
+    """One feature's reference (training profile) and current (live window) distributions."""
+
+    model_id: str
+    version: str
+    feature: str
+    kind: str
+    """numeric | categorical | binary."""
+    window_s: float
+    edges: list[float] = field(default_factory=list)
+    """Numeric: the bins' edges (one more than the shares; the end bins also hold the values
+    beyond them). Empty for categorical and binary features."""
+    categories: list[str] = field(default_factory=list)
+    """Categorical/binary: the categories (binary as "0"/"1"), `__other__` last for the rest.
+    Empty for numeric features."""
+    reference: list[float] = field(default_factory=list)
+    """Share of the reference per bin or category (sums to 1); empty without a reference."""
+    current: list[float] = field(default_factory=list)
+    """Share of the window's values per bin or category (sums to 1); empty without any."""
+    reference_count: int = 0
+    """Non-missing values in the training set (the profile's count)."""
+    current_count: int = 0
+    """Non-missing values in the window."""
+    current_missing: int = 0
+    drift: FeatureDrift | None = None
+    """The feature's verdict, as `detect_drift` computes it; None with too little data."""
+    status: str = "ok"
+    """ok | insufficient_data (too few current values for a verdict) | no_reference."""
+
+
 class DriftDetector:
     def __init__(self, store: Store, registry: ModelRegistry, deployments: object) -> None:
         self.store = store
         self.registry = registry
         self.deployments = deployments
+        self._cache: dict[tuple[str, str | None, float], tuple[float, CachedDrift]] = {}
+        self._refreshing: dict[tuple[str, str | None, float], threading.Thread] = {}
+        self._cache_lock = threading.Lock()
+        self._closed = False
+
+    # --- a cached analysis, for screens that ask every second -------------------------------
+
+    def cached_drift(
+        self,
+        model_id: str,
+        version: str | None = None,
+        *,
+        window: timedelta = timedelta(hours=1),
+        max_age_s: float = DRIFT_CACHE_S,
+        min_current: int = 100,
+    ) -> CachedDrift:
+        """The drift analysis of `version` (default: the one serving most of production) over
+        the last `window`, computed at most every `max_age_s` seconds per model.
+
+        A missing entry is computed now. An entry older than `max_age_s` is returned as it is
+        while a background thread refreshes it (so a caller polling every second never waits
+        for the analysis); one older than three times that is recomputed now.
+        """
+        key = (model_id, version, window.total_seconds())
+        now = time.monotonic()
+        with self._cache_lock:
+            found = self._cache.get(key)
+        if found is not None:
+            at, cached = found
+            age = now - at
+            if age <= max_age_s:
+                return cached
+            if age <= 3 * max_age_s:
+                self._refresh_later(key, window, min_current)
+                return cached
+        return self._refresh(key, window, min_current)
+
+    def _refresh(
+        self, key: tuple[str, str | None, float], window: timedelta, min_current: int
+    ) -> CachedDrift:
+        model_id, version, _ = key
+        computed_at = utcnow()
+        try:
+            analysed, analysis = self.detect_drift(
+                model_id, version, window=window, end=computed_at, min_current=min_current
+            )
+            cached = CachedDrift(analysed, analysis, computed_at, window.total_seconds())
+        except NotFound:
+            if version is not None:
+                raise
+            self.registry.get_model(model_id)  # an unknown model is an error, not "no data"
+            cached = CachedDrift(None, None, computed_at, window.total_seconds())
+        with self._cache_lock:
+            self._cache[key] = (time.monotonic(), cached)
+            if len(self._cache) > MAX_CACHED:
+                oldest = min(self._cache, key=lambda k: self._cache[k][0])
+                del self._cache[oldest]
+        return cached
+
+    def _refresh_later(
+        self, key: tuple[str, str | None, float], window: timedelta, min_current: int
+    ) -> None:
+        with self._cache_lock:
+            if self._closed or key in self._refreshing:
+                return
+            thread = threading.Thread(
+                target=self._refresh_quietly, args=(key, window, min_current),
+                name="mlc-drift-refresh", daemon=True,
+            )  # fmt: skip
+            self._refreshing[key] = thread
+        thread.start()
+
+    def _refresh_quietly(
+        self, key: tuple[str, str | None, float], window: timedelta, min_current: int
+    ) -> None:
+        try:
+            self._refresh(key, window, min_current)
+        except MlcError as e:
+            log.info("drift refresh of %s failed: %s", key[0], e)
+            with self._cache_lock:
+                self._cache.pop(key, None)
+        except Exception:
+            log.exception("drift refresh of %s failed", key[0])
+            with self._cache_lock:
+                self._cache.pop(key, None)
+        finally:
+            with self._cache_lock:
+                self._refreshing.pop(key, None)
+
+    def close(self) -> None:
+        """Wait for background refreshes (they read the store, which is about to close)."""
+        with self._cache_lock:
+            self._closed = True
+            threads = list(self._refreshing.values())
+        for thread in threads:
+            thread.join(timeout=30)
 
     def detect_drift(
         self,
@@ -126,6 +281,89 @@ class DriftDetector:
             error_rate=float(errors.mean()) if len(errors) else None, detected=detected,
             adwin=found["adwin"], page_hinkley=found["page_hinkley"],
         )  # fmt: skip
+
+    def feature_distribution(
+        self,
+        model_id: str,
+        feature: str,
+        version: str | None = None,
+        *,
+        window: timedelta = timedelta(hours=1),
+        bins: int = 20,
+        top: int = 15,
+        end: datetime | None = None,
+        min_current: int = 100,
+    ) -> FeatureDistribution:
+        """`feature`'s reference distribution (the version's stored profile and sample; the
+        training set is never re-read) next to its distribution over the last `window` of the
+        version's successful traffic, with the feature's drift verdict.
+
+        Numeric: `bins` common equal-width bins (see `numeric_histogram`); categorical and
+        binary: the `top` categories and `__other__`. No current values is not an error: the
+        current shares are empty and the count is 0.
+        """
+        if window.total_seconds() <= 0:
+            raise InvalidInput("the window must be positive")
+        if not 1 <= bins <= 200:
+            raise InvalidInput(f"bins must be between 1 and 200, got {bins}")
+        model = self.registry.get_model(model_id)
+        end = as_utc(end) if end else utcnow()
+        start = end - window
+        number = self._version(model_id, version, start, end)
+        version_id = f"{model_id}:v{number}"
+        with self.store.read() as conn:
+            profile_text = training_repo.profile(conn, version_id)
+            samples = training_repo.reference_samples(conn, version_id) if profile_text else {}
+        profile = json.loads(profile_text) if profile_text else None
+        fp = (profile or {}).get("features", {}).get(feature)
+        declared = {f.name: f.type.value for f in model.features}
+        if fp is None and feature not in declared:
+            known = sorted(set((profile or {}).get("features", {})) | set(declared))
+            raise NotFound(
+                f"{model_id} v{number} has no feature {feature!r}"
+                + (f"; its features: {', '.join(known)}" if known else "")
+            )
+        kind = str(fp["type"]) if fp is not None else declared[feature]
+        if kind not in ("numeric", "categorical", "binary"):
+            raise InvalidInput(f"feature {feature!r} is {kind}: it has no distribution to show")
+        with self.store.read() as conn:
+            events = events_repo.recent_for_version(conn, model_id, number, start, end, MAX_CURRENT)
+        current = _features(events, {"features": {feature: {"type": kind}}})
+        out = FeatureDistribution(
+            model_id=model_id, version=f"v{number}", feature=feature, kind=kind,
+            window_s=window.total_seconds(),
+            status="ok" if fp is not None else "no_reference",
+            reference_count=int(fp.get("count") or 0) if fp is not None else 0,
+        )  # fmt: skip
+        column = current[feature]
+        if kind == "numeric":
+            values = column.cast(pl.Float64)
+            finite = values.filter(values.is_finite()).to_numpy()
+            out.current_count = len(finite)
+            out.current_missing = column.len() - len(finite)
+            reference = np.empty(0)
+            if fp is not None:
+                stored = samples.get(feature)
+                reference = (
+                    _pseudo_sample(fp) if stored is None else np.asarray(stored, dtype=float)
+                )
+            out.edges, out.reference, out.current = numeric_histogram(reference, finite, bins)
+        else:
+            counts, out.current_missing = _string_counts(column, kind)
+            out.current_count = sum(counts.values())
+            ref_shares = _ref_shares(fp, kind) if fp is not None else {}
+            out.categories, out.reference, out.current = category_shares(ref_shares, counts, top)
+        if fp is not None:
+            verdict = detect_drift(
+                {"rows": profile["rows"] if profile else 0, "features": {feature: fp}},
+                {feature: samples[feature]} if feature in samples else {},
+                current.select(feature),
+                min_current=min_current,
+            )
+            out.drift = verdict.features[0] if verdict.features else None
+            if verdict.status != "ok":
+                out.status = verdict.status
+        return out
 
     def _version(self, model_id: str, version: str | None, start: datetime, end: datetime) -> int:
         if version is not None:

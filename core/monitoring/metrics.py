@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import as_utc, utcnow
-from core.domain import Task
+from core.domain import Model, Task
 from core.errors import InvalidInput
 from core.monitoring.ingest import EventWriter
 from core.names import version_number
@@ -80,7 +80,12 @@ class PerformanceMonitor:
         *,
         bucket_s: int = 60,
         version: str | None = None,
+        environment: str | None = None,
     ) -> PerformanceMetrics:
+        """Metrics per time bucket and version over `time_range` (default: the last hour),
+        of every environment's events or only `environment`'s. Buckets start on multiples of
+        the width from DuckDB's origin (2000-01-03 00:00 UTC): for the usual widths, on
+        multiples of the width since the epoch."""
         model = self.registry.get_model(model_id)
         end = as_utc(time_range[1]) if time_range else utcnow()
         start = as_utc(time_range[0]) if time_range else end - timedelta(hours=1)
@@ -100,10 +105,30 @@ class PerformanceMonitor:
         positive = self._positive_class(model_id) if model.task is Task.CLASSIFICATION else None
         with self.store.read() as conn:
             frame = repo.bucketed(
-                conn, model_id, start, end, bucket_s, version=number, positive=positive
-            )
+                conn, model_id, start, end, bucket_s, version=number, positive=positive,
+                environment=environment,
+            )  # fmt: skip
         buckets = [_bucket(row, model.task, positive) for row in frame.iter_rows(named=True)]
         return PerformanceMetrics(model_id, start, end, bucket_s, positive, buckets)
+
+    def window_summary(
+        self, model: Model, start: datetime, end: datetime, *, environment: str | None = None
+    ) -> MetricsBucket | None:
+        """The whole window [start, end) as one bucket, all versions pooled (version None):
+        one scan, no per-class counts (precision, recall and F1 stay None). None without
+        events. What a status line needs, cheaply enough to ask every second."""
+        start, end = as_utc(start), as_utc(end)
+        if not start < end:
+            raise InvalidInput("the time range is empty: start must be before end")
+        width = max(1, math.ceil((end - start).total_seconds()))
+        with self.store.read() as conn:
+            frame = repo.bucketed(
+                conn, model.id, start, end, width, environment=environment, origin=start,
+                by_version=False,
+            )  # fmt: skip
+        if frame.height == 0:
+            return None
+        return _bucket(frame.row(0, named=True), model.task, None)
 
     def _positive_class(self, model_id: str) -> str | None:
         versions = self.registry.list_versions(model_id)

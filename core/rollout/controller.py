@@ -132,6 +132,11 @@ class RolloutController:
             raise NotFound(f"{model} has no rollout in {environment}")
         return _rollout(row)
 
+    def list_active(self) -> list[Rollout]:
+        """Every running or paused rollout, oldest first (one read for the whole fleet)."""
+        with self.store.read() as conn:
+            return [_rollout(row) for row in repo.active(conn)]
+
     def pause(self, model: str, environment: str, *, actor: str, reason: str = "") -> Rollout:
         return self._manual(model, environment, "pause", actor, reason)
 

@@ -205,6 +205,9 @@ ROUTES = [
         f"{M}/{w.deployed()}/drift?version=v1", None)),
     Route("GET", M + "/{name}/metrics", VI, lambda w: (
         f"{M}/{w.deployed()}/metrics?bucket_s=300", None)),
+    Route("GET", M + "/{name}/features/{feature}/distribution", VI, lambda w: (
+        f"{M}/{w.deployed()}/features/age/distribution?version=v1", None)),
+    Route("GET", "/api/v1/fleet", VI, lambda w: ("/api/v1/fleet?window_s=60", None)),
     Route("GET", M + "/{name}/rollouts/{env}", VI, lambda w: (
         f"{M}/{w.rolling_out()}/rollouts/production", None)),
     Route("POST", M + "/{name}/rollouts/{env}/pause", OP, lambda w: (
@@ -237,7 +240,7 @@ def _call(w: World, route: Route, path: str, body: Any, role: Role | None) -> An
 
 
 def _placeholder(route: Route) -> str:
-    return route.path.format(name="shared", ref="v1", key="k", alias="a", id="job-x",
+    return route.path.format(name="shared", ref="v1", key="k", alias="a", id="job-x", feature="f",
                              env="production", token="tok_x")  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from app.api.auth import Viewer
 from app.api.render import doc, ok
 from core.engine import DriftReport
-from core.monitoring.drift import ConceptDrift
+from core.monitoring.drift import ConceptDrift, FeatureDistribution
 from core.monitoring.metrics import PerformanceMetrics
 
 router = APIRouter(prefix="/api/v1/models/{name}", tags=["monitoring"])
@@ -50,3 +50,21 @@ def detect_concept_drift(
     name: str, engine: Viewer, version: str | None = None, window_s: float = 86400
 ) -> Response:
     return ok(engine.detect_concept_drift(name, version=version, window_s=window_s))
+
+
+@router.get(
+    "/features/{feature}/distribution",
+    response_model=None,
+    responses=doc(FeatureDistribution),
+)
+def feature_distribution(
+    name: str,
+    feature: str,
+    engine: Viewer,
+    version: str | None = None,
+    window_s: float = 3600,
+    bins: int = 20,
+) -> Response:
+    return ok(
+        engine.feature_distribution(name, feature, version=version, window_s=window_s, bins=bins)
+    )

@@ -1,0 +1,92 @@
+"""`mlc status`: the fleet at a glance — traffic, health, drift, alerts, tests, rollouts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.cli.output import emit, state, success, table
+from core.fleet import ModelHealth
+from core.timeparse import parse_duration
+
+
+def status(
+    ctx: typer.Context,
+    window: Annotated[
+        str, typer.Option(help="Health over this much recent production traffic, e.g. 5m, 1h.")
+    ] = "5m",
+) -> None:
+    """Every model: production traffic split, requests/s, errors, p99 latency, accuracy or MAE,
+    drift share, firing alerts, running A/B tests and rollouts."""
+    window_s = parse_duration(window).total_seconds()
+    rows = state(ctx).engine().fleet_status(window_s)
+
+    def human() -> None:
+        if not rows:
+            success(ctx, "no models yet: mlc models create NAME --task classification")
+            return
+        table(
+            ["MODEL", "PRODUCTION", "REQ/S", "ERR", "P99 MS", "QUALITY", "DRIFT", "ALERTS",
+             "ACTIVITY"],
+            [
+                [r.name, _traffic(r), f"{r.requests_per_s:.1f}", _percent(r.error_rate),
+                 _number(r.latency_p99_ms), _quality(r), _drift(r), _alerts(r), _activity(r)]
+                for r in rows
+            ],
+            title=f"fleet over the last {window}",
+        )  # fmt: skip
+
+    emit(ctx, {"window_s": window_s, "models": rows}, human)
+
+
+def _traffic(r: ModelHealth) -> str:
+    if not r.production:
+        return "not deployed"
+    split = " ".join(f"{v} {w:.0%}" for v, w in r.production.items())
+    return f"{split} (rev {r.production_revision})"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _quality(r: ModelHealth) -> str:
+    if r.accuracy is not None:
+        return f"acc {r.accuracy:.3f} ({r.labelled:,})"
+    if r.mae is not None:
+        return f"mae {r.mae:.4g} ({r.labelled:,})"
+    return "-"
+
+
+def _drift(r: ModelHealth) -> str:
+    if r.drift_share is not None:
+        return f"{r.drift_share:.0%}"
+    return {"insufficient_data": "few events", "no_reference": "no ref"}.get(r.drift_status, "-")
+
+
+def _alerts(r: ModelHealth) -> str:
+    if not r.firing_alerts:
+        return "-"
+    return f"{r.firing_alerts} {r.max_severity.value if r.max_severity else ''}".strip()
+
+
+def _activity(r: ModelHealth) -> str:
+    parts = [
+        f"A/B {t.name} ({t.status.value}): "
+        + " ".join(f"{v} {t.split.get(v, 0):.0f}%" for v in t.arms)
+        for t in r.ab_tests
+    ]
+    if r.rollout is not None:
+        o = r.rollout
+        parts.append(
+            f"rollout {o.canary_version} {o.canary_weight:g}% step {o.step}/{len(o.steps)}"
+            f" ({o.status.value})"
+        )
+    if r.staging:
+        parts.append("staging " + " ".join(f"{v} {w:.0%}" for v, w in r.staging.items()))
+    return "; ".join(parts) or "-"

@@ -1,0 +1,69 @@
+"""`fleet_status` and `feature_distribution` through the HTTP API and `RemoteEngine`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.client import RemoteEngine
+from core.abtesting import ABTestConfig
+from core.domain import Severity, Task, TestStatus
+from core.engine import LocalEngine
+from core.errors import InvalidInput, NotFound
+from tests.api.conftest import FEATURES
+
+Pair = tuple[LocalEngine, RemoteEngine]
+
+
+@pytest.fixture
+def pair(open_app: tuple[LocalEngine, TestClient], artifact_bytes: bytes) -> Iterator[Pair]:
+    local, client = open_app
+    for name in ("churn", "fraud"):
+        local.create_model(name, "classification", target="default", features=FEATURES)
+        for _ in range(2):
+            v = local.register_version(name, artifact_bytes, algorithm="logistic_regression")
+            local.transition_version(name, v.version, "validated")
+        local.deploy(name, "v1")
+    yield local, RemoteEngine(http=client)
+
+
+def test_fleet_status_round_trips(pair: Pair) -> None:
+    local, remote = pair
+    local.predict("churn", [{"features": {"age": 30.0 + i, "region": "north"}} for i in range(20)])
+    test = local.create_ab_test(ABTestConfig(model="churn", name="t", versions=["v1", "v2"]))
+    local.start_ab_test(test.id)
+    local.start_rollout(
+        "fraud", "v2", steps=[25, 100], interval_s=3600, guardrails=["error_rate<0.5"]
+    )
+    local.create_alert_rule("churn", "requests", ">", 0, severity="critical")
+    local.evaluate_alerts()
+    rows = remote.fleet_status(120)
+    assert rows == local.fleet_status(120)
+    churn, fraud = rows
+    assert churn.task is Task.CLASSIFICATION and churn.requests == 20
+    assert (
+        churn.ab_tests[0].status is TestStatus.RUNNING and churn.max_severity is Severity.CRITICAL
+    )
+    assert fraud.rollout is not None and fraud.rollout.canary_weight == 25
+    with pytest.raises(InvalidInput, match="at least 1 second"):
+        remote.fleet_status(0)
+
+
+def test_feature_distribution_round_trips(pair: Pair) -> None:
+    local, remote = pair
+    local.predict("churn", [
+        {"features": {"age": 20.0 + i % 40, "region": ("north", "south")[i % 2]}} for i in range(40)
+    ])  # fmt: skip
+    for feature in ("age", "region"):
+        got = remote.feature_distribution("churn", feature, window_s=600, bins=8)
+        assert got == local.feature_distribution("churn", feature, window_s=600, bins=8)
+        assert got.current_count == 40 and got.status == "no_reference" and got.reference == []
+    assert len(remote.feature_distribution("churn", "age", bins=8).edges) == 9
+    region = remote.feature_distribution("churn", "region", version="v1")
+    assert region.categories == ["north", "south"] and region.current == [0.5, 0.5]
+    with pytest.raises(NotFound, match="no feature 'height'"):
+        remote.feature_distribution("churn", "height")
+    with pytest.raises(NotFound):
+        remote.feature_distribution("nope", "age")
