@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.output import emit, state, success, table
-from core.fleet import ModelHealth
 from core.timeparse import parse_duration
+
+if TYPE_CHECKING:
+    from core.fleet import ModelHealth  # the engine's modules load only when a command runs
 
 
 def status(
