@@ -95,8 +95,80 @@ def chart_series(metrics: PerformanceMetrics) -> list[VersionSeries]:
     return out
 
 
+def aligned_start(end: datetime, window_s: float, bucket_s: int) -> datetime:
+    """The start of a window of about `window_s` ending at `end` made of whole buckets: the
+    bucket holding `end` is the last of `window_s // bucket_s` buckets (DuckDB's grid)."""
+    width = timedelta(seconds=bucket_s)
+    current = ORIGIN + width * ((end - ORIGIN) // width)
+    return current - width * (max(1, int(window_s // bucket_s)) - 1)
+
+
+def with_tail(
+    head: PerformanceMetrics, tail: PerformanceMetrics, start: datetime
+) -> PerformanceMetrics:
+    """The metrics of [start, tail.end): `head`'s buckets from `start` until `tail` begins,
+    then `tail`'s. What a view polling every second needs without re-reading the whole
+    window: `tail` covers the last bucket or two. Both must share the bucket width and start
+    on its grid; buckets of `head` that late events or labels have changed since stay as they
+    were, so re-read the whole window now and then."""
+    if head.bucket_s != tail.bucket_s:
+        raise ValueError("head and tail must have the same bucket width")
+    if tail.start > head.end:
+        raise ValueError("the tail must begin before the head ends: there would be a hole")
+    kept = [b for b in head.buckets if start <= b.bucket < tail.start]
+    return PerformanceMetrics(
+        model_id=tail.model_id, start=start, end=tail.end, bucket_s=tail.bucket_s,
+        positive_class=tail.positive_class, buckets=kept + list(tail.buckets),
+    )  # fmt: skip
+
+
 def _version_order(version: str | None) -> tuple[int, int]:
     if version is None:
         return (1, 0)
     digits = version.lstrip("v")
     return (0, int(digits)) if digits.isdigit() else (0, 1 << 30)
+
+
+@dataclass
+class VersionSummary:
+    """One version's series over the whole range, for a one-line status."""
+
+    version: str | None
+    requests: int
+    requests_per_s: float
+    """All requests over the range's seconds."""
+    error_rate: float | None
+    """Failed requests / requests (None without requests)."""
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    """Of the latest bucket with traffic: quantiles of different buckets do not pool."""
+    labelled: int
+    accuracy: float | None
+    """Correct / labelled over the range (None without labels)."""
+    mae: float | None
+
+
+def summarize(series: VersionSeries, span_s: float) -> VersionSummary:
+    """Pool `series`, which covers `span_s` seconds (the metrics' end - start), into one line:
+    counts and rates exactly (weighted by requests or labels), latency quantiles from the
+    latest bucket that had traffic."""
+    requests = sum(series.requests)
+    errors = sum(n * e for n, e in zip(series.requests, series.error_rate, strict=True) if e)
+    latest = max((i for i, n in enumerate(series.requests) if n), default=None)
+    return VersionSummary(
+        version=series.version,
+        requests=requests,
+        requests_per_s=requests / span_s if span_s > 0 else 0.0,
+        error_rate=errors / requests if requests else None,
+        latency_p50_ms=None if latest is None else series.latency_p50_ms[latest],
+        latency_p99_ms=None if latest is None else series.latency_p99_ms[latest],
+        labelled=sum(series.labelled),
+        accuracy=_label_weighted(series.labelled, series.accuracy),
+        mae=_label_weighted(series.labelled, series.mae),
+    )
+
+
+def _label_weighted(labelled: list[int], values: list[float | None]) -> float | None:
+    pairs = [(n, v) for n, v in zip(labelled, values, strict=True) if n and v is not None]
+    total = sum(n for n, _ in pairs)
+    return sum(n * v for n, v in pairs) / total if total else None

@@ -50,6 +50,8 @@ from core.errors import InvalidInput
 
 P_THRESHOLD = 0.05
 DISTANCE_THRESHOLD = 0.1
+DATASET_SHARE = 0.5
+"""The dataset drifts when at least this share of its features do."""
 SMALL_REFERENCE = 1000
 FEW_VALUES = 5
 PSI_EPSILON = 1e-4
@@ -462,7 +464,7 @@ def detect_drift(
     *,
     current_predictions: Mapping[str, Any] | None = None,
     min_current: int = 100,
-    share_threshold: float = 0.5,
+    share_threshold: float = DATASET_SHARE,
 ) -> DriftAnalysis:
     """Drift of `current` (a frame holding the profile's feature columns) against the stored
     reference `profile` + `samples` (see the module docstring for the methods).

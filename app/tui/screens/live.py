@@ -4,10 +4,11 @@ latency p50/p99, error rate and accuracy (MAE for regression) as labels arrive â
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,12 +25,20 @@ from core.domain import Task
 from core.monitoring.series import (
     VersionSeries,
     VersionSummary,
+    aligned_start,
     bucket_for_window,
     chart_series,
     summarize,
+    with_tail,
 )
 
+if TYPE_CHECKING:
+    from core.monitoring.metrics import PerformanceMetrics
+
 WINDOWS: tuple[tuple[str, int], ...] = (("5m", 300), ("1h", 3600), ("24h", 86400))
+WHOLE_EVERY_S = 15.0
+"""Each poll reads only from the bucket the last one ended in; the whole window is read again
+this often, for the labels (and late events) that arrived in older buckets meanwhile."""
 
 ACCURACY = ("accuracy", (Line("accuracy"),), "no labels yet")
 MAE = ("MAE", (Line("mae"),), "no labels yet")
@@ -43,13 +52,15 @@ class LiveData:
     bucket_s: int
     start: float
     end: float
-    """Epoch seconds."""
+    """Epoch seconds: the window [start, end) on whole buckets, `end` now."""
+    right: float
+    """The end of the bucket holding `end`: the chart's right edge, so its axis moves only
+    when a new bucket starts."""
     task: Task
     series: list[VersionSeries]
     summaries: list[VersionSummary]
     traffic: dict[str, float] = field(default_factory=dict)
     """The production traffic map now."""
-    fetch_s: float = 0.0
 
 
 class LiveScreen(ResourceScreen):
@@ -74,6 +85,10 @@ class LiveScreen(ResourceScreen):
         self.model = model
         self.window_index = 0
         self._task: Task | None = None
+        self._head: PerformanceMetrics | None = None
+        """The last window read (poll thread only), slid forward by each poll."""
+        self._whole_at = 0.0
+        self._fetching = threading.Lock()
 
     @property
     def window(self) -> tuple[str, int]:
@@ -108,24 +123,44 @@ class LiveScreen(ResourceScreen):
     # --- data -----------------------------------------------------------------------------
 
     def fetch(self) -> LiveData:
-        started = time.perf_counter()
+        with self._fetching:  # a window switch may start a poll while one is still running
+            return self._fetch()
+
+    def _fetch(self) -> LiveData:
         _, window_s = self.window
         if self._task is None:
             self._task = self.engine.get_model(self.model).task
         bucket_s = bucket_for_window(window_s)
         end = utcnow()
-        start = end - timedelta(seconds=window_s)
-        metrics = self.engine.get_performance_metrics(
-            self.model, start=start, end=end, bucket_s=bucket_s
-        )
+        start = aligned_start(end, window_s, bucket_s)
+        head = self._head
+        if (
+            head is None
+            or head.bucket_s != bucket_s
+            or head.end <= start
+            or time.monotonic() - self._whole_at > WHOLE_EVERY_S
+        ):
+            metrics = self.engine.get_performance_metrics(
+                self.model, start=start, end=end, bucket_s=bucket_s
+            )
+            self._whole_at = time.monotonic()
+        else:
+            # Re-read from the bucket the last poll ended in: usually just the current one.
+            tail = self.engine.get_performance_metrics(
+                self.model, start=aligned_start(head.end, bucket_s, bucket_s), end=end,
+                bucket_s=bucket_s,
+            )  # fmt: skip
+            metrics = with_tail(head, tail, start)
+        self._head = metrics
         series = chart_series(metrics)
         deployment = self.engine.get_deployment(self.model)
+        span_s = (end - start).total_seconds()
         return LiveData(
             window_s=window_s, bucket_s=bucket_s, start=start.timestamp(), end=end.timestamp(),
+            right=(aligned_start(end, bucket_s, bucket_s) + timedelta(seconds=bucket_s)).timestamp(),
             task=self._task, series=series,
-            summaries=[summarize(s, window_s) for s in series],
+            summaries=[summarize(s, span_s) for s in series],
             traffic=dict(deployment.traffic) if deployment is not None else {},
-            fetch_s=time.perf_counter() - started,
         )  # fmt: skip
 
     def show(self, data: LiveData) -> None:
@@ -137,7 +172,7 @@ class LiveScreen(ResourceScreen):
             title, lines, empty = MAE if data.task is Task.REGRESSION else ACCURACY
             quality.set_metric(title, lines, empty=empty)
             for chart in self.query(MetricChart):
-                chart.draw(data.series, start=data.start, end=data.end)
+                chart.draw(data.series, start=data.start, end=data.right)
 
     # --- keys -----------------------------------------------------------------------------
 

@@ -89,6 +89,7 @@ class MetricChart(PlotextPlot):
         """What the chart was last given (for tests and the view)."""
         self.window: tuple[float, float] = (0.0, 0.0)
         """(start, end) of the last drawing, epoch seconds."""
+        self._drawn: object = None
 
     def set_metric(self, title: str, lines: Sequence[Line], *, empty: str | None = None) -> None:
         """Change what the chart shows (accuracy or MAE, once the model's task is known)."""
@@ -97,8 +98,15 @@ class MetricChart(PlotextPlot):
             self.empty = empty
 
     def draw(self, series: Sequence[VersionSeries], *, start: float, end: float) -> None:
-        """Redraw with `series` over [start, end) (epoch seconds)."""
+        """Redraw with `series` over [start, end) (epoch seconds); nothing to do when what this
+        chart shows of them has not changed (a quiet model costs no plotting)."""
         self.series, self.window = list(series), (start, end)
+        fields = [line.field for line in self.lines]
+        key = (start, end, self.chart_title, tuple(fields),
+               tuple((s.version, *(tuple(getattr(s, f)) for f in fields)) for s in series))  # fmt: skip
+        if key == self._drawn:
+            return
+        self._drawn = key
         plt = self.plt
         plt.clear_figure()
         drawn = False
@@ -110,7 +118,9 @@ class MetricChart(PlotextPlot):
                 values: list[float | None] = getattr(s, line.field)
                 label: str | None = name if line.legend else None
                 for xs, ys in _runs(s.x, values, end, self.scale):
-                    plt.plot(xs, ys, label=label, color=color, marker=line.marker)
+                    # A lone point (a gap on both sides) as a dot: a braille pixel is too faint.
+                    marker = line.marker if len(xs) > 1 else "dot"
+                    plt.plot(xs, ys, label=label, color=color, marker=marker)
                     label = None  # once per line in the legend
                     drawn = True
                     top = max(top, *ys)
