@@ -112,6 +112,7 @@ class RemoteEngine:
             self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
         self.socket = socket
         self._actor: str | None = None
+        self._role: str | None = None
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -175,8 +176,21 @@ class RemoteEngine:
     def actor(self) -> str:
         """Who the server records as the actor of this client's changes."""
         if self._actor is None:
-            self._actor = str(self._call("GET", "/api/v1/whoami")["actor"])
+            self._whoami()
+        assert self._actor is not None
         return self._actor
+
+    @property
+    def role(self) -> str:
+        """This client's role on the server: viewer, operator or admin (the socket: admin)."""
+        if self._role is None:
+            self._whoami()
+        assert self._role is not None
+        return self._role
+
+    def _whoami(self) -> None:
+        found = self._call("GET", "/api/v1/whoami")
+        self._actor, self._role = str(found["actor"]), str(found["role"])
 
     def close(self) -> None:
         self._http.close()
