@@ -205,3 +205,26 @@ def test_d_on_the_fleet_row_and_the_window_key(trained: LocalEngine) -> None:
         assert "200 events" in screen_text(app)
 
     drive(app, script)
+
+
+def test_versions_without_a_reference_or_traffic_are_states_not_errors(fleet: LocalEngine) -> None:
+    """The `fleet` fixture's versions were registered from an artifact (no training profile);
+    fraud-score has nothing deployed and no traffic."""
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen)
+                       and app.screen.query_one(ResourceTable).row_count == 2)  # fmt: skip
+        await pilot.press("colon", *f"drift {MODEL}", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DriftScreen) and bool(verdicts(app)))
+        assert verdicts(app) == {"age": "no reference", "region": "no reference"}
+        assert "no reference: v1 has no reference profile" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("colon", *"drift fraud-score", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DriftScreen) and bool(verdicts(app)))
+        assert set(verdicts(app).values()) == {"insufficient data"}
+        text = screen_text(app)
+        assert "0 events · insufficient data: fraud-score has no production deployment" in text
+        assert "error" not in app.screen.query_one("#flash").render().plain
+
+    drive(app, script)

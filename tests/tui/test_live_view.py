@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import skops.io as sio
 from textual.pilot import Pilot
 
 from app.tui.launch import create_console
@@ -12,6 +13,9 @@ from app.tui.screens.live import LiveScreen
 from app.tui.widgets.metric_chart import MetricChart
 from app.tui.widgets.resource_table import ResourceTable
 from core.engine import LocalEngine
+from core.names import features_spec
+from core.training.catalogue import build_pipeline
+from tests.conftest import small_frame
 from tests.tui.conftest import MODEL, drive, screen_text, wait_for
 
 
@@ -112,3 +116,46 @@ def test_at_80x24_the_summary_shows_every_version(fleet: LocalEngine) -> None:
         assert "error" not in app.screen.query_one("#flash").render().plain
 
     drive(app, script, size=(80, 24))
+
+
+def test_a_model_without_traffic_says_so(fleet: LocalEngine) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_fleet(pilot)
+        await pilot.press("colon", *"live fraud-score", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveScreen)
+                       and chart(app, "requests").window != (0.0, 0.0))  # fmt: skip
+        assert chart(app, "requests").series == []
+        await wait_for(pilot, lambda: "no traffic in the last 5m" in screen_text(app))
+        assert "requests/s: no traffic" in screen_text(app)
+
+    drive(app, script)
+
+
+def test_a_regression_model_charts_its_mae(engine: LocalEngine) -> None:
+    X, _ = small_frame(200)
+    pipe = build_pipeline("regression", "ridge", ["age"], ["region"])
+    pipe.fit(X, X["age"].to_numpy())
+    engine.create_model("eta", "regression", target="minutes",
+                        features=features_spec("age:numeric,region:categorical"))  # fmt: skip
+    engine.register_version("eta", sio.dumps(pipe), algorithm="ridge")
+    engine.transition_version("eta", "v1", "validated")
+    engine.deploy("eta", "v1")
+    rows = X.head(40).to_dicts()
+    done = engine.predict(
+        "eta", [{"request_id": f"e{i}", "features": r} for i, r in enumerate(rows)]
+    )
+    engine.record_actuals("eta", [{"request_id": p.request_id, "actual": 50.0} for p in done])
+    app = create_console(engine)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        await pilot.press("colon", *"live eta", "enter")
+        await wait_for(pilot, lambda: drawn(app))
+        quality = chart(app, "quality")
+        assert quality.chart_title == "MAE" and quality.lines[0].field == "mae"
+        assert [m for m in quality.series[0].mae if m is not None]
+        assert "MAE" in next(line for line in screen_text(app).splitlines() if "VERSION" in line)
+
+    drive(app, script)

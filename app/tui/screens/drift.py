@@ -24,11 +24,11 @@ from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.distribution_chart import DistributionChart
 from app.tui.widgets.resource_table import ResourceTable
-from core.errors import MlcError
-from core.stats.drift import DATASET_SHARE
+from core.engine import DriftReport
+from core.errors import MlcError, NotFound
+from core.stats.drift import DATASET_SHARE, DriftAnalysis
 
 if TYPE_CHECKING:
-    from core.engine import DriftReport
     from core.monitoring.drift import FeatureDistribution
     from core.stats.drift import FeatureDrift
 
@@ -66,8 +66,11 @@ class DistributionLoaded(Message):
     error: str = ""
 
 
-def verdict(row: FeatureDrift | None) -> Text:
+def verdict(row: FeatureDrift | None, status: str = "ok") -> Text:
+    if row is None and status == "no_reference":
+        return Text("no reference", style="dim")
     if row is None:
+        # Too little traffic (or, with a verdict for others, no values of this feature).
         return Text(INSUFFICIENT, style="yellow")
     if row.drifted:
         return Text("drifted", style="bold red")
@@ -125,6 +128,7 @@ class DriftScreen(ResourceScreen):
 
     def context(self) -> str:
         version = self.last_data.report.version if self.last_data is not None else "…"
+        version = version or "(no version serving)"
         return f"{self.model} {version} · last {self.window[0]} · every {self.REFRESH_S:g} s"
 
     def selected_model(self) -> str | None:
@@ -134,18 +138,29 @@ class DriftScreen(ResourceScreen):
 
     def fetch(self) -> DriftData:
         window_s = self.window[1]
-        report = self.engine.detect_drift(self.model, window_s=window_s)
+        try:
+            report = self.engine.detect_drift(self.model, window_s=window_s)
+        except NotFound as e:
+            self.engine.get_model(self.model)  # an unknown model stays an error
+            # Nothing deployed and no traffic: nothing to judge yet, which is not an error.
+            report = DriftReport(self.model, "", window_s, DriftAnalysis(
+                features=[], drift_share=0.0, dataset_drift=False, prediction=None,
+                status="insufficient_data", current_size=0, reason=str(e),
+            ))  # fmt: skip
         data = DriftData(report=report, window_s=window_s)
         data.features = {f.feature: f.kind for f in report.analysis.features}
-        if not data.features:
+        if not data.features and report.version:
             # No verdicts (too little traffic, no reference): still list what is watched.
             version = self.engine.get_version(self.model, report.version)
             declared = (version.validation or {}).get("features") or {}
             inputs = version.signature.get("inputs") or list(declared)
             data.features = {name: str(declared.get(name, "")) for name in inputs}
-            if not data.features:
-                model = self.engine.get_model(self.model)
-                data.features = {f.name: f.type.value for f in model.features}
+        if not data.features:
+            model = self.engine.get_model(self.model)
+            data.features = {f.name: f.type.value for f in model.features}
+        if not report.version:
+            data.distribution_error = report.analysis.reason
+            return data
         feature = self.feature if self.feature in data.features else None
         feature = feature or next(iter(sorted_features(data)), None)
         if feature is not None:
@@ -175,7 +190,8 @@ class DriftScreen(ResourceScreen):
             row = by_name.get(name)
             kind = row.kind if row is not None else data.features.get(name, "")
             if row is None:
-                cells: tuple[str | Text, ...] = (name, verdict(None), "—", "—", "—", "—", "—", kind)
+                none = verdict(None, analysis.status)
+                cells: tuple[str | Text, ...] = (name, none, "—", "—", "—", "—", "—", kind)
             else:
                 cells = (
                     name, verdict(row), score(row.statistic), threshold(row),
@@ -209,7 +225,7 @@ class DriftScreen(ResourceScreen):
         if key is None or key == self.feature or event.cursor_row != event.data_table.cursor_row:
             return
         self.feature = str(key)
-        if self.last_data is not None:
+        if self.last_data is not None and self.last_data.report.version:
             self._load_distribution(self.feature, self.last_data.report.version, self.window[1])
 
     @work(thread=True, exclusive=True, group="distribution", exit_on_error=False)

@@ -84,7 +84,7 @@ class LiveScreen(ResourceScreen):
         super().__init__()
         self.model = model
         self.window_index = 0
-        self._task: Task | None = None
+        self._model_task: Task | None = None
         self._head: PerformanceMetrics | None = None
         """The last window read (poll thread only), slid forward by each poll."""
         self._whole_at = 0.0
@@ -128,8 +128,8 @@ class LiveScreen(ResourceScreen):
 
     def _fetch(self) -> LiveData:
         _, window_s = self.window
-        if self._task is None:
-            self._task = self.engine.get_model(self.model).task
+        if self._model_task is None:
+            self._model_task = self.engine.get_model(self.model).task
         bucket_s = bucket_for_window(window_s)
         end = utcnow()
         start = aligned_start(end, window_s, bucket_s)
@@ -158,7 +158,7 @@ class LiveScreen(ResourceScreen):
         return LiveData(
             window_s=window_s, bucket_s=bucket_s, start=start.timestamp(), end=end.timestamp(),
             right=(aligned_start(end, bucket_s, bucket_s) + timedelta(seconds=bucket_s)).timestamp(),
-            task=self._task, series=series,
+            task=self._model_task, series=series,
             summaries=[summarize(s, span_s) for s in series],
             traffic=dict(deployment.traffic) if deployment is not None else {},
         )  # fmt: skip
