@@ -39,6 +39,28 @@ def ab(fleet: LocalEngine) -> str:
     return test.id
 
 
+@pytest.fixture
+def decided(fleet: LocalEngine) -> str:
+    """A running test where v2 is clearly more accurate than v1, past its planned sample."""
+    test = fleet.create_ab_test(
+        ABTestConfig(model=MODEL, name="v2 wins", versions=["v1", "v2"], mde=0.3,
+                     min_sample_per_arm=100),
+    )  # fmt: skip
+    fleet.start_ab_test(test.id)
+    events = [
+        {"request_id": f"w{i}", "version": "v1" if i % 2 else "v2", "features": features(i),
+         "prediction": 1, "score": 0.9, "latency_ms": 5.0}
+        for i in range(800)
+    ]  # fmt: skip
+    fleet.log_events(MODEL, events)
+    # v1 right 60% of the time, v2 90%.
+    right = {e["request_id"]: (i // 2) % 10 < (6 if i % 2 else 9) for i, e in enumerate(events)}
+    fleet.record_actuals(MODEL, [{"request_id": r, "actual": 1 if ok else 0}
+                                 for r, ok in right.items()])  # fmt: skip
+    assert fleet.analyze_test_results(test.id).winner == "v2"
+    return test.id
+
+
 def traffic(engine: LocalEngine) -> dict[str, float]:
     rev = engine.get_deployment(MODEL)
     assert rev is not None
@@ -67,6 +89,9 @@ async def enter_split(pilot: Pilot[Any], app: Any, text: str) -> None:
 
 def test_list_then_detail_shows_arms_results_and_advice(fleet: LocalEngine, ab: str) -> None:
     app = create_console(fleet)
+    observed = fleet.analyze_test_results(ab).srm["observed"]
+    samples = f"{observed['v1']} / {observed['v2']}"
+    assert observed["v1"] + observed["v2"] == 60
 
     async def script(pilot: Pilot[Any]) -> None:
         await pilot.press("colon", *"ab", "enter")
@@ -74,7 +99,8 @@ def test_list_then_detail_shows_arms_results_and_advice(fleet: LocalEngine, ab: 
                        and app.screen.query_one(ResourceTable).row_count == 1)  # fmt: skip
         await wait_for(pilot, lambda: "RUNNING" in screen_text(app))
         text = screen_text(app)
-        assert "v2 vs v1" in text and "v1 (control) 50% · v2 50%" in text
+        assert "v2 vs v1" in text and "v1 50% · v2 50%" in text
+        assert samples in text  # units per arm
         await pilot.press("enter")
         await wait_for(pilot, lambda: "advice" in screen_text(app))
         text = screen_text(app)
@@ -148,16 +174,27 @@ def test_a_shift_to_100_asks_for_the_model_name(fleet: LocalEngine, ab: str) -> 
         await enter_split(pilot, app, "100,0")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert f"Type {MODEL} to confirm" in screen_text(app)
-        await pilot.press(*"all to v1", "enter", *"credit", "enter")
+        await pilot.press("r", "enter", *"credit", "enter")
         await wait_for(pilot, lambda: f"type {MODEL} exactly" in screen_text(app))
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
         await wait_for(pilot, lambda: "split unchanged" in screen_text(app))
-        assert split_records(fleet) == 0
-        # Typed right, the engine still refuses a test with one live arm: said in red.
+
+    drive(app, script)
+    assert fleet.get_ab_test(ab).traffic_split == {"v1": 50, "v2": 50}
+    assert traffic(fleet) == {"v1": 0.5, "v2": 0.5}
+    assert split_records(fleet) == 0
+
+
+def test_a_test_keeps_two_live_arms(fleet: LocalEngine, ab: str) -> None:
+    """Typed right, a 100/0 split still goes to the engine, which refuses it: said in red."""
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
         await enter_split(pilot, app, "100,0")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press(*"all to v1", "enter", *MODEL, "enter")
+        await pilot.press("r", "enter", *MODEL, "enter")
         await wait_for(pilot, lambda: "error: a split must send traffic to at least two"
                        in screen_text(app))  # fmt: skip
 
@@ -173,13 +210,40 @@ def test_promote_without_a_winner_shows_the_refusal(fleet: LocalEngine, ab: str)
     async def script(pilot: Pilot[Any]) -> None:
         await open_detail(pilot, app)
         await pilot.press("P")
-        await wait_for(pilot, lambda: f"cannot promote A/B test {ab}: keep running"
+        recommendation = fleet.analyze_test_results(ab).recommendation
+        assert recommendation.startswith("keep running")
+        await wait_for(pilot, lambda: f"error: cannot promote: {recommendation}"
                        in screen_text(app))  # fmt: skip
         assert isinstance(app.screen, ABTestDetailScreen)  # no dialog for a refused promotion
 
     drive(app, script)
     assert fleet.get_ab_test(ab).status is TestStatus.RUNNING
     assert traffic(fleet) == {"v1": 0.5, "v2": 0.5}
+
+
+def test_promote_the_winner_with_the_typed_model_name(fleet: LocalEngine, decided: str) -> None:
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        assert "advice     promote v2" in screen_text(app)
+        assert "BETTER" in screen_text(app)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        text = screen_text(app)
+        assert f"Promote v2 to 100% of {MODEL} production?" in text
+        assert "now      revision 2: v1 50% · v2 50%" in text and "after    v2 100%" in text
+        await pilot.press(*"v2 wins", "enter", *"credit", "enter")  # a wrong name: refused
+        await wait_for(pilot, lambda: f"type {MODEL} exactly" in screen_text(app))
+        assert traffic(fleet) == {"v1": 0.5, "v2": 0.5}
+        await pilot.press(*"-default", "enter")
+        await wait_for(pilot, lambda: fleet.get_ab_test(decided).status is TestStatus.COMPLETED)
+        await wait_for(pilot, lambda: "promoted v2" in screen_text(app))
+
+    drive(app, script)
+    assert traffic(fleet) == {"v2": 1.0}
+    [record] = fleet.list_audit(action="abtest.promote")
+    assert record.target == decided and record.reason == "v2 wins"
 
 
 def test_pause_then_stop(fleet: LocalEngine, ab: str) -> None:

@@ -183,8 +183,9 @@ def load_promote(engine: Engine, test_id: str) -> PromotePlan:
         )
     results = engine.analyze_test_results(test_id)
     if results.winner is None:
-        # The engine's own refusal, without its hint at --force: the console does not offer it.
-        raise IllegalTransition(f"cannot promote A/B test {test_id}: {results.recommendation}")
+        # The engine's refusal in its words, without its hint at forcing (the console does not
+        # offer that) and without the test id (on screen already): it fits the flash line.
+        raise IllegalTransition(f"cannot promote: {results.recommendation}")
     return PromotePlan(plan, results.winner, results.recommendation)
 
 

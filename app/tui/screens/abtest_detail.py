@@ -93,21 +93,34 @@ def mean_text(value: float | None, metric: str) -> str:
 def results_table(r: TestResults) -> RenderableType:
     if not r.comparisons:
         return Text("no comparison yet: each arm needs at least two measured units", style="dim")
+    # A p-value (fixed, sequential) or a chance to beat (Bayesian): only the columns that apply.
+    with_p = any(c.p_value is not None for c in r.comparisons)
+    with_beat = any(c.chance_to_beat is not None for c in r.comparisons)
     table = Table(box=None, expand=True, header_style="bold", pad_edge=False)
-    for name in ("ARM", "METRIC", "CONTROL → ARM", "LIFT [CI]", "P", "P(BEAT)", "RESULT"):
-        table.add_column(name, no_wrap=name in ("ARM", "P(BEAT)"))
+    table.add_column("ARM", no_wrap=True)
+    table.add_column("METRIC")
+    table.add_column("CONTROL → ARM")
+    table.add_column(f"LIFT [{1 - r.alpha:.0%} CI]", no_wrap=True)
+    if with_p:
+        table.add_column("P", no_wrap=True)
+    if with_beat:
+        table.add_column("P(BEAT)", no_wrap=True)
+    table.add_column("RESULT")
     rank = {"primary": 0, "secondary": 1, "guardrail": 2}
     for c in sorted(r.comparisons, key=lambda c: (rank.get(c.role, 3), c.treatment)):
-        table.add_row(
+        cells: list[RenderableType] = [
             c.treatment,
             f"{c.metric}\n{c.role}",
             f"{mean_text(c.control_mean, c.metric)} → {mean_text(c.treatment_mean, c.metric)}"
             f"\nn {c.control_n:,} / {c.treatment_n:,}",
             lift_cell(c),
-            p_cell(c),
-            fmt.pct(c.chance_to_beat) if c.chance_to_beat is not None else "—",
-            verdict(c),
-        )
+        ]
+        if with_p:
+            cells.append(p_cell(c))
+        if with_beat:
+            cells.append(fmt.pct(c.chance_to_beat) if c.chance_to_beat is not None else "—")
+        cells.append(verdict(c))
+        table.add_row(*cells)
     return table
 
 
@@ -197,6 +210,11 @@ class ABTestDetailScreen(ResourceScreen):
     def __init__(self, test_id: str) -> None:
         super().__init__()
         self.test_id = test_id
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":
+            return False  # one test: nothing to filter (and the footer has no room to spare)
+        return super().check_action(action, parameters)
 
     def crumb(self) -> str:
         data: TestDetail | None = self.last_data

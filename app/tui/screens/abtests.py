@@ -16,7 +16,6 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from app.tui import fmt
-from app.tui.actions.abtest import split_words
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
 from core.domain import ABTest, TestStatus
@@ -25,7 +24,8 @@ from core.errors import MlcError
 if TYPE_CHECKING:
     from core.engine import Engine
 
-COLUMNS = ("TEST", "NAME", "MODEL", "STATUS", "ARMS AND SPLIT", "STARTED", "SAMPLES")
+# The id last: it is long, and the rest must show at 80 columns.
+COLUMNS = ("NAME", "MODEL", "STATUS", "ARMS AND SPLIT", "STARTED", "SAMPLES", "TEST")
 
 STATUS_STYLE = {
     TestStatus.RUNNING: "bold green",
@@ -48,6 +48,11 @@ class TestRow:
 
 def status_cell(status: TestStatus) -> Text:
     return Text(str(status).upper(), style=STATUS_STYLE.get(status, ""))
+
+
+def arms_cell(split: dict[str, float]) -> str:
+    """`v1 50% · v2 50%` in the test's order (the first is the control)."""
+    return " · ".join(f"{v} {p:g}%" for v, p in split.items())
 
 
 def samples_cell(samples: dict[str, int] | None) -> str:
@@ -118,18 +123,18 @@ class ABTestsScreen(ResourceScreen):
         for r in order:
             t = r.test
             cells = (
-                t.id,
                 Text(t.name, style="bold"),
                 t.model_id,
                 status_cell(t.status),
-                split_words(t.traffic_split, t.model_versions[0]),
+                arms_cell(t.traffic_split),
                 fmt.ago(r.started_at) + " ago" if r.started_at else "not started",
                 samples_cell(r.samples),
+                t.id,
             )
             if self.matches(*cells):
                 rows.append((t.id, cells))
         self.query_one(ResourceTable).replace(COLUMNS, rows)
-        summary = "samples: units per arm, in arm order · enter opens a test"
+        summary = "arms in order, the first is the control · samples: units per arm"
         if not data:
             summary = "no A/B tests: mlc ab create MODEL --name NAME --versions v1,v2"
         self.query_one("#ab-summary", Static).update(summary)
