@@ -53,6 +53,10 @@ def test_command_opens_live_with_the_traffic_of_v1(fleet: LocalEngine) -> None:
         text = screen_text(app)
         assert "fleet › live" in text and f"{MODEL} · last 5m · 5 s buckets" in text
         assert "requests/s" in text and "accuracy" in text
+        await pilot.press("slash", *"v9", "enter")  # the filter keeps the versions named so
+        await wait_for(pilot, lambda: chart(app, "requests").series == [])
+        await pilot.press("escape")  # clears the filter
+        await wait_for(pilot, lambda: len(chart(app, "requests").series) == 1)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
@@ -166,6 +166,13 @@ class LiveScreen(ResourceScreen):
     def show(self, data: LiveData) -> None:
         if data.window_s != self.window[1]:
             return  # a poll from before the window changed: the next one is on its way
+        if self.filter_text:  # `/v2`: only the versions named so
+            data = replace(
+                data,
+                series=[s for s in data.series if self.matches(s.version or "")],
+                summaries=[s for s in data.summaries if self.matches(s.version or "")],
+                traffic={v: w for v, w in data.traffic.items() if self.matches(v)},
+            )
         with self.app.batch_update():
             self.query_one("#live-summary", Static).update(summary_text(data))
             quality = self.query_one("#live-quality", MetricChart)
