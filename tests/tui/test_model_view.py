@@ -42,23 +42,6 @@ async def select_version(pilot: Pilot[Any], version: str) -> None:
     await pilot.pause()
 
 
-async def deploy(pilot: Pilot[Any], version: str, environment: str) -> None:
-    """D, choose the environment, confirm (typing the name and a reason for production)."""
-    app = pilot.app
-    await select_version(pilot, version)
-    await pilot.press("D")
-    await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
-    if environment == "production":
-        await pilot.press("down")
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-    if environment == "production":
-        await pilot.press(*"ship it", "enter", *MODEL, "enter")
-    else:
-        await pilot.press("y")
-    await wait_for(pilot, lambda: isinstance(app.screen, ModelScreen))
-
-
 def test_model_view_shows_versions_lineage_and_deployments(fleet: LocalEngine) -> None:
     app = create_console(fleet)
 
@@ -85,8 +68,9 @@ def test_validation_gates_and_rejection_are_spelled_out() -> None:
         status=ModelStatus.REJECTED, created_at=datetime.now(UTC), created_by="test:alice",
         artifact_sha256="0" * 64, artifact_size=1, signature={}, training_job_id="job-1",
         parent_version="v3", status_reason="roc_auc 0.7 regresses on champion v3 (0.8)",
-        training={"config": {"algorithm": {"params": {"max_depth": 3}}}, "seed": 7,
-                  "data_path": "/data/credit.parquet", "data_rows": 4000, "search": None},
+        training={"config": {"algorithm": {"params": {"max_depth": 3}},
+                             "data": {"path": "/data/credit.parquet"}},
+                  "seed": 7, "data_path": "/cfg/train.toml", "data_rows": 4000, "search": None},
         validation={"passed": False, "champion_version": "v3", "gates": [
             {"name": "min:roc_auc", "passed": True, "reason": "roc_auc 0.7 >= 0.6"},
             {"name": "champion", "passed": False, "reason": "roc_auc 0.7 < champion v3 0.8"},
@@ -95,7 +79,8 @@ def test_validation_gates_and_rejection_are_spelled_out() -> None:
     text = version_lines(v).plain
     assert "REJECTED" in text and "regresses on champion v3" in text
     assert "job job-1" in text and "data 3fa1b2c3d4e5" in text and "parent v3" in text
-    assert "credit.parquet (4,000 rows)" in text and "max_depth=3" in text
+    assert "config   train.toml · data credit.parquet (4,000 rows)" in text
+    assert "seed 7" in text and "max_depth=3" in text
     assert "pass  min:roc_auc" in text
     assert "FAIL  champion" in text and "< champion v3 0.8" in text
 
@@ -127,23 +112,51 @@ def test_deploy_to_staging_through_the_dialog(fleet: LocalEngine) -> None:
     assert any(r.target == f"{MODEL}/staging" and r.actor == "test:alice" for r in records)
 
 
-def test_production_rollback_needs_the_model_name_typed(fleet: LocalEngine) -> None:
+def test_deploy_to_production_asks_for_the_model_name(fleet: LocalEngine) -> None:
     app = create_console(fleet)
 
     async def script(pilot: Pilot[Any]) -> None:
         await open_model(pilot)
-        await deploy(pilot, "v2", "production")
-        await wait_for(pilot, lambda: fleet.get_deployment(MODEL).revision == 2)  # type: ignore[union-attr]
+        await select_version(pilot, "v2")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "revision 1: v1 100%" in screen_text(app)
+        assert "revision 2: v2 100%" in screen_text(app)
+        await pilot.press("y")  # text, not an answer: the dialog waits for the name
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("backspace", *"go", "enter", *MODEL, "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModelScreen))
+        await wait_for(
+            pilot, lambda: "deployed credit-default v2 to production" in screen_text(app)
+        )
+
+    drive(app, script)
+    current = fleet.get_deployment(MODEL)
+    assert current is not None and current.revision == 2 and current.traffic == {"v2": 1.0}
+    (record,) = [r for r in fleet.list_audit(model=MODEL, action="deployment.deploy")
+                 if r.reason == "go"]  # fmt: skip
+    assert record.target == f"{MODEL}/production"
+
+
+def test_production_rollback_needs_the_model_name_typed(fleet: LocalEngine) -> None:
+    fleet.deploy(MODEL, "v2", reason="v2 looks better")  # something to roll back to
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_model(pilot)
         await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         text = screen_text(app)
         assert "Roll back credit-default in production?" in text
         assert "revision 2: v2 100%" in text and "revision 3: v1 100%" in text
-        await pilot.press(*"v2 misbehaves", "enter", *"credit-defaul", "enter")
+        await pilot.press(*"bad", "enter", *"credit", "enter")
         await wait_for(pilot, lambda: "type credit-default exactly" in screen_text(app))
         assert isinstance(app.screen, ConfirmScreen)
         assert fleet.get_deployment(MODEL).revision == 2  # type: ignore[union-attr]
-        await pilot.press("t", "enter")
+        await pilot.press(*"-default", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelScreen))
         await wait_for(pilot, lambda: "UNHEALTHY" in screen_text(app))
         assert "rolled back credit-default (production): revision 3" in screen_text(app)
@@ -152,7 +165,7 @@ def test_production_rollback_needs_the_model_name_typed(fleet: LocalEngine) -> N
     current = fleet.get_deployment(MODEL)
     assert current is not None and current.revision == 3 and current.traffic == {"v1": 1.0}
     (record,) = fleet.list_audit(model=MODEL, action="deployment.rollback")
-    assert "v2 misbehaves" in record.reason
+    assert "bad" in record.reason
 
 
 def test_start_a_rollout_through_the_form(fleet: LocalEngine) -> None:
@@ -187,7 +200,10 @@ def test_read_only_model_view_offers_no_change(fleet: LocalEngine) -> None:
     app = create_console(fleet, read_only=True)
 
     async def script(pilot: Pilot[Any]) -> None:
-        await open_model(pilot)
+        await wait_for(pilot, lambda: MODEL in screen_text(app))
+        await pilot.press("colon", *f"model {MODEL}", "enter")  # the other way in
+        await wait_for(pilot, lambda: isinstance(app.screen, ModelScreen))
+        await wait_for(pilot, lambda: versions_shown(app) == ["v3", "v2", "v1"])
         text = screen_text(app)
         assert "Deploy" not in text and "Rollback" not in text and "Start rollout" not in text
         assert "Live" in text  # the read-only jumps stay

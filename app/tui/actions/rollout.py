@@ -69,9 +69,8 @@ def start_rollout_form(screen: ResourceScreen, model: str, version: str) -> None
             )
             return
         note = (
-            f"{model} production now serves {traffic(current.traffic)}.\n"
-            f"{version} takes the first step's share at once; between steps the guardrails\n"
-            "are checked on its traffic, and a failure aborts and restores today's traffic."
+            f"now {traffic(current.traffic)}; {version} takes the first step at once.\n"
+            "A failed guardrail between steps aborts: today's traffic returns."
         )
         form = FormScreen(
             f"Roll {model} {version} out to production",
@@ -85,6 +84,7 @@ def start_rollout_form(screen: ResourceScreen, model: str, version: str) -> None
             validate=_problem,
             submit_label="Start",
         )
+        form.add_class("compact-form")  # four fields must fit a 24-line terminal
         screen.app.push_screen(form, start)
 
     def start(values: Values | None) -> None:

@@ -23,7 +23,7 @@ from app.tui.widgets.resource_table import ResourceTable
 from core.domain import TrainingJob
 from core.training.pipeline import JobDetails
 
-COLUMNS = ("JOB", "MODEL", "STATUS", "PROGRESS", "STARTED", "DURATION", "RESULT")
+COLUMNS = ("JOB", "MODEL", "STATUS", "PROGRESS", "RESULT", "STARTED", "DURATION")
 STATUS_STYLE = {"running": "bold green", "queued": "yellow", "failed": "bold red",
                 "cancelled": "dim", "succeeded": ""}  # fmt: skip
 BUSY_REFRESH_S = 1.0
@@ -38,8 +38,8 @@ class JobsData:
     """Trials and log of the selected job."""
 
 
-def progress_bar(job: TrainingJob, width: int = 10) -> str:
-    """`██████░░░░ 60%`, with `3/8` trials while a search runs."""
+def progress_bar(job: TrainingJob, width: int = 8) -> str:
+    """`█████░░░  60%`, with `3/8` trials while a search runs."""
     filled = round(min(max(job.progress, 0.0), 1.0) * width)
     text = "█" * filled + "░" * (width - filled) + f" {fmt.pct(job.progress):>4}"
     if job.trials_total and not job.status.finished:
@@ -153,9 +153,9 @@ class JobsScreen(ResourceScreen):
                 job.model_id,
                 Text(str(job.status), style=STATUS_STYLE.get(str(job.status), "")),
                 progress_bar(job),
+                result(job),
                 fmt.ago(job.created_at if job.started_at is None else job.started_at),
                 duration(job),
-                result(job),
             )
             if self.matches(*cells):
                 rows.append((job.id, cells))
@@ -228,7 +228,7 @@ class JobsScreen(ResourceScreen):
 
             def started(job: TrainingJob) -> str:
                 self._jump_to = job.id
-                return f"started {job.id}: training {job.model_id} from {path}"
+                return f"started {job.id}: training {job.model_id}"
 
             self.act(lambda: engine.trigger_training(path), started)
 

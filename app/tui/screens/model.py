@@ -77,14 +77,16 @@ def version_lines(v: ModelVersion) -> Text:
     if training:
         config = training.get("config") or {}
         search = training.get("search") or {}
-        data_path = str(training.get("data_path") or "—").rsplit("/", 1)[-1]
-        rows = training.get("data_rows")
-        line = f"\nconfig   {data_path}" + (f" ({rows:,} rows)" if rows else "")
+        # `data_path` is the file the job was started from (the config); the data is in it.
+        source = _name(training.get("data_path"))
+        line = f"\nconfig   {source} · data {_name((config.get('data') or {}).get('path'))}"
+        if rows := training.get("data_rows"):
+            line += f" ({rows:,} rows)"
         if search:
             line += f" · search {search.get('strategy')} ×{search.get('trials')} on {search.get('metric')}"
-        line += f" · seed {training.get('seed')}"
-        params = config.get("algorithm", {}).get("params") if isinstance(config, dict) else None
-        if params:
+        if training.get("seed") is not None:
+            line += f" · seed {training['seed']}"
+        if params := (config.get("algorithm") or {}).get("params"):
             line += " · " + ", ".join(f"{k}={val}" for k, val in params.items())
         out.append(line)
     else:
@@ -106,6 +108,11 @@ def version_lines(v: ModelVersion) -> Text:
         out.append("pass" if passed else "FAIL", style="green" if passed else "bold red")
         out.append(f"  {gate.get('name', '?'):<14} {gate.get('reason', '')}")
     return out
+
+
+def _name(path: object) -> str:
+    """The file name of a stored path (`credit.parquet`), `—` when there is none."""
+    return str(path).rsplit("/", 1)[-1] if path else "—"
 
 
 def revision_lines(rev: DeploymentRevision, current: bool) -> Text:
