@@ -7,6 +7,7 @@ screen do not depend on how fast the machine predicts. Update after an intended 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -61,6 +62,51 @@ def test_fleet_screen(steady: LocalEngine, snap_compare: Any) -> None:
     async def ready(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: app.screen.query(ResourceTable)
                        and app.screen.query_one(ResourceTable).row_count == 2)  # fmt: skip
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+@pytest.fixture
+def steady_ab(steady: LocalEngine, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A running v1-vs-v2 test where v2 is clearly more accurate, past its planned sample.
+    Its id and start time are pinned (the A/B engine's clock seam), so the picture is stable."""
+    from core.abtesting import ABTestConfig
+
+    monkeypatch.setattr("core.abtesting.engine.secrets.token_hex", lambda n: "5eed00")
+    steady.abtests._now = lambda: datetime(2026, 1, 1, 12, 0, 0)
+    test = steady.create_ab_test(
+        ABTestConfig(model=MODEL, name="v2 vs v1", versions=["v1", "v2"], mde=0.3,
+                     min_sample_per_arm=100),
+    )  # fmt: skip
+    steady.start_ab_test(test.id)
+    events = [
+        {"request_id": f"w{i}", "version": "v1" if i % 2 else "v2", "features": features(i),
+         "prediction": 1, "score": 0.9, "latency_ms": 5.0 + i % 3}
+        for i in range(800)
+    ]  # fmt: skip
+    steady.log_events(MODEL, events)
+    right = {e["request_id"]: (i // 2) % 10 < (6 if i % 2 else 9) for i, e in enumerate(events)}
+    steady.record_actuals(
+        MODEL, [{"request_id": r, "actual": 1 if ok else 0} for r, ok in right.items()]
+    )
+    return test.id
+
+
+def test_ab_screen(steady: LocalEngine, steady_ab: str, snap_compare: Any) -> None:
+    from app.tui.screens.abtest_detail import ABTestDetailScreen
+
+    app = create_console(steady)
+
+    async def ready(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: app.screen.query(ResourceTable)
+                       and app.screen.query_one(ResourceTable).row_count == 2)  # fmt: skip
+        await pilot.press("colon", *"ab", "enter")
+        await wait_for(pilot, lambda: app.screen.query(ResourceTable)
+                       and app.screen.query_one(ResourceTable).row_count == 1)  # fmt: skip
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ABTestDetailScreen)
+                       and app.screen.last_data is not None)  # fmt: skip
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
