@@ -110,11 +110,11 @@ class JobsScreen(ResourceScreen):
     REFRESH_S = IDLE_REFRESH_S
     MUTATING = frozenset({"new_job", "cancel_job"})
     BINDINGS: ClassVar = [
-        Binding("enter", "open", "Model", id="jobs.open", tooltip="The job's model: versions"),
+        Binding("enter", "open", "Model", id="jobs.open", tooltip="The job's model"),
         Binding("n", "new_job", "New job", id="jobs.new",
-                tooltip="Start training from a TOML config"),
+                tooltip="Train from a TOML config"),
         Binding("c", "cancel_job", "Cancel job", id="jobs.cancel",
-                tooltip="Stop the selected queued or running job"),
+                tooltip="Stop the selected job"),
     ]  # fmt: skip
 
     def __init__(self) -> None:

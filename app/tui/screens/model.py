@@ -133,15 +133,15 @@ class ModelScreen(ResourceScreen):
     MUTATING = frozenset({"deploy", "start_rollout", "rollback"})
     BINDINGS: ClassVar = [
         Binding("D", "deploy", "Deploy", id="model.deploy",
-                tooltip="Deploy the selected version to staging or production"),
+                tooltip="Deploy the selected version"),
         Binding("O", "start_rollout", "Start rollout", id="model.start_rollout",
-                tooltip="Roll the selected version out to production in steps, behind guardrails"),
+                tooltip="Canary rollout of the selected version"),
         Binding("R", "rollback", "Rollback", id="model.rollback",
-                tooltip="Roll production back (staging if a staging revision is selected)"),
+                tooltip="Roll production back (or the selected staging revision's)"),
         Binding("l", "view('live')", "Live", id="model.live", tooltip="Live charts"),
         Binding("d", "view('drift')", "Drift", id="model.drift", tooltip="Feature drift"),
         Binding("o", "view('rollout')", "Rollout", id="model.rollout",
-                tooltip="This model's progressive rollout"),
+                tooltip="This model's rollout"),
     ]  # fmt: skip
 
     def __init__(self, model: str) -> None:

@@ -122,13 +122,13 @@ class RolloutScreen(ResourceScreen):
     REFRESH_S = 1.0
     MUTATING = frozenset({"pause", "resume", "promote", "abort"})
     BINDINGS: ClassVar = [
-        Binding("p", "pause", "Pause", id="rollout.pause", tooltip="Hold the canary at its weight"),
+        Binding("p", "pause", "Pause", id="rollout.pause", tooltip="Hold the canary's weight"),
         Binding("r", "resume", "Resume", id="rollout.resume",
-                tooltip="Carry on; the next analysis covers traffic from now"),
+                tooltip="Carry on stepping"),
         Binding("P", "promote", "Promote", id="rollout.promote",
-                tooltip="Skip the remaining steps: the canary takes 100%"),
+                tooltip="Canary to 100% now"),
         Binding("A", "abort", "Abort", id="rollout.abort",
-                tooltip="Stop and restore the stable traffic"),
+                tooltip="Back to the stable traffic"),
         Binding("m", "model", "Model", id="rollout.model", tooltip="Versions and deployments"),
     ]  # fmt: skip
 
