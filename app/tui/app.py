@@ -89,8 +89,10 @@ class MlcConsole(App[None]):
         if startup is not None:
             try:
                 startup(progress)
-            except MlcError as e:
-                self.call_from_thread(self._flash, f"set-up failed: {e}", True)
+            except Exception as e:
+                from app.tui.screens.base import describe_error
+
+                self.call_from_thread(self._flash, f"set-up failed: {describe_error(e)}", True)
 
     def set_read_only(self) -> None:
         self.read_only = True

@@ -8,6 +8,7 @@ never overlap, and it stops while the view is covered (a dialog, another view) o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,6 +30,18 @@ from core.errors import MlcError
 if TYPE_CHECKING:
     from app.tui.app import MlcConsole
     from core.engine import Engine
+
+
+log = logging.getLogger(__name__)
+
+
+def describe_error(error: Exception) -> str:
+    """The flash line's words for a failure: the engine's own message, else the bug's name
+    (with the traceback in the log, since it is a bug)."""
+    if isinstance(error, MlcError):
+        return str(error)
+    log.error("unexpected error in a console worker", exc_info=error)
+    return f"unexpected {type(error).__name__}: {error}"
 
 
 class ResourceScreen(Screen[None]):
@@ -135,8 +148,8 @@ class ResourceScreen(Screen[None]):
     def _load(self) -> None:
         try:
             data = self.fetch()
-        except MlcError as e:
-            self.post_message(LoadFailed(str(e)))
+        except Exception as e:  # a view keeps polling; the operator reads why it failed
+            self.post_message(LoadFailed(describe_error(e)))
         else:
             self.post_message(Loaded(data))
 
@@ -166,8 +179,8 @@ class ResourceScreen(Screen[None]):
         """Run a mutating engine call in a thread; `done(result)` goes to the flash line."""
         try:
             result = call()
-        except MlcError as e:
-            self.post_message(ActionDone(str(e), ok=False))
+        except Exception as e:
+            self.post_message(ActionDone(describe_error(e), ok=False))
         else:
             self.post_message(ActionDone(done(result)))
 
@@ -176,8 +189,8 @@ class ResourceScreen(Screen[None]):
         """Load what a dialog needs in a thread, then open it with `then(result)` on the loop."""
         try:
             result = call()
-        except MlcError as e:
-            self.post_message(ActionDone(str(e), ok=False))
+        except Exception as e:
+            self.post_message(ActionDone(describe_error(e), ok=False))
         else:
             self.app.call_from_thread(then, result)
 
