@@ -105,8 +105,16 @@ class JobRunner:
                     daemon=True,
                 )
                 run = _Running(spec, process, messages)
+                try:
+                    process.start()
+                except Exception as e:  # the job must end as failed, never stay queued
+                    log.exception("cannot start the worker of %s", spec.job_id)
+                    self._handle(
+                        spec.job_id,
+                        {"type": "error", "message": f"cannot start the training worker: {e}"},
+                    )
+                    continue
                 self._running[spec.job_id] = run
-                process.start()
                 threading.Thread(
                     target=self._relay, args=(run,), name=f"relay-{spec.job_id}", daemon=True
                 ).start()

@@ -136,6 +136,19 @@ def test_a_job_whose_data_lost_a_column_fails_cleanly(
     assert trainer.verify_audit().ok
 
 
+def test_a_worker_that_cannot_start_fails_the_job_instead_of_leaving_it_queued(
+    trainer: LocalEngine, write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a console saw once: the process start raised (stderr was not a real file).
+    def refuse(self: object) -> None:
+        raise ValueError("bad value(s) in fds_to_keep")
+
+    monkeypatch.setattr(trainer.training.runner._ctx.Process, "start", refuse)
+    job = trainer.trigger_training(write_config(), model="credit-default")
+    assert job.status is TrainingStatus.FAILED
+    assert job.error is not None and "cannot start the training worker" in job.error
+
+
 def test_a_job_left_running_by_a_dead_owner_is_failed_on_next_start(
     trainer: LocalEngine, write_config: WriteConfig, home: Path
 ) -> None:
