@@ -13,6 +13,7 @@ from app.cli import (
     alerts_cmd,
     audit_cmd,
     console_cmd,
+    demo_cmd,
     deploy_cmd,
     drift_cmd,
     models_cmd,
@@ -94,6 +95,7 @@ app.command("validate")(training_cmd.validate)
 app.add_typer(tokens_cmd.app, name="tokens")
 app.command("serve")(serve_cmd.serve)
 app.command("console")(console_cmd.console)
+app.command("demo")(demo_cmd.demo)
 app.command("deploy")(deploy_cmd.deploy)
 app.command("history")(deploy_cmd.history)
 app.command("traffic")(deploy_cmd.traffic)

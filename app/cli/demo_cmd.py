@@ -1,0 +1,402 @@
+"""`mlc demo`: build a demo store, run live traffic through it, and open the console on it
+(or, `--headless`, run for a while and print a summary).
+
+The demo process owns the store and serves its socket, so `mlc --store DIR …` in another
+shell works beside it. Everything it sets up is ordinary, audited engine use (`core.demo`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from app.cli.output import err_console, state
+from core.demo import DemoScenario, TrafficSimulator, TrafficStats, build_demo
+from core.engine import Engine
+from core.jsonable import to_jsonable
+
+ALERT_EVAL_S = "5"
+"""The demo's alert evaluation period (MLC_ALERT_EVAL_S, unless already set): short enough
+that the drift alert fires within about half a minute of the episode."""
+STATUS_EVERY_S = 15.0
+
+
+class _Closing(Exception):
+    """The console closed while the demo was still being built: stop building."""
+
+
+def demo(
+    ctx: typer.Context,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            file_okay=False,
+            help="Build the demo in this store directory (default: a new temporary directory).",
+        ),
+    ] = None,
+    headless: Annotated[
+        bool, typer.Option("--headless", help="No console: run the traffic, print a summary.")
+    ] = False,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="With --headless: seconds of traffic before the summary (default: until Ctrl+C).",
+        ),
+    ] = None,
+    rate: Annotated[
+        float, typer.Option(min=1, max=5000, help="Predictions per second, all models together.")
+    ] = 200.0,
+    drift_after: Annotated[
+        float,
+        typer.Option(
+            "--drift-after", min=0, help="Seconds of traffic before the drift episode starts."
+        ),
+    ] = 120.0,
+    drift_duration: Annotated[
+        float,
+        typer.Option("--drift-duration", min=1, help="Seconds the drift episode lasts."),
+    ] = 90.0,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="With --headless: print the summary as one JSON document."),
+    ] = False,
+) -> None:
+    """Build a demo fleet and run live traffic through it, then open the console.
+
+    Trains credit-default (three versions) and delivery-time from sample_data/, deploys them, starts an A/B test of credit-default v2 against v1 and creates alert rules.
+
+    Traffic: predictions with labels arriving seconds later; after --drift-after seconds a drift episode fires an alert.
+
+    The demo owns the store: in another shell, mlc --store DIR … talks to it.
+    """
+    cli = state(ctx)
+    as_json = json_output or cli.json
+    if cli.server:
+        err_console.print(
+            "error: the demo runs its own store; it cannot use --server", markup=False
+        )
+        raise typer.Exit(2)
+    home = _demo_home(ctx, store)
+    # Before the owner starts its loops, which read it once.
+    os.environ.setdefault("MLC_ALERT_EVAL_S", ALERT_EVAL_S)
+    from app.owner import OwnedStore  # FastAPI and uvicorn: only for commands that serve
+
+    say = _stderr_progress()
+    say(f"demo store {home}; in another shell: mlc --store {home} models list")
+    owned = OwnedStore(home)
+    try:
+        options = {"rate": rate, "drift_after_s": drift_after, "drift_duration_s": drift_duration}
+        if headless:
+            code = _headless(owned.engine, home, say, duration, as_json, options)
+        else:
+            code = _console(owned.engine, options)
+    finally:
+        owned.close()
+    if not headless:
+        sys.stdout.write(f"the demo store is kept at {home}: mlc --store {home} …\n")
+    if code:
+        raise typer.Exit(code)
+
+
+def _demo_home(ctx: typer.Context, store: Path | None) -> Path:
+    """`demo --store`, else the root `--store` if given on the command line (not MLC_HOME:
+    the demo never fills the user's default store unasked), else a new temporary directory."""
+    if store is not None:
+        return store.expanduser().resolve()
+    source = ctx.find_root().get_parameter_source("store")
+    # By name: Typer ships its own copy of Click, with its own ParameterSource enum.
+    if source is not None and source.name == "COMMANDLINE":
+        return state(ctx).home.expanduser().resolve()
+    return Path(tempfile.mkdtemp(prefix="mlc-demo-"))
+
+
+def _stderr_progress() -> Callable[[str], None]:
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"[{time.monotonic() - started:6.1f}s] {text}\n")
+        sys.stderr.flush()
+
+    return say
+
+
+# --- with the console ---------------------------------------------------------------------
+
+
+def _console(engine: Engine, options: dict[str, Any]) -> int:
+    from app.tui.launch import run_console  # Textual: only when a console is opened
+
+    closing = threading.Event()
+    lock = threading.Lock()
+    running: list[TrafficSimulator] = []
+
+    def startup(progress: Callable[[str], None]) -> None:
+        def guarded(text: str) -> None:
+            if closing.is_set():
+                raise _Closing
+            progress(text)
+
+        try:
+            scenario = build_demo(engine, guarded)
+        except _Closing:
+            return
+        simulator = TrafficSimulator(engine, scenario.sources, **options)
+        with lock:
+            if closing.is_set():
+                return
+            simulator.start()
+            running.append(simulator)
+        progress(
+            f"demo running: {options['rate']:g} predictions/s; drift episode in"
+            f" {options['drift_after_s']:g} s"
+        )
+
+    try:
+        run_console(engine, startup=startup, title="mlc demo")
+    finally:
+        with lock:
+            closing.set()
+            for simulator in running:
+                simulator.stop()
+    return 0
+
+
+# --- headless -----------------------------------------------------------------------------
+
+
+def _headless(
+    engine: Engine,
+    home: Path,
+    say: Callable[[str], None],
+    duration: float | None,
+    as_json: bool,
+    options: dict[str, Any],
+) -> int:
+    scenario: DemoScenario | None = None
+    simulator: TrafficSimulator | None = None
+    interrupted = threading.Event()
+    with _interrupts(interrupted):
+        try:
+            scenario = build_demo(engine, say)
+            simulator = TrafficSimulator(engine, scenario.sources, **options)
+            simulator.start()
+            say(
+                f"traffic at {options['rate']:g}/s; drift episode after"
+                f" {options['drift_after_s']:g} s for {options['drift_duration_s']:g} s;"
+                + (f" summary after {duration:g} s" if duration else " Ctrl+C for the summary")
+            )
+            _run_for(simulator, duration, say)
+        except KeyboardInterrupt:
+            pass
+        except Exception:
+            # An interrupt inside a DuckDB call surfaces as the store's error, not as
+            # KeyboardInterrupt: after Ctrl+C, any failure is the interrupt's.
+            if not interrupted.is_set():
+                raise
+        finally:
+            if simulator is not None:
+                simulator.stop()
+    if scenario is None or simulator is None:
+        say("interrupted before the demo was built")
+        return 130
+    summary = _summary(engine, home, scenario, simulator.stats(), interrupted.is_set())
+    if as_json:
+        sys.stdout.write(json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(_human(summary))
+    sys.stdout.flush()
+    return 0
+
+
+@contextlib.contextmanager
+def _interrupts(flag: threading.Event) -> Iterator[None]:
+    """Ctrl+C and SIGTERM end a headless demo: note it in `flag`, raise KeyboardInterrupt
+    (stop the traffic, print the summary)."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        flag.set()
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_for(
+    simulator: TrafficSimulator, duration: float | None, say: Callable[[str], None]
+) -> None:
+    started = time.monotonic()
+    next_status = started + STATUS_EVERY_S
+    drifting = False
+    while duration is None or time.monotonic() - started < duration:
+        time.sleep(0.2)
+        stats = simulator.stats()
+        if stats.drift_active != drifting:
+            drifting = stats.drift_active
+            say("drift episode started" if drifting else "drift episode ended: traffic is healthy")
+        if time.monotonic() >= next_status:
+            next_status += STATUS_EVERY_S
+            say(
+                f"{stats.requests:,} predictions, {stats.labels_sent:,} labels,"
+                f" {stats.errors:,} errors" + (" (drifting)" if stats.drift_active else "")
+            )
+
+
+def _summary(
+    engine: Engine,
+    home: Path,
+    scenario: DemoScenario,
+    stats: TrafficStats,
+    interrupted: bool,
+) -> dict[str, Any]:
+    """What happened, as one JSON-able document."""
+    ab: dict[str, Any] | None = None
+    if scenario.ab_test_id is not None:
+        test = engine.get_ab_test(scenario.ab_test_id)
+        results = engine.analyze_test_results(scenario.ab_test_id)
+        primary = next((c for c in results.comparisons if c.role == "primary"), None)
+        ab = {
+            "id": test.id,
+            "name": test.name,
+            "status": test.status,
+            "split": test.traffic_split,
+            "recommendation": results.recommendation,
+            "winner": results.winner,
+            "primary": None
+            if primary is None
+            else {
+                "metric": primary.metric,
+                "control": results.control,
+                "treatment": primary.treatment,
+                "control_mean": primary.control_mean,
+                "treatment_mean": primary.treatment_mean,
+                "control_n": primary.control_n,
+                "treatment_n": primary.treatment_n,
+                "rel_lift": primary.rel_lift,
+                "p_value": primary.p_value,
+                "significant": primary.significant,
+            },
+        }
+    alerts = []
+    for model in scenario.models:
+        for alert in engine.list_alerts(model=model):
+            if alert.fired_at is None or (
+                stats.started_at is not None and alert.fired_at < stats.started_at
+            ):
+                continue  # never fired, or before this run (a resumed demo store)
+            alerts.append(
+                {
+                    "id": alert.id,
+                    "model": alert.model_id,
+                    "rule": alert.rule_id,
+                    "condition": f"{alert.metric_name} {alert.comparison.value} {alert.threshold:g}",
+                    "severity": alert.severity,
+                    "state": alert.state,
+                    "fired_at": alert.fired_at,
+                    "resolved_at": alert.resolved_at,
+                    "fired_after_drift_s": _seconds_after(alert.fired_at, stats.drift_started_at),
+                    "value": alert.value,
+                }
+            )
+    alerts.sort(key=lambda a: a["fired_at"])
+    elapsed = stats.elapsed_s or 1.0
+    return {
+        "store": str(home),
+        "interrupted": interrupted,
+        "build_s": round(scenario.build_s, 2),
+        "resumed": scenario.resumed,
+        "models": scenario.models,
+        "versions": scenario.versions,
+        "traffic": {
+            "seconds": stats.elapsed_s,
+            "rate_target": stats.rate,
+            "rate_achieved": round(stats.requests / elapsed, 1),
+            "requests": stats.requests,
+            "errors": stats.errors,
+            "labels_sent": stats.labels_sent,
+            "labels_pending": stats.labels_pending,
+            "by_version": stats.by_version,
+            "drift_started_at": stats.drift_started_at,
+            "drift_ended_at": stats.drift_ended_at,
+            "last_error": stats.last_error,
+        },
+        "ab_test": ab,
+        "alerts": alerts,
+    }
+
+
+def _seconds_after(when: datetime | None, start: datetime | None) -> float | None:
+    if when is None or start is None:
+        return None
+    return round((when - start).total_seconds(), 1)
+
+
+def _human(s: dict[str, Any]) -> str:
+    t = s["traffic"]
+    lines = [
+        f"demo store   {s['store']}  (mlc --store {s['store']} …)",
+        f"built in     {s['build_s']:.1f} s"
+        + ("  (resumed an existing demo)" if s["resumed"] else ""),
+        f"traffic      {t['requests']:,} predictions in {t['seconds']:.0f} s"
+        f" ({t['rate_achieved']:g}/s), {t['errors']:,} errors,"
+        f" {t['labels_sent']:,} labels ({t['labels_pending']:,} still due)",
+    ]
+    for model, counts in t["by_version"].items():
+        split = ", ".join(f"{v} {n:,}" for v, n in sorted(counts.items()))
+        lines.append(f"  {model:<20} {split}")
+    if t["drift_started_at"] is not None:
+        end = t["drift_ended_at"]
+        lines.append(
+            f"drift        from {_clock(t['drift_started_at'])}"
+            + (f" to {_clock(end)}" if end is not None else " (still on at the end)")
+        )
+    else:
+        lines.append("drift        no episode yet")
+    ab = s["ab_test"]
+    if ab is not None:
+        line = f"A/B test     {ab['id']} ({ab['status']}): {ab['recommendation']}"
+        p = ab["primary"]
+        if p is not None:
+            lift = "-" if p["rel_lift"] is None else f"{p['rel_lift']:+.1%}"
+            pv = "-" if p["p_value"] is None else f"{p['p_value']:.3g}"
+            line += (
+                f"; {p['metric']} {p['control']} {p['control_mean']:.3f} (n {p['control_n']:,})"
+                f" vs {p['treatment']} {p['treatment_mean']:.3f} (n {p['treatment_n']:,}),"
+                f" lift {lift}, p {pv}"
+            )
+        lines.append(line)
+    if not s["alerts"]:
+        lines.append("alerts       none fired")
+    for a in s["alerts"]:
+        after = a["fired_after_drift_s"]
+        rel = f" ({after:+.0f} s from the drift start)" if after is not None else ""
+        resolved = f", resolved {_clock(a['resolved_at'])}" if a["resolved_at"] else ""
+        lines.append(
+            f"alert        {a['id']} {a['severity']} {a['model']}: {a['condition']}"
+            f" fired {_clock(a['fired_at'])}{rel}{resolved}"
+        )
+    if s["interrupted"]:
+        lines.append("(interrupted)")
+    return "\n".join(lines) + "\n"
+
+
+def _clock(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M:%S")
