@@ -52,8 +52,12 @@ class ResourceScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "back", "Back", id="back", tooltip="Close the filter, else go back"),
-        Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the rows"),
-        Binding("colon", "command", "Command", id="command", tooltip="Jump to a view"),
+        # Priority: handled as the key arrives, so keys typed or pasted right after `:` or `/`
+        # reach the bar instead of the table that had focus a moment before.
+        Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the rows", priority=True),
+        Binding(
+            "colon", "command", "Command", id="command", tooltip="Jump to a view", priority=True
+        ),
         Binding("question_mark", "help", "Help", id="help", tooltip="Keys of this view"),
     ]
 
@@ -121,6 +125,8 @@ class ResourceScreen(Screen[None]):
         self.query_one(Flash).show(text, severity)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("command", "filter") and isinstance(self.focused, Input):
+            return False  # typing a `:` or `/` into a field is just a character
         # In read-only mode a mutating action is not bound at all: absent from footer and help.
         return not (action in self.MUTATING and self.console.read_only)
 

@@ -14,15 +14,18 @@ class InputBar(Input):
     """Hidden until opened; `esc` closes it (and the owner decides what that means)."""
 
     DEFAULT_CSS = """
-    InputBar { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
+    InputBar { display: none; height: 1; border: none; padding: 0 1; }
     InputBar.-open { display: block; }
+    InputBar:focus { border: none; background: $boost; }
     """
     BINDINGS: ClassVar = [Binding("escape", "close", "Close", show=False)]
 
     def open(self, value: str = "") -> None:
         self.value = value
         self.add_class("-open")
-        self.focus()
+        # At once, not on the next loop turn (`focus()`): keys typed or pasted right after
+        # `:` are already queued and must land in the bar, not in the table below.
+        self.screen.set_focus(self)
 
     def close(self) -> None:
         self.remove_class("-open")
