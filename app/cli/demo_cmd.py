@@ -19,14 +19,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from app.cli.output import err_console, state
-from core.demo import DemoScenario, TrafficSimulator, TrafficStats, build_demo
-from core.engine import Engine
 from core.jsonable import to_jsonable
+
+if TYPE_CHECKING:
+    from app.owner import OwnedStore
+    from core.demo import DemoScenario, TrafficSimulator, TrafficStats
+    from core.engine import Engine
 
 ALERT_EVAL_S = "5"
 """The demo's alert evaluation period (MLC_ALERT_EVAL_S, unless already set): short enough
@@ -94,20 +97,20 @@ def demo(
     home = _demo_home(ctx, store)
     # Before the owner starts its loops, which read it once.
     os.environ.setdefault("MLC_ALERT_EVAL_S", ALERT_EVAL_S)
-    from app.owner import OwnedStore  # FastAPI and uvicorn: only for commands that serve
+    options = {"rate": rate, "drift_after_s": drift_after, "drift_duration_s": drift_duration}
+    if headless:
+        # Imported here: FastAPI, uvicorn and the engine only for commands that serve.
+        from app.owner import OwnedStore
 
-    say = _stderr_progress()
-    say(f"demo store {home}; in another shell: mlc --store {home} models list")
-    owned = OwnedStore(home)
-    try:
-        options = {"rate": rate, "drift_after_s": drift_after, "drift_duration_s": drift_duration}
-        if headless:
+        say = _stderr_progress()
+        say(f"demo store {home}; in another shell: mlc --store {home} models list")
+        owned = OwnedStore(home)
+        try:
             code = _headless(owned.engine, home, say, duration, as_json, options)
-        else:
-            code = _console(owned.engine, options)
-    finally:
-        owned.close()
-    if not headless:
+        finally:
+            owned.close()
+    else:
+        code = _console(home, options)
         sys.stdout.write(f"the demo store is kept at {home}: mlc --store {home} …\n")
     if code:
         raise typer.Exit(code)
@@ -138,19 +141,33 @@ def _stderr_progress() -> Callable[[str], None]:
 # --- with the console ---------------------------------------------------------------------
 
 
-def _console(engine: Engine, options: dict[str, Any]) -> int:
-    from app.tui.launch import run_console  # Textual: only when a console is opened
+def _console(home: Path, options: dict[str, Any]) -> int:
+    from app.tui.launch import create_console  # Textual: only when a console is opened
 
     closing = threading.Event()
     lock = threading.Lock()
     running: list[TrafficSimulator] = []
+    owned: list[OwnedStore] = []
+
+    def open_engine() -> Engine:
+        # In the console's worker: the first frame shows before the store and the engine's
+        # imports are ready.
+        from app.owner import OwnedStore
+
+        owned.append(OwnedStore(home))
+        return owned[0].engine
 
     def startup(progress: Callable[[str], None]) -> None:
+        from core.demo import TrafficSimulator, build_demo
+
+        engine = owned[0].engine  # opened just before, in the same worker
+
         def guarded(text: str) -> None:
             if closing.is_set():
                 raise _Closing
             progress(text)
 
+        progress(f"demo store {home}; in another shell: mlc --store {home} models list")
         try:
             scenario = build_demo(engine, guarded)
         except _Closing:
@@ -166,14 +183,17 @@ def _console(engine: Engine, options: dict[str, Any]) -> int:
             f" {options['drift_after_s']:g} s"
         )
 
+    console = create_console(open_engine, startup=startup, title="mlc demo")
     try:
-        run_console(engine, startup=startup, title="mlc demo")
+        console.run()
     finally:
         with lock:
             closing.set()
             for simulator in running:
                 simulator.stop()
-    return 0
+        if owned:
+            owned[0].close()
+    return console.return_code or 0
 
 
 # --- headless -----------------------------------------------------------------------------
@@ -187,6 +207,8 @@ def _headless(
     as_json: bool,
     options: dict[str, Any],
 ) -> int:
+    from core.demo import TrafficSimulator, build_demo
+
     scenario: DemoScenario | None = None
     simulator: TrafficSimulator | None = None
     interrupted = threading.Event()

@@ -54,7 +54,9 @@ def alerts_cell(row: ModelHealth) -> Text:
         return Text("ok", style="green")
     severity = str(row.max_severity or "warning")
     style = "bold red" if severity == "critical" else "bold yellow"
-    return Text(f"{row.firing_alerts} {severity}", style=style)
+    # Short, so the column fits at 80 columns; the word survives a 16-colour terminal.
+    short = {"critical": "CRIT", "warning": "WARN", "info": "INFO"}.get(severity, severity)
+    return Text(f"{row.firing_alerts} {short}", style=style)
 
 
 def activity(row: ModelHealth) -> str:
@@ -96,6 +98,7 @@ class FleetScreen(ResourceScreen):
 
     def compose_body(self) -> ComposeResult:
         yield ResourceTable(id="fleet-table")
+        yield Static("", id="fleet-selected", markup=False)
         yield Static("", id="fleet-summary", markup=False)
 
     def context(self) -> str:
@@ -123,10 +126,32 @@ class FleetScreen(ResourceScreen):
                 rows.append((row.name, cells))
         self.query_one(ResourceTable).replace(COLUMNS, rows)
         firing = sum(r.firing_alerts for r in data)
-        summary = f"{len(data)} models · {firing} firing alerts"
+        summary = f"{len(data)} model{'s' * (len(data) != 1)} · {firing} firing alert{'s' * (firing != 1)}"
         if not data:
             summary = "no models yet: mlc models create NAME, then mlc train NAME --config FILE"
         self.query_one("#fleet-summary", Static).update(summary)
+        self._describe_selected()
+
+    def _describe_selected(self) -> None:
+        # The selected model in words: what the table's right-hand columns hold, readable
+        # even at 80 columns where they scroll out of view.
+        rows = {row.name: row for row in self.last_data or []}
+        row = rows.get(self.selected_model() or "")
+        text = ""
+        if row is not None:
+            parts = [f"{row.name}: production {fmt.traffic(row.production)}"]
+            if row.staging:
+                parts.append(f"staging {fmt.traffic(row.staging)}")
+            if row.firing_alerts:
+                parts.append(f"{row.firing_alerts} FIRING ({row.max_severity})")
+            if activity(row) != "—":
+                parts.append(activity(row))
+            text = " · ".join(parts)
+        self.query_one("#fleet-selected", Static).update(text)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._describe_selected()
 
     def selected_model(self) -> str | None:
         return self.query_one(ResourceTable).selected_key
