@@ -87,3 +87,50 @@ def test_read_only_offers_no_rollback(fleet: LocalEngine) -> None:
         assert fleet.get_deployment(MODEL) is not None
 
     drive(app, script)
+
+
+def test_command_palette_offers_noun_verb_commands(fleet: LocalEngine) -> None:
+    from textual.command import CommandPalette
+
+    from app.tui.screens.alerts import AlertsScreen
+
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"alerts: open")
+        await wait_for(pilot, lambda: "alerts: open" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        await pilot.press("ctrl+p", *"fleet: roll")
+        await wait_for(pilot, lambda: "fleet: rollback" in screen_text(app))
+
+    drive(app, script)
+
+
+def test_esc_walks_back_through_the_views(fleet: LocalEngine) -> None:
+    from app.tui.screens.audit import AuditScreen
+    from app.tui.screens.live import LiveScreen
+
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+        await pilot.press("colon", *"audit", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
+        await pilot.press("colon", *f"live {MODEL}", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveScreen))
+        assert "fleet › audit › live" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
+        await pilot.press("colon", *"models", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        await pilot.press("escape")  # the fleet is the root: esc stays
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, FleetScreen)
+
+    drive(app, script)
