@@ -17,21 +17,26 @@ from app.tui.launch import create_console
 from app.tui.widgets.resource_table import ResourceTable
 from core.engine import LocalEngine
 from core.names import features_spec
-from tests.tui.conftest import MODEL, features, wait_for
+from tests.tui.conftest import MODEL, features, screen_text, wait_for
 
 SIZE = (100, 30)
 
 
-@pytest.fixture
-def steady(engine: LocalEngine, artifact_bytes: bytes) -> LocalEngine:
+def two_versions(engine: LocalEngine, artifact_bytes: bytes) -> None:
+    """credit-default with v1 and v2 validated, v1 in production."""
     engine.create_model(
         MODEL, "classification", target="default",
         features=features_spec("age:numeric,region:categorical"),
     )  # fmt: skip
-    for _ in range(2):
+    for n in (1, 2):
         engine.register_version(MODEL, artifact_bytes, algorithm="logistic_regression")
-        engine.transition_version(MODEL, f"v{_ + 1}", "validated")
+        engine.transition_version(MODEL, f"v{n}", "validated")
     engine.deploy(MODEL, "v1", reason="first release")
+
+
+@pytest.fixture
+def steady(engine: LocalEngine, artifact_bytes: bytes) -> LocalEngine:
+    two_versions(engine, artifact_bytes)
     engine.set_traffic(MODEL, {"v1": 0.9, "v2": 0.1}, reason="canary by hand")
     events = [
         {
@@ -60,26 +65,35 @@ def test_fleet_screen(steady: LocalEngine, snap_compare: Any) -> None:
     app = create_console(steady)
 
     async def ready(pilot: Pilot[Any]) -> None:
-        await wait_for(pilot, lambda: app.screen.query(ResourceTable)
-                       and app.screen.query_one(ResourceTable).row_count == 2)  # fmt: skip
-        await pilot.pause(0.2)
+        # Everything the picture holds is drawn (not just the rows), and the app is idle.
+        await wait_for(pilot, lambda: "2 models · 1 firing alert" in screen_text(app)
+                       and "credit-default: production" in screen_text(app))  # fmt: skip
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
 @pytest.fixture
-def steady_ab(steady: LocalEngine, monkeypatch: pytest.MonkeyPatch) -> str:
+def steady_ab(
+    engine: LocalEngine, artifact_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> LocalEngine:
     """A running v1-vs-v2 test where v2 is clearly more accurate, past its planned sample.
-    Its id and start time are pinned (the A/B engine's clock seam), so the picture is stable."""
+    Its id and start time are pinned (the A/B engine's clock seam), so the picture is stable;
+    the store holds no other traffic."""
     from core.abtesting import ABTestConfig
 
+    steady = engine
+    two_versions(steady, artifact_bytes)
+
     monkeypatch.setattr("core.abtesting.engine.secrets.token_hex", lambda n: "5eed00")
-    steady.abtests._now = lambda: datetime(2026, 1, 1, 12, 0, 0)
+    clock = steady.abtests._now
+    steady.abtests._now = lambda: datetime(2026, 1, 1, 12, 0, 0)  # created and started then
     test = steady.create_ab_test(
         ABTestConfig(model=MODEL, name="v2 vs v1", versions=["v1", "v2"], mde=0.3,
                      min_sample_per_arm=100),
     )  # fmt: skip
     steady.start_ab_test(test.id)
+    steady.abtests._now = clock  # analysed now, over the events logged below
     events = [
         {"request_id": f"w{i}", "version": "v1" if i % 2 else "v2", "features": features(i),
          "prediction": 1, "score": 0.9, "latency_ms": 5.0 + i % 3}
@@ -90,23 +104,23 @@ def steady_ab(steady: LocalEngine, monkeypatch: pytest.MonkeyPatch) -> str:
     steady.record_actuals(
         MODEL, [{"request_id": r, "actual": 1 if ok else 0} for r, ok in right.items()]
     )
-    return test.id
+    return steady
 
 
-def test_ab_screen(steady: LocalEngine, steady_ab: str, snap_compare: Any) -> None:
+def test_ab_screen(steady_ab: LocalEngine, snap_compare: Any) -> None:
     from app.tui.screens.abtest_detail import ABTestDetailScreen
 
-    app = create_console(steady)
+    app = create_console(steady_ab)
 
     async def ready(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: app.screen.query(ResourceTable)
-                       and app.screen.query_one(ResourceTable).row_count == 2)  # fmt: skip
+                       and app.screen.query_one(ResourceTable).row_count == 1)  # fmt: skip
         await pilot.press("colon", *"ab", "enter")
         await wait_for(pilot, lambda: app.screen.query(ResourceTable)
                        and app.screen.query_one(ResourceTable).row_count == 1)  # fmt: skip
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ABTestDetailScreen)
-                       and app.screen.last_data is not None)  # fmt: skip
-        await pilot.pause(0.2)
+                       and "promote v2" in screen_text(app))  # fmt: skip
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
