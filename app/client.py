@@ -7,17 +7,15 @@ as the local engine, so a command's output and exit code do not depend on who ow
 from __future__ import annotations
 
 import base64
+import importlib
 import stat
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from core.abtesting import ABTestConfig, TestResults
-from core.alerting.types import Alert, Rule, Silence, Transition
-from core.auth import Unauthenticated
 from core.domain import (
     ABTest,
     ApiToken,
@@ -31,7 +29,6 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
-from core.engine import DriftReport
 from core.errors import (
     Conflict,
     IntegrityError,
@@ -42,17 +39,47 @@ from core.errors import (
     PayloadTooLarge,
     PermissionDenied,
     StoreUnavailable,
+    Unauthenticated,
 )
 from core.fleet import ModelHealth
 from core.fromjson import load
 from core.jsonable import to_jsonable
-from core.monitoring.drift import ConceptDrift, FeatureDistribution
-from core.monitoring.metrics import PerformanceMetrics
-from core.retrain import RetrainPolicy
-from core.training.pipeline import JobDetails
-from core.training.validator import ValidationResults
+
+if TYPE_CHECKING:
+    from core.abtesting.analysis import TestResults
+    from core.abtesting.config import ABTestConfig
+    from core.alerting.types import Alert, Rule, Silence, Transition
+    from core.engine import DriftReport
+    from core.monitoring.drift import ConceptDrift, FeatureDistribution
+    from core.monitoring.metrics import PerformanceMetrics
+    from core.retrain import RetrainPolicy
+    from core.training.pipeline import JobDetails
+    from core.training.validator import ValidationResults
 
 T = TypeVar("T")
+
+_LAZY_TYPES = {
+    "ABTestConfig": "core.abtesting.config",
+    "TestResults": "core.abtesting.analysis",
+    "Alert": "core.alerting.types",
+    "Rule": "core.alerting.types",
+    "Silence": "core.alerting.types",
+    "Transition": "core.alerting.types",
+    "DriftReport": "core.engine",
+    "ConceptDrift": "core.monitoring.drift",
+    "FeatureDistribution": "core.monitoring.drift",
+    "PerformanceMetrics": "core.monitoring.metrics",
+    "RetrainPolicy": "core.retrain",
+    "JobDetails": "core.training.pipeline",
+    "ValidationResults": "core.training.validator",
+}
+
+
+def _cls(name: str) -> Any:
+    """A result type, imported when first decoded: a client (the console of a running
+    owner) must not pay scikit-learn's and scipy's import for the views it never opens."""
+    return getattr(importlib.import_module(_LAZY_TYPES[name]), name)
+
 
 _ERRORS: dict[str, type[MlcError]] = {
     "invalid": InvalidInput,
@@ -295,7 +322,7 @@ class RemoteEngine:
 
     def job_details(self, job_id: str, *, after_log: int = 0) -> JobDetails:
         details = self._get(
-            JobDetails, f"/api/v1/training/jobs/{_q(job_id)}/details", after_log=after_log
+            _cls("JobDetails"), f"/api/v1/training/jobs/{_q(job_id)}/details", after_log=after_log
         )
         # Log lines are plain dicts, so nothing typed says `logged_at` is a time: restore it.
         for entry in details.logs:
@@ -308,7 +335,7 @@ class RemoteEngine:
 
     def validate_model(self, model: str, version: str, data: str | Path) -> ValidationResults:
         path = f"/api/v1/models/{_q(model)}/versions/{_q(version)}/validate"
-        return self._send(ValidationResults, "POST", path, {"data": _server_path(data)})
+        return self._send(_cls("ValidationResults"), "POST", path, {"data": _server_path(data)})
 
     # --- deployments --------------------------------------------------------------------
 
@@ -454,7 +481,7 @@ class RemoteEngine:
         if version is not None:
             params["version"] = version
         found = self._call("GET", f"/api/v1/models/{_q(model)}/metrics", params=params)
-        return _decode(PerformanceMetrics, found)
+        return _decode(_cls("PerformanceMetrics"), found)
 
     def detect_drift(
         self,
@@ -468,7 +495,7 @@ class RemoteEngine:
         if version is not None:
             params["version"] = version
         found = self._call("GET", f"/api/v1/models/{_q(model)}/drift", params=params)
-        return _decode(DriftReport, found)
+        return _decode(_cls("DriftReport"), found)
 
     def detect_concept_drift(
         self, model: str, *, version: str | None = None, window_s: float = 86400
@@ -477,7 +504,7 @@ class RemoteEngine:
         if version is not None:
             params["version"] = version
         found = self._call("GET", f"/api/v1/models/{_q(model)}/concept-drift", params=params)
-        return _decode(ConceptDrift, found)
+        return _decode(_cls("ConceptDrift"), found)
 
     def feature_distribution(
         self,
@@ -493,7 +520,7 @@ class RemoteEngine:
             f"/api/v1/models/{_q(model)}/features/{_q(feature)}/distribution",
             params=_params(version=version, window_s=window_s, bins=bins),
         )
-        return _decode(FeatureDistribution, found)
+        return _decode(_cls("FeatureDistribution"), found)
 
     def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:
         found = self._call("GET", "/api/v1/fleet", params={"window_s": window_s})
@@ -517,24 +544,24 @@ class RemoteEngine:
         body = {"model": model, "metric": metric, "comparison": comparison, "threshold": threshold,
                 "window_s": window_s, "for_s": for_s, "severity": severity, "channels": channels,
                 "repeat_s": repeat_s}  # fmt: skip
-        return _decode(Rule, self._call("POST", "/api/v1/alerts/rules", json=body))
+        return _decode(_cls("Rule"), self._call("POST", "/api/v1/alerts/rules", json=body))
 
     def list_alert_rules(self, *, model: str | None = None) -> list[Rule]:
         found = self._call("GET", "/api/v1/alerts/rules", params=_params(model=model))
-        return [_decode(Rule, r) for r in found["rules"]]
+        return [_decode(_cls("Rule"), r) for r in found["rules"]]
 
     def set_alert_rule_active(self, rule_id: str, active: bool, *, reason: str = "") -> Rule:
         action = "enable" if active else "disable"
         found = self._call(
             "POST", f"/api/v1/alerts/rules/{_q(rule_id)}/{action}", json={"reason": reason}
         )
-        return _decode(Rule, found)
+        return _decode(_cls("Rule"), found)
 
     def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> Rule:
         found = self._call(
             "POST", f"/api/v1/alerts/rules/{_q(rule_id)}/delete", json={"reason": reason}
         )
-        return _decode(Rule, found)
+        return _decode(_cls("Rule"), found)
 
     def list_alerts(
         self, *, state: str | None = None, model: str | None = None, limit: int | None = None
@@ -542,7 +569,7 @@ class RemoteEngine:
         found = self._call(
             "GET", "/api/v1/alerts", params=_params(state=state, model=model, limit=limit)
         )
-        return [_decode(Alert, a) for a in found["alerts"]]
+        return [_decode(_cls("Alert"), a) for a in found["alerts"]]
 
     def alert_history(
         self, *, alert_id: str | None = None, model: str | None = None, limit: int | None = None
@@ -552,11 +579,11 @@ class RemoteEngine:
             "/api/v1/alerts/history",
             params=_params(alert_id=alert_id, model=model, limit=limit),
         )
-        return [_decode(Transition, t) for t in found["transitions"]]
+        return [_decode(_cls("Transition"), t) for t in found["transitions"]]
 
     def ack_alert(self, alert_id: str, comment: str) -> Alert:
         found = self._call("POST", f"/api/v1/alerts/{_q(alert_id)}/ack", json={"comment": comment})
-        return _decode(Alert, found)
+        return _decode(_cls("Alert"), found)
 
     def silence_alerts(
         self,
@@ -567,17 +594,17 @@ class RemoteEngine:
         comment: str = "",
     ) -> Silence:
         body = {"rule_id": rule_id, "model": model, "duration_s": duration_s, "comment": comment}
-        return _decode(Silence, self._call("POST", "/api/v1/alerts/silences", json=body))
+        return _decode(_cls("Silence"), self._call("POST", "/api/v1/alerts/silences", json=body))
 
     def list_silences(self, *, active_only: bool = False) -> list[Silence]:
         found = self._call("GET", "/api/v1/alerts/silences", params={"active_only": active_only})
-        return [_decode(Silence, s) for s in found["silences"]]
+        return [_decode(_cls("Silence"), s) for s in found["silences"]]
 
     def expire_silence(self, silence_id: str, *, reason: str = "") -> Silence:
         found = self._call(
             "POST", f"/api/v1/alerts/silences/{_q(silence_id)}/expire", json={"reason": reason}
         )
-        return _decode(Silence, found)
+        return _decode(_cls("Silence"), found)
 
     def create_retrain_policy(
         self,
@@ -591,15 +618,17 @@ class RemoteEngine:
         path = Path(config_path)
         body = {"model": model, "rule_id": rule_id, "cooldown_s": cooldown_s, "canary": canary,
                 "config_path": str(path.resolve()) if path.exists() else config_path}  # fmt: skip
-        return _decode(RetrainPolicy, self._call("POST", "/api/v1/retrain-policies", json=body))
+        return _decode(
+            _cls("RetrainPolicy"), self._call("POST", "/api/v1/retrain-policies", json=body)
+        )
 
     def list_retrain_policies(self, *, model: str | None = None) -> list[RetrainPolicy]:
         found = self._call("GET", "/api/v1/retrain-policies", params=_params(model=model))
-        return [_decode(RetrainPolicy, p) for p in found["policies"]]
+        return [_decode(_cls("RetrainPolicy"), p) for p in found["policies"]]
 
     def delete_retrain_policy(self, policy_id: str) -> RetrainPolicy:
         found = self._call("POST", f"/api/v1/retrain-policies/{_q(policy_id)}/delete")
-        return _decode(RetrainPolicy, found)
+        return _decode(_cls("RetrainPolicy"), found)
 
     # --- A/B tests --------------------------------------------------------------------------
 
@@ -642,7 +671,9 @@ class RemoteEngine:
         return _decode(ABTest, found)
 
     def analyze_test_results(self, test_id: str) -> TestResults:
-        return _decode(TestResults, self._call("GET", f"/api/v1/ab-tests/{_q(test_id)}/results"))
+        return _decode(
+            _cls("TestResults"), self._call("GET", f"/api/v1/ab-tests/{_q(test_id)}/results")
+        )
 
     def promote_winner(
         self, test_id: str, *, force: bool = False, reason: str = ""
@@ -656,7 +687,7 @@ class RemoteEngine:
 
     def evaluate_alerts(self) -> list[Transition]:
         found = self._call("POST", "/api/v1/alerts/evaluate")
-        return [_decode(Transition, t) for t in found["transitions"]]
+        return [_decode(_cls("Transition"), t) for t in found["transitions"]]
 
     # --- API tokens ---------------------------------------------------------------------
 

@@ -13,12 +13,14 @@ import contextlib
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from core.engine import Engine, LocalEngine
 from core.errors import StoreUnavailable
 from storage.owner import write_owner
 from storage.paths import SOCKET_FILE
+
+if TYPE_CHECKING:
+    from core.engine import Engine
 
 _START_TIMEOUT_S = 15.0
 
@@ -27,8 +29,9 @@ class OwnedStore:
     """The store, opened and served by this process until `close()`."""
 
     def __init__(self, home: Path, *, background: bool = True) -> None:
-        # Imported here: FastAPI and uvicorn are not needed by a console that is a client.
+        # Imported here: the engine, FastAPI and uvicorn are not needed by a client console.
         from app.api.server import ApiServers, unix_listener
+        from core.engine import LocalEngine
 
         self.home = home
         self.socket_path = home / SOCKET_FILE

@@ -172,6 +172,14 @@ def main() -> None:
         server.stdout.readline()  # the "serving" line: it is up
         time.sleep(3)
         serve_cpu = idle_cpu(server.pid, args.idle)
+        client_frame, client_data = [], []
+        for _ in range(args.runs):  # the console as a client of the running owner
+            term = Terminal(mlc(home, "console"))
+            try:
+                client_frame.append(term.wait_for(b"fleet"))
+                client_data.append(term.wait_for(MODEL.encode()))
+            finally:
+                term.stop()
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -183,7 +191,11 @@ def main() -> None:
         f"console first frame        median {med(first_frame):.2f} s"
         f"  ({med(first_frame) / med(help_s):.2f}x baseline; goal <= 1.5 s)"
     )
-    print(f"console fleet data shown   median {med(data):.2f} s")
+    print(f"console fleet data shown   median {med(data):.2f} s  (owner: opens the store)")
+    print(
+        f"as a client of mlc serve   first frame {med(client_frame):.2f} s,"
+        f" fleet data {med(client_data):.2f} s"
+    )
     print(f"idle CPU, mlc serve        {serve_cpu * 100:.1f}% of one core (baseline)")
     print(
         f"idle CPU, console on live  {console_cpu * 100:.1f}% of one core"

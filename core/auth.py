@@ -17,17 +17,13 @@ from typing import Any
 from core import audit
 from core.clock import as_utc, utcnow
 from core.domain import ApiToken, Role
-from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from storage.repos import tokens as repo
 from storage.store import Store
 
 SECRET_PREFIX = "mlc_"
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
-
-
-class Unauthenticated(PermissionDenied):
-    """No usable credentials (missing, unknown or revoked token): HTTP 401, exit code 5."""
 
 
 def role_allows(have: Role, need: Role) -> bool:

@@ -21,6 +21,10 @@ class IllegalTransition(Conflict):
     """A state machine (version status, job, test, alert) refused a move."""
 
 
+class Unauthenticated(PermissionDenied):
+    """No usable credentials (missing, unknown or revoked token): HTTP 401, exit code 5."""
+
+
 __all__ = [
     "Conflict",
     "IllegalTransition",
@@ -33,4 +37,5 @@ __all__ = [
     "PermissionDenied",
     "StoreError",
     "StoreUnavailable",
+    "Unauthenticated",
 ]

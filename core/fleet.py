@@ -12,11 +12,9 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from core.abtesting import ABTestingEngine
-from core.alerting import AlertManager
 from core.clock import utcnow
-from core.deployments.manager import DeploymentManager
 from core.domain import (
     AlertState,
     Environment,
@@ -28,10 +26,17 @@ from core.domain import (
     TestStatus,
 )
 from core.errors import InvalidInput, MlcError
-from core.monitoring.drift import DRIFT_CACHE_S, DriftDetector
-from core.monitoring.metrics import PerformanceMonitor
-from core.registry import ModelRegistry
-from core.rollout.controller import RolloutController
+
+if TYPE_CHECKING:
+    # Types only: a remote client decodes `ModelHealth` without importing the services
+    # (and scikit-learn, scipy behind them), which keeps a client console's start fast.
+    from core.abtesting import ABTestingEngine
+    from core.alerting import AlertManager
+    from core.deployments.manager import DeploymentManager
+    from core.monitoring.drift import DriftDetector
+    from core.monitoring.metrics import PerformanceMonitor
+    from core.registry import ModelRegistry
+    from core.rollout.controller import RolloutController
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +123,7 @@ class FleetService:
         abtests: ABTestingEngine,
         rollouts: RolloutController,
         *,
-        drift_max_age_s: float = DRIFT_CACHE_S,
+        drift_max_age_s: float | None = None,
     ) -> None:
         self.registry = registry
         self.deployments = deployments
@@ -127,6 +132,10 @@ class FleetService:
         self.alerts = alerts
         self.abtests = abtests
         self.rollouts = rollouts
+        if drift_max_age_s is None:
+            from core.monitoring.drift import DRIFT_CACHE_S
+
+            drift_max_age_s = DRIFT_CACHE_S
         self.drift_max_age_s = drift_max_age_s
 
     def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:

@@ -67,7 +67,7 @@ def drive(app: Any, script: Script, size: tuple[int, int] = (100, 30)) -> None:
     asyncio.run(main())
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout_s: float = 20) -> None:
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout_s: float = 30) -> None:
     """Let the app run until `condition()` holds (workers post back asynchronously)."""
     deadline = time.monotonic() + timeout_s
     while not condition():
