@@ -97,7 +97,9 @@ def test_list_then_detail_shows_arms_results_and_advice(fleet: LocalEngine, ab: 
         await pilot.press("colon", *"ab", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ABTestsScreen)
                        and app.screen.query_one(ResourceTable).row_count == 1)  # fmt: skip
-        await wait_for(pilot, lambda: "RUNNING" in screen_text(app))
+        # The table sizes its columns to new cells on the next refresh, not at once.
+        await wait_for(pilot, lambda: "RUNNING" in screen_text(app)
+                       and samples in screen_text(app))  # fmt: skip
         text = screen_text(app)
         assert "v2 vs v1" in text and "v1 50% · v2 50%" in text
         assert samples in text  # units per arm

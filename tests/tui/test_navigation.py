@@ -24,6 +24,8 @@ def test_fleet_shows_every_model_with_its_traffic(fleet: LocalEngine) -> None:
 
     async def script(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: len(table_keys(app)) == 2)
+        # The table sizes its columns to new cells on the next refresh, not at once.
+        await wait_for(pilot, lambda: "fraud-score" in screen_text(app))
         text = screen_text(app)
         assert "credit-default" in text and "fraud-score" in text
         assert "v1 100%" in text
