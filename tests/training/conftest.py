@@ -51,6 +51,44 @@ champion_tolerance = 0.01
 
 HGB_SPACE = "learning_rate = { low = 0.05, high = 0.3, log = true }"
 
+ONE_FIT_CONFIG = """
+[model]
+name = "{model}"
+task = "classification"
+
+[data]
+path = "{data}"
+target = "default"
+timestamp = "applied_at"
+exclude = ["application_id"]
+
+[split]
+method = "time"
+holdout = 0.25
+seed = 42
+
+[algorithm]
+name = "hist_gradient_boosting"
+params = {params}
+
+[gates]
+min = {{ roc_auc = {min_auc} }}
+"""
+
+
+def one_fit_config(
+    data: Path,
+    *,
+    model: str = "credit-default",
+    params: str = "{ max_iter = 20, max_depth = 3 }",
+    min_auc: float = 0.6,
+    extra: str = "",
+) -> str:
+    """A config with no search (one fit, a second or so): for tests that need a version
+    trained by mlc (reference profile, lineage) rather than a tuned one."""
+    text = ONE_FIT_CONFIG.format(model=model, data=data, params=params, min_auc=min_auc)
+    return text + extra
+
 
 @pytest.fixture(scope="session")
 def credit_small(tmp_path_factory: pytest.TempPathFactory) -> Path:

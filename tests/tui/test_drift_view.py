@@ -18,6 +18,7 @@ from app.tui.screens.fleet import FleetScreen
 from app.tui.widgets.distribution_chart import DistributionChart
 from app.tui.widgets.resource_table import ResourceTable
 from core.engine import LocalEngine
+from tests.training.conftest import one_fit_config
 from tests.training.conftest import wait_for as wait_for_job
 from tests.tui.conftest import MODEL, drive, screen_text, wait_for
 
@@ -25,31 +26,6 @@ CREDIT = Path(__file__).resolve().parents[2] / "sample_data" / "credit"
 SHIFTED = {"credit_utilization", "annual_income", "loan_purpose"}
 """sample_data/README.md: the covariate-drift file moves these most (PSI 0.45, 0.29, 0.17)."""
 STEADY = {"age", "region", "home_ownership", "has_cosigner"}
-
-CONFIG = """
-[model]
-name = "credit-default"
-task = "classification"
-
-[data]
-path = "{data}"
-target = "default"
-timestamp = "applied_at"
-exclude = ["application_id"]
-
-[split]
-method = "time"
-holdout = 0.25
-seed = 42
-
-[algorithm]
-name = "hist_gradient_boosting"
-params = {{ max_iter = 20, max_depth = 3 }}
-
-[gates]
-min = {{ roc_auc = 0.6 }}
-"""
-"""Like tests/training's FAST_CONFIG, without a search: one fit."""
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +37,7 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp / "credit_small.parquet"
     pl.read_parquet(CREDIT / "credit.parquet").head(4000).write_parquet(data)
     config = tmp / "train.toml"
-    config.write_text(CONFIG.format(data=data))
+    config.write_text(one_fit_config(data))
     engine = LocalEngine.open(tmp / "store", actor="test:drift")
     try:
         engine.create_model(MODEL, "classification", target="default")

@@ -16,40 +16,20 @@ from app.tui.screens.jobs import JobsScreen
 from app.tui.widgets.resource_table import ResourceTable
 from core.domain import TrainingStatus
 from core.engine import LocalEngine
+from tests.training.conftest import one_fit_config
 from tests.tui.conftest import drive, screen_text, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 JOB_MODEL = "credit-jobs"
 
 # No search and a few shallow trees: trains in well under a second once the worker is up.
-FAST = """
-[model]
-name = "credit-jobs"
-task = "classification"
-
-[data]
-path = "{data}"
-target = "default"
-timestamp = "applied_at"
-exclude = ["application_id"]
-
-[split]
-method = "time"
-holdout = 0.25
-seed = 42
-
-[algorithm]
-name = "hist_gradient_boosting"
-params = {{ max_iter = 8, max_depth = 2 }}
-
-[gates]
-min = {{ roc_auc = 0.55 }}
-"""
-
+FAST = {"model": JOB_MODEL, "params": "{ max_iter = 8, max_depth = 2 }", "min_auc": 0.55}
 # A long random search: still running when the test cancels it.
-SLOW = (
-    FAST.replace("max_iter = 8, max_depth = 2", "max_iter = 200")
-    + """
+SLOW = {
+    "model": JOB_MODEL,
+    "params": "{ max_iter = 200 }",
+    "min_auc": 0.55,
+    "extra": """
 [search]
 strategy = "random"
 trials = 200
@@ -57,9 +37,9 @@ cv = 3
 metric = "roc_auc"
 
 [search.space]
-learning_rate = {{ low = 0.01, high = 0.3, log = true }}
-"""
-)
+learning_rate = { low = 0.01, high = 0.3, log = true }
+""",
+}
 
 
 @pytest.fixture
@@ -68,9 +48,9 @@ def configs(tmp_path: Path, engine: LocalEngine) -> dict[str, Path]:
     pl.read_parquet(ROOT / "sample_data/credit/credit.parquet").head(3000).write_parquet(data)
     engine.create_model(JOB_MODEL, "classification", target="default")
     paths = {}
-    for name, text in (("fast", FAST), ("slow", SLOW)):
+    for name, options in (("fast", FAST), ("slow", SLOW)):
         paths[name] = tmp_path / f"{name}.toml"
-        paths[name].write_text(text.format(data=data))
+        paths[name].write_text(one_fit_config(data, **options))  # type: ignore[arg-type]
     return paths
 
 
