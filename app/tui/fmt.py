@@ -5,13 +5,18 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from core.errors import InvalidInput
+
 
 def traffic(weights: dict[str, float]) -> str:
-    """`v1 90% · v2 10%`, largest first; `—` when nothing is deployed."""
+    """`v1 90% · v2 10%` (the CLI's wording, `core.serving.splitter.describe`); `—` when
+    nothing is deployed."""
     if not weights:
         return "—"
-    parts = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
-    return " · ".join(f"{version} {pct(weight)}" for version, weight in parts)
+    # Imported here: numpy behind the splitter is not needed for the console's first frame.
+    from core.serving.splitter import describe
+
+    return describe(weights)
 
 
 def pct(fraction: float | None, digits: int = 0) -> str:
@@ -79,17 +84,16 @@ def parse_split(text: str, versions: list[str]) -> dict[str, float]:
                 f"{len(parts)} numbers for {len(versions)} versions ({', '.join(versions)})"
             )
         named = {v: _percent(p) for v, p in zip(versions, parts, strict=True)}
-    total = sum(named.values())
-    if abs(total - 100) > 1e-6:
-        raise ValueError(f"the percentages sum to {total:g}, not 100")
-    return {v: w / 100 for v, w in named.items()}
+    from core.serving.splitter import percent_to_fractions
+
+    try:
+        return percent_to_fractions(named)
+    except InvalidInput as e:
+        raise ValueError(str(e)) from None
 
 
 def _percent(text: str) -> float:
     try:
-        value = float(text.strip().rstrip("%"))
+        return float(text.strip().rstrip("%"))
     except ValueError:
         raise ValueError(f"{text.strip()!r} is not a number") from None
-    if not math.isfinite(value) or value < 0 or value > 100:
-        raise ValueError(f"{text.strip()} is not a percentage between 0 and 100")
-    return value
