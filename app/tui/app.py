@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
@@ -22,6 +22,19 @@ if TYPE_CHECKING:
 
 Startup = Callable[[Callable[[str], None]], object]
 """Work to do once the console shows (the demo's scenario); it reports through `progress`."""
+
+
+class _PendingEngine:
+    """The engine-to-be: `engine.method` is a callable that waits for the engine when called."""
+
+    def __init__(self, future: Future[Engine]) -> None:
+        self._future = future
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(self._future.result(), name)(*args, **kwargs)
+
+        return call
 
 
 def viewer_only(engine: Engine) -> bool:
@@ -58,9 +71,12 @@ class MlcConsole(App[None]):
 
     @property
     def engine(self) -> Engine:
-        """The engine; waits for it while the store is being opened, so call it from worker
-        threads only (which is where engine calls belong anyway)."""
-        return self._engine.result()
+        """The engine. While the store is still opening this is a stand-in whose methods
+        wait for it when called, so reading `self.engine` on the event loop never blocks;
+        the calls themselves belong in worker threads anyway."""
+        if self._engine.done():
+            return self._engine.result()
+        return _PendingEngine(self._engine)  # type: ignore[return-value]
 
     def on_mount(self) -> None:
         from app.tui.screens.fleet import FleetScreen
@@ -74,7 +90,7 @@ class MlcConsole(App[None]):
             self.call_from_thread(self._flash, text)
 
         if open_engine is None:
-            if not self.read_only and viewer_only(self.engine):
+            if not self.read_only and viewer_only(self._engine.result()):
                 self.call_from_thread(self.set_read_only)
         else:
             try:
