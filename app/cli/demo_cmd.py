@@ -223,10 +223,9 @@ def _headless(
                 + (f" summary after {duration:g} s" if duration else " Ctrl+C for the summary")
             )
             _run_for(simulator, duration, say)
-        except KeyboardInterrupt:
-            pass
-        except Exception:
-            # An interrupt inside a DuckDB call surfaces as the store's error, not as
+        except BaseException:
+            # An interrupt inside a DuckDB call surfaces as the store's error, and inside a
+            # Polars call as pyo3's PanicException (a BaseException), not as
             # KeyboardInterrupt: after Ctrl+C, any failure is the interrupt's.
             if not interrupted.is_set():
                 raise
