@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -28,6 +28,9 @@ from core.registry import ModelRegistry
 from core.serving import requests as req
 from core.serving.splitter import TrafficSplitter
 from core.training.data import to_model_frame
+
+if TYPE_CHECKING:
+    from core.features.online import EntityFeatures
 
 MAX_BATCH = 10_000
 log = logging.getLogger(__name__)
@@ -58,10 +61,13 @@ class PredictionService:
         writer: EventWriter,
         *,
         cache_size: int = 16,
+        entity_features: EntityFeatures | None = None,
     ) -> None:
         self.registry = registry
         self.deployments = deployments
         self.writer = writer
+        self.entity_features = entity_features
+        """Fetches the online features of a request that names an `entity` (feature store)."""
         self._models: dict[str, Model] = {}
         self._loaded: OrderedDict[tuple[str, str], _Loaded] = OrderedDict()
         self._routes: dict[tuple[str, str], _Route] = {}
@@ -82,6 +88,8 @@ class PredictionService:
         started = time.perf_counter()
         info = self._model(model)
         route = self._route(model, environment)
+        if self.entity_features is not None:  # `entity` → its features; explicit ones win
+            requests = self.entity_features.enrich(model, route.splitter.traffic, requests)
         ids, units = [], []
         client_ids = False
         for i, item in enumerate(requests):
