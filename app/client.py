@@ -46,10 +46,20 @@ from core.fromjson import load
 from core.jsonable import to_jsonable
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from core.abtesting.analysis import TestResults
     from core.abtesting.config import ABTestConfig
     from core.alerting.types import Alert, Rule, Silence, Transition
     from core.engine import DriftReport
+    from core.features import (
+        ApplyResult,
+        FeatureCatalog,
+        FeatureView,
+        IngestResult,
+        MaterializeResult,
+        OnlineFeatures,
+    )
     from core.monitoring.drift import ConceptDrift, FeatureDistribution
     from core.monitoring.metrics import PerformanceMetrics
     from core.retrain import RetrainPolicy
@@ -66,6 +76,12 @@ _LAZY_TYPES = {
     "Silence": "core.alerting.types",
     "Transition": "core.alerting.types",
     "DriftReport": "core.engine",
+    "ApplyResult": "core.features.types",
+    "FeatureCatalog": "core.features.types",
+    "FeatureView": "core.features.types",
+    "IngestResult": "core.features.types",
+    "MaterializeResult": "core.features.types",
+    "OnlineFeatures": "core.features.types",
     "ConceptDrift": "core.monitoring.drift",
     "FeatureDistribution": "core.monitoring.drift",
     "PerformanceMetrics": "core.monitoring.metrics",
@@ -688,6 +704,57 @@ class RemoteEngine:
     def evaluate_alerts(self) -> list[Transition]:
         found = self._call("POST", "/api/v1/alerts/evaluate")
         return [_decode(_cls("Transition"), t) for t in found["transitions"]]
+
+    # --- feature store ------------------------------------------------------------------
+
+    def apply_features(self, config: str | Path, *, dry_run: bool = False) -> ApplyResult:
+        body = {"config": _server_path(config), "dry_run": dry_run}
+        return _decode(_cls("ApplyResult"), self._call("POST", "/api/v1/features/apply", json=body))
+
+    def feature_catalog(self) -> FeatureCatalog:
+        return _decode(_cls("FeatureCatalog"), self._call("GET", "/api/v1/features"))
+
+    def get_feature_view(self, name: str, *, version: int | None = None) -> FeatureView:
+        found = self._call(
+            "GET", f"/api/v1/features/views/{_q(name)}", params=_params(version=version)
+        )
+        return _decode(_cls("FeatureView"), found)
+
+    def ingest_features(self, view: str, data: str | Path) -> IngestResult:
+        path = f"/api/v1/features/views/{_q(view)}/ingest"
+        found = self._call("POST", path, json={"data": _server_path(data)})
+        return _decode(_cls("IngestResult"), found)
+
+    def materialize_features(
+        self, view: str, *, up_to: datetime | None = None
+    ) -> MaterializeResult:
+        path = f"/api/v1/features/views/{_q(view)}/materialize"
+        body = {"up_to": up_to.isoformat() if up_to is not None else None}
+        return _decode(_cls("MaterializeResult"), self._call("POST", path, json=body))
+
+    def get_historical_features(
+        self, entities: pl.DataFrame, features: list[str], *, timestamp: str
+    ) -> pl.DataFrame:
+        import polars as pl  # only the commands that fetch training sets pay for it
+
+        body = {"features": list(features), "timestamp": timestamp,
+                "entities": to_jsonable(entities.to_dicts())}  # fmt: skip
+        found = self._call("POST", "/api/v1/features/historical", json=body)
+        kinds = {"int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean()}
+        columns: dict[str, str] = found["columns"]
+        schema = {c: kinds.get(k, pl.String()) for c, k in columns.items()}
+        frame = pl.from_dicts(found["rows"], schema=schema)
+        dated = [c for c, k in columns.items() if k == "datetime"]  # sent as ISO text
+        return frame.with_columns(
+            pl.col(dated).str.to_datetime("%Y-%m-%dT%H:%M:%S%.6f", time_unit="us")
+        )
+
+    def get_online_features(
+        self, features: list[str], entities: list[dict[str, Any]]
+    ) -> OnlineFeatures:
+        body = {"features": list(features), "entities": entities}
+        found = self._call("POST", "/api/v1/features/online", json=body)
+        return _decode(_cls("OnlineFeatures"), found)
 
     # --- API tokens ---------------------------------------------------------------------
 

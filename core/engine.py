@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from core import audit
 from core.abtesting import ABTestConfig, ABTestingEngine, TestResults
@@ -35,6 +35,16 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
+from core.features import (
+    ApplyResult,
+    FeatureCatalog,
+    FeatureStore,
+    FeatureView,
+    IngestResult,
+    MaterializeResult,
+    OnlineFeatures,
+)
+from core.features.online import EntityFeatures
 from core.fleet import FleetService, ModelHealth
 from core.monitoring.alert_values import rule_values
 from core.monitoring.drift import ConceptDrift, DriftDetector, FeatureDistribution
@@ -49,6 +59,9 @@ from core.training.pipeline import JobDetails, TrainingPipeline
 from core.training.validator import ValidationResults
 from storage.artifacts import ArtifactStore
 from storage.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger(__name__)
 
@@ -371,6 +384,44 @@ class Engine(Protocol):
         """Revoke by id or name."""
         ...
 
+    # --- feature store --------------------------------------------------------------------
+
+    def apply_features(self, config: str | Path, *, dry_run: bool = False) -> ApplyResult:
+        """Create or update the entities and feature views of a definitions file (TOML, read
+        by the owner); a change that is not compatible refuses the whole file."""
+        ...
+
+    def feature_catalog(self) -> FeatureCatalog:
+        """Every entity and feature view, with its state."""
+        ...
+
+    def get_feature_view(self, name: str, *, version: int | None = None) -> FeatureView:
+        """A view (as now, or as `version` defined it) with its version history."""
+        ...
+
+    def ingest_features(self, view: str, data: str | Path) -> IngestResult:
+        """Append a CSV/Parquet file (read by the owner) to a store view: all rows or none."""
+        ...
+
+    def materialize_features(
+        self, view: str, *, up_to: datetime | None = None
+    ) -> MaterializeResult:
+        """Keep the latest value per entity as of `up_to` (default: now) for serving."""
+        ...
+
+    def get_historical_features(
+        self, entities: pl.DataFrame, features: list[str], *, timestamp: str
+    ) -> pl.DataFrame:
+        """Each entity row with `features` (`view:feature`, `view:*`) as they were at its
+        `timestamp`: point-in-time correct, TTL honoured."""
+        ...
+
+    def get_online_features(
+        self, features: list[str], entities: list[dict[str, Any]]
+    ) -> OnlineFeatures:
+        """The materialized values of `features` for these entities (`{join_key: value}`)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -414,10 +465,16 @@ class LocalEngine:
         self.actor = actor or default_actor()
         self.artifacts = ArtifactStore(store.artifacts_dir)
         self.registry = ModelRegistry(store, self.artifacts)
-        self.training = TrainingPipeline(store, self.registry, max_workers=_training_workers())
+        self.features = FeatureStore(store)
+        self.training = TrainingPipeline(
+            store, self.registry, max_workers=_training_workers(), features=self.features
+        )
         self.writer = EventWriter(store)
         self.deployments = DeploymentManager(store, self.registry)
-        self.serving = PredictionService(self.registry, self.deployments, self.writer)
+        self.serving = PredictionService(
+            self.registry, self.deployments, self.writer,
+            entity_features=EntityFeatures(self.features, self.registry),
+        )  # fmt: skip
         self.rollouts = RolloutController(store, self.registry, self.deployments)
         self.monitor = PerformanceMonitor(store, self.registry, self.writer)
         self.abtests = ABTestingEngine(store, self.registry, self.deployments)
@@ -870,6 +927,35 @@ class LocalEngine:
 
     def revoke_token(self, token: str) -> ApiToken:
         return self.tokens.revoke(token, actor=self.actor)
+
+    # --- feature store (core/features) -----------------------------------------------------
+
+    def apply_features(self, config: str | Path, *, dry_run: bool = False) -> ApplyResult:
+        return self.features.apply(config, actor=self.actor, dry_run=dry_run)
+
+    def feature_catalog(self) -> FeatureCatalog:
+        return self.features.catalog()
+
+    def get_feature_view(self, name: str, *, version: int | None = None) -> FeatureView:
+        return self.features.view(name, version)
+
+    def ingest_features(self, view: str, data: str | Path) -> IngestResult:
+        return self.features.ingest(view, data, actor=self.actor)
+
+    def materialize_features(
+        self, view: str, *, up_to: datetime | None = None
+    ) -> MaterializeResult:
+        return self.features.materialize(view, up_to=up_to, actor=self.actor)
+
+    def get_historical_features(
+        self, entities: pl.DataFrame, features: list[str], *, timestamp: str
+    ) -> pl.DataFrame:
+        return self.features.historical(entities, features, timestamp=timestamp)
+
+    def get_online_features(
+        self, features: list[str], entities: list[dict[str, Any]]
+    ) -> OnlineFeatures:
+        return self.features.online(features, entities)
 
     def close(self) -> None:
         if self.store.closed:

@@ -19,6 +19,7 @@ from core.jsonable import canonical_json, to_jsonable
 from core.trusted_types import TRUSTED_TYPES
 from storage.artifacts import ArtifactStore, load_bytes
 from storage.conn import Conn
+from storage.repos import features as features_repo
 from storage.repos import models as models_repo
 from storage.repos import training as training_repo
 from storage.repos import versions as versions_repo
@@ -276,6 +277,20 @@ class ModelRegistry:
                 "data_rows": trained["data_rows"],
                 "search": validation.get("search"),
             }
+            lineage = (
+                features_repo.lineage_for_job(conn, version.training_job_id)
+                if version.training_job_id
+                else None
+            )
+            if lineage is not None:  # trained on a feature-store training set
+                version.training["feature_store"] = {
+                    "entities": lineage["entities"],
+                    "entities_sha256": lineage["entities_sha256"],
+                    "timestamp": lineage["timestamp_column"],
+                    "features": json.loads(lineage["features"]),
+                    "views": json.loads(lineage["views"]),
+                    "rows": int(lineage["rows"]),
+                }
         return version
 
 

@@ -20,6 +20,16 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
 
 
+def duration_text(seconds: float | None) -> str:
+    """A duration the way people write it (`90d`, `12h`, `45s`); `none` for no limit."""
+    if seconds is None:
+        return "none"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 def parse_since(text: str, now: datetime | None = None) -> datetime:
     """A duration back from now (`1h`), or an ISO-8601 time (UTC if no offset is given)."""
     now = now or datetime.now(UTC)

@@ -90,6 +90,31 @@ class Conn:
             finally:
                 self._cur.unregister("_frame")
 
+    def execute_over(self, sql: str, frames: dict[str, pl.DataFrame], params: Params = ()) -> Conn:
+        """Run `sql`, which reads each Polars frame as the relation named by its key."""
+        with translated(sql):
+            for name, frame in frames.items():
+                self._cur.register(name, frame.to_arrow())
+            try:
+                self._cur.execute(sql, _bind(params))
+            finally:
+                for name in frames:
+                    self._cur.unregister(name)
+        return self
+
+    def frame_over(
+        self, sql: str, frames: dict[str, pl.DataFrame], params: Params = ()
+    ) -> pl.DataFrame:
+        """`execute_over`, answering with the result as a Polars frame."""
+        with translated(sql):
+            for name, frame in frames.items():
+                self._cur.register(name, frame.to_arrow())
+            try:
+                return self._cur.sql(sql, params=_bind(params)).pl()
+            finally:
+                for name in frames:
+                    self._cur.unregister(name)
+
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
         """Append a Polars frame in one statement (the fast path: never row by row).
 

@@ -12,6 +12,7 @@ from app.api.routes import (
     audit,
     data_plane,
     deployments,
+    features,
     fleet,
     health,
     models,
@@ -30,7 +31,8 @@ The control API (`/api/v1/…`) offers every operation of the mlc engine; the da
 
 Authenticate with `Authorization: Bearer <token>` (`mlc tokens create NAME --role ROLE`).
 Roles: **viewer** reads and predicts; **operator** also changes models, versions, training,
-deployments, rollouts, and posts events and actuals; **admin** also manages tokens.
+deployments, rollouts, feature definitions and rows, and posts events and actuals; **admin**
+also manages tokens.
 Errors are `{"error": kind, "detail": message}`.
 """
 
@@ -55,6 +57,6 @@ def create_app(
     app.state.max_batch = max_batch
     errors.install(app)
     for area in (health, models, versions, audit, training, deployments, rollouts, tokens,
-                 data_plane, monitoring, fleet, alerts, retrain, abtests):  # fmt: skip
+                 data_plane, monitoring, fleet, alerts, retrain, abtests, features):  # fmt: skip
         app.include_router(area.router)
     return app

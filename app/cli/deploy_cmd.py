@@ -133,18 +133,30 @@ def predict(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model name.")],
     features: Annotated[
-        str, typer.Option(help='Features as JSON: {"age": 41, "region": "north"}.')
-    ],
+        str | None, typer.Option(help='Features as JSON: {"age": 41, "region": "north"}.')
+    ] = None,
+    entity: Annotated[
+        str | None,
+        typer.Option(
+            help="Fetch the features from the feature store: an entity id, or JSON"
+            ' {"customer_id": "c-42"}; --features still win.'
+        ),
+    ] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Unit id for sticky routing.")] = None,
     request_id: Annotated[str | None, typer.Option("--request-id", help="Idempotency key.")] = None,
     env: EnvOption = "production",
 ) -> None:
     """Ask the deployed model for one prediction (routed and logged like any request)."""
-    try:
-        parsed: Any = json.loads(features)
-    except json.JSONDecodeError as e:
-        raise InvalidInput(f"--features is not valid JSON: {e.msg}") from None
-    item: dict[str, Any] = {"features": parsed}
+    if features is None and entity is None:
+        raise InvalidInput("give --features JSON, --entity ID, or both")
+    item: dict[str, Any] = {}
+    if features is not None:
+        try:
+            item["features"] = json.loads(features)
+        except json.JSONDecodeError as e:
+            raise InvalidInput(f"--features is not valid JSON: {e.msg}") from None
+    if entity is not None:
+        item["entity"] = _entity(entity)
     if unit is not None:
         item["unit_id"] = unit
     if request_id is not None:
@@ -163,6 +175,16 @@ def predict(
         )
 
     emit(ctx, answer, human)
+
+
+def _entity(text: str) -> Any:
+    """An entity id as typed, or the JSON object naming its keys."""
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidInput(f"--entity is not valid JSON: {e.msg}") from None
 
 
 def _change_line(

@@ -16,6 +16,7 @@ from app.cli import (
     demo_cmd,
     deploy_cmd,
     drift_cmd,
+    features_cmd,
     models_cmd,
     monitoring_cmd,
     retrain_cmd,
@@ -110,6 +111,7 @@ app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(retrain_cmd.app, name="retrain-policies")
 app.add_typer(ab_cmd.app, name="ab")
 app.command("status")(status_cmd.status)
+app.add_typer(features_cmd.app, name="features")
 
 
 def run() -> None:

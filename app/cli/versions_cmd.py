@@ -171,6 +171,10 @@ def _print_version(v: ModelVersion) -> None:
     )
     if v.training:
         search = v.training.get("search") or {}
+        store = v.training.get("feature_store")
+        if store:  # trained on a point-in-time training set from the feature store
+            views = ", ".join(f"{k} v{n}" for k, n in store["views"].items())
+            fields([("feature views", views), ("entities", store["entities"])])
         fields(
             [
                 ("data rows", v.training.get("data_rows")),

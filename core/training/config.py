@@ -18,7 +18,7 @@ from core.errors import InvalidInput
 
 _SECTIONS: dict[str, set[str]] = {
     "model": {"name", "task", "description"},
-    "data": {"path", "target", "timestamp", "exclude", "features", "categorical"},
+    "data": {"path", "entities", "target", "timestamp", "exclude", "features", "categorical"},
     "split": {"method", "holdout", "seed", "column"},
     "algorithm": {"name", "params"},
     "search": {"strategy", "trials", "time_limit_s", "cv", "seed", "metric", "space"},
@@ -35,6 +35,9 @@ class DataSpec:
     features: tuple[str, ...] | None = None
     categorical: tuple[str, ...] = ()
     """Numeric-looking columns to treat as categories (codes, zip prefixes)."""
+    feature_refs: tuple[str, ...] = ()
+    """`view:feature` references: `path` is then an entity file (keys, label, timestamp)
+    that the owner joins point-in-time with these features from the feature store."""
 
 
 @dataclass(frozen=True)
@@ -130,17 +133,20 @@ def parse_config(
             ) from None
 
     d = raw["data"]
-    data_path = _req_str(d, "path", "data")
     target = names.column(_req_str(d, "target", "data"), "target")
-    resolved = Path(data_path) if Path(data_path).is_absolute() else base_dir / data_path
-    data = DataSpec(
-        path=resolved,
-        target=target,
-        timestamp=_opt_str(d, "timestamp", "data"),
-        exclude=_str_tuple(d, "exclude", "data"),
-        features=_str_tuple(d, "features", "data") if "features" in d else None,
-        categorical=_str_tuple(d, "categorical", "data"),
-    )
+    if "entities" in d:
+        data = _feature_store_data(d, target, base_dir, where)
+    else:
+        data_path = _req_str(d, "path", "data")
+        resolved = Path(data_path) if Path(data_path).is_absolute() else base_dir / data_path
+        data = DataSpec(
+            path=resolved,
+            target=target,
+            timestamp=_opt_str(d, "timestamp", "data"),
+            exclude=_str_tuple(d, "exclude", "data"),
+            features=_str_tuple(d, "features", "data") if "features" in d else None,
+            categorical=_str_tuple(d, "categorical", "data"),
+        )
 
     s = raw.get("split", {})
     method = _opt_str(s, "method", "split") or "random"
@@ -202,6 +208,32 @@ def parse_config(
         source=source,
         raw=raw,
     )
+
+
+def _feature_store_data(d: dict[str, Any], target: str, base_dir: Path, where: str) -> DataSpec:
+    """`[data] entities = "labels.parquet"`, `features = ["view:feature", ...]`: a training set
+    built from the feature store, each label joined with the values valid at its time."""
+    for key in ("path", "exclude", "categorical"):
+        if key in d:
+            raise InvalidInput(
+                f"{where}: data.{key} does not go with data.entities (the features come from"
+                " the feature store, typed by their views)"
+            )
+    entities = _req_str(d, "entities", "data")
+    refs = _str_tuple(d, "features", "data")
+    if not refs or any(r.count(":") != 1 for r in refs):
+        raise InvalidInput(
+            f"{where}: with data.entities, data.features lists feature-store references,"
+            ' e.g. features = ["customer_profile:age", "credit_bureau:*"]'
+        )
+    timestamp = _opt_str(d, "timestamp", "data")
+    if timestamp is None:
+        raise InvalidInput(
+            f"{where}: with data.entities, data.timestamp names each label's time (features"
+            " are taken as they were then)"
+        )
+    path = Path(entities) if Path(entities).is_absolute() else base_dir / entities
+    return DataSpec(path=path, target=target, timestamp=timestamp, feature_refs=refs)
 
 
 def _req_str(table: dict[str, Any], key: str, section: str) -> str:

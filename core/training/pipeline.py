@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import audit
 from core.clock import as_utc, utcnow
@@ -35,8 +36,12 @@ from storage.repos import training as repo
 from storage.repos import versions as versions_repo
 from storage.store import Store
 
+if TYPE_CHECKING:
+    from core.features.service import FeatureStore
+
 log = logging.getLogger(__name__)
 
+TRAINING_SET = "feature-store-training-set.parquet"
 INTERRUPTED = "interrupted: the mlc process that ran it exited before it finished"
 
 
@@ -48,9 +53,18 @@ class JobDetails:
 
 
 class TrainingPipeline:
-    def __init__(self, store: Store, registry: ModelRegistry, *, max_workers: int = 1) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: ModelRegistry,
+        *,
+        max_workers: int = 1,
+        features: FeatureStore | None = None,
+    ) -> None:
         self.store = store
         self.registry = registry
+        self.features = features
+        """Builds the training set of a config that names `[data] entities` and features."""
         self.runner = JobRunner(self._on_message, max_workers=max_workers)
         self._listeners: list[Callable[[TrainingJob], None]] = []
         self._recover()
@@ -62,8 +76,13 @@ class TrainingPipeline:
     ) -> TrainingJob:
         """Check the request, queue the job and return at once."""
         cfg = config if isinstance(config, TrainingConfig) else load_config(config)
-        spec = self._preflight(cfg, model)
+        spec, lineage = self._preflight(cfg, model)
         now = utcnow()
+        data = str(cfg.data.path)
+        if lineage is not None:
+            data = (
+                f"{cfg.data.path} + {', '.join(f'{v} v{n}' for v, n in lineage['views'].items())}"
+            )
         with self.store.write() as conn:
             repo.insert_job(
                 conn,
@@ -77,9 +96,11 @@ class TrainingPipeline:
                     "created_at": now,
                 },
             )
+            if lineage is not None and self.features is not None:
+                self.features.record_lineage(conn, spec.job_id, lineage, now)
             audit.append(
                 conn, actor=actor, action="training.trigger", target=spec.job_id, model_id=spec.model,
-                after={"algorithm": cfg.algorithm, "data": str(cfg.data.path),
+                after={"algorithm": cfg.algorithm, "data": data,
                        "champion": spec.champion.version if spec.champion else None},
             )  # fmt: skip
         self.runner.submit(spec)
@@ -184,7 +205,9 @@ class TrainingPipeline:
 
     # --- preflight ----------------------------------------------------------------------
 
-    def _preflight(self, cfg: TrainingConfig, model_name: str | None) -> JobSpec:
+    def _preflight(
+        self, cfg: TrainingConfig, model_name: str | None
+    ) -> tuple[JobSpec, dict[str, Any] | None]:
         name = model_name or cfg.model
         if name is None:
             raise InvalidInput("name the model: mlc train MODEL --config FILE, or [model].name")
@@ -204,7 +227,27 @@ class TrainingPipeline:
                 f"config's target {cfg.data.target!r} is not model {name!r}'s target {model.target!r}"
             )
         catalogue_algorithm(model.task.value, cfg.algorithm)
-        schema = inspect_dataset(cfg.data, model.task)
+        rows: bytes | None = None
+        lineage: dict[str, Any] | None = None
+        if cfg.data.feature_refs:
+            # Workers never open the store: the owner builds the training set and hands over
+            # its bytes (the worker writes them to a file of its own).
+            if self.features is None:
+                raise InvalidInput("this engine has no feature store to read data.features from")
+            built = self.features.training_set(
+                cfg.data.path, cfg.data.feature_refs, timestamp=cfg.data.timestamp or "",
+                target=cfg.data.target,
+            )  # fmt: skip
+            with tempfile.TemporaryDirectory(prefix="mlc-training-set-") as tmp:
+                path = Path(tmp) / TRAINING_SET
+                path.write_bytes(built.data)
+                cfg = replace(
+                    cfg, data=replace(cfg.data, path=path, features=built.features, feature_refs=())
+                )
+                schema = inspect_dataset(cfg.data, model.task)
+            rows, lineage = built.data, built.lineage
+        else:
+            schema = inspect_dataset(cfg.data, model.task)
         numeric, categorical = model_columns(schema.features)
         pipe = build_pipeline(model.task.value, cfg.algorithm, numeric, categorical, cfg.params)
         estimator = pipe.named_steps["model"]
@@ -223,7 +266,7 @@ class TrainingPipeline:
         validator.check_gate_metrics(model.task.value, [*cfg.gates.minimums, *cfg.gates.maximums])
         if cfg.gates.champion_metric:
             validator.check_gate_metrics(model.task.value, [cfg.gates.champion_metric])
-        return JobSpec(
+        spec = JobSpec(
             job_id=f"job-{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}",
             model=name,
             task=model.task,
@@ -232,7 +275,9 @@ class TrainingPipeline:
             declared_features={f.name: f.type.value for f in model.features},
             declared_target=model.target,
             champion=self._champion(name),
+            data=rows,
         )
+        return spec, lineage
 
     def _champion(self, model: str) -> Champion | None:
         """The version now in production, else the one the `champion` alias names."""

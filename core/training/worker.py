@@ -7,10 +7,13 @@ progress, trials and finally the result with the artifact bytes — which the ow
 
 from __future__ import annotations
 
+import tempfile
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,6 +56,9 @@ class JobSpec:
     declared_features: dict[str, str] = field(default_factory=dict)
     declared_target: str | None = None
     champion: Champion | None = None
+    data: bytes | None = None
+    """The training rows as Parquet, when the owner built them (from the feature store):
+    the worker writes them to a file of its own and reads that instead of `config.data.path`."""
 
 
 def default_search_metric(task: Task, n_classes: int) -> str:
@@ -70,7 +76,8 @@ def default_champion_metric(task: Task, n_classes: int) -> str:
 def run_job(spec: JobSpec, send: Send) -> None:
     """Train, tune, validate and profile; send the result (never raises)."""
     try:
-        send({"type": "result", **_train(spec, send)})
+        with _data_file(spec) as ready:
+            send({"type": "result", **_train(ready, send)})
     except MlcError as e:
         send({"type": "error", "message": e.message})
     except Exception as e:  # a worker must always report, whatever broke
@@ -81,6 +88,19 @@ def run_job(spec: JobSpec, send: Send) -> None:
                 "trace": traceback.format_exc(),
             }
         )
+
+
+@contextmanager
+def _data_file(spec: JobSpec) -> Iterator[JobSpec]:
+    """`spec` reading its handed-over rows from a temporary file, if it has any."""
+    if spec.data is None:
+        yield spec
+        return
+    with tempfile.TemporaryDirectory(prefix="mlc-worker-") as tmp:
+        path = Path(tmp) / spec.config.data.path.name
+        path.write_bytes(spec.data)
+        data = replace(spec.config.data, path=path)
+        yield replace(spec, config=replace(spec.config, data=data), data=None)
 
 
 def _train(spec: JobSpec, send: Send) -> dict[str, Any]:

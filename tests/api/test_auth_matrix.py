@@ -130,7 +130,44 @@ def _policy(w: World) -> str:
     return w.engine.create_retrain_policy(body["model"], body["rule_id"], body["config_path"]).id
 
 
+F = "/api/v1/features"
+FEATURE_TOML = """
+[entities.customer]
+join_key = "customer_id"
+
+[views.matrix_profile]
+entity = "customer"
+timestamp = "ts"
+features = { score = "numeric", tier = "categorical" }
+"""
+
+
+def _feature_file(w: World) -> str:
+    path = w.dir / "features.toml"
+    if not path.exists():
+        path.write_text(FEATURE_TOML)
+        (w.dir / "profile.csv").write_text("customer_id,ts,score,tier\nc1,2024-01-01,1.5,a\n")
+    return str(path)
+
+
+def _view(w: World) -> str:
+    w.engine.apply_features(_feature_file(w))
+    return "matrix_profile"
+
+
 ROUTES = [
+    Route("POST", F + "/apply", OP, lambda w: (F + "/apply", {"config": _feature_file(w)})),
+    Route("GET", F, VI, lambda w: (F, None)),
+    Route("GET", F + "/views/{name}", VI, lambda w: (f"{F}/views/{_view(w)}", None)),
+    Route("POST", F + "/views/{name}/ingest", OP, lambda w: (
+        f"{F}/views/{_view(w)}/ingest", {"data": str(w.dir / "profile.csv")})),
+    Route("POST", F + "/views/{name}/materialize", OP, lambda w: (
+        f"{F}/views/{_view(w)}/materialize", {})),
+    Route("POST", F + "/online", VI, lambda w: (
+        F + "/online", {"features": [f"{_view(w)}:score"], "entities": [{"customer_id": "c1"}]})),
+    Route("POST", F + "/historical", VI, lambda w: (
+        F + "/historical", {"features": [f"{_view(w)}:*"], "timestamp": "ts",
+                            "entities": [{"customer_id": "c1", "ts": "2024-01-02T00:00:00"}]})),
     Route("GET", AB, VI, lambda w: (AB, None)),
     Route("POST", AB, OP, lambda w: (AB, {"model": w.deployed(), "name": "t", "versions": ["v1", "v2"]})),
     Route("GET", AB + "/{id}", VI, lambda w: (f"{AB}/{_ab(w, started=False)}", None)),

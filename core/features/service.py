@@ -1,0 +1,437 @@
+"""`FeatureStore`: entities and versioned feature views in the same DuckDB store as
+everything else — apply definitions, ingest rows, materialize for serving, and retrieve
+point-in-time-correct training sets. Every change is audited in its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from core import audit
+from core.clock import as_utc, utcnow
+from core.errors import Conflict, InvalidInput, NotFound
+from core.features import definitions as defs
+from core.features import ingest, offline, online, training
+from core.features import refs as refs_
+from core.features.definitions import EntitySpec, ViewSpec
+from core.features.training import TrainingSet
+from core.features.types import (
+    AppliedChange,
+    ApplyResult,
+    Entity,
+    FeatureCatalog,
+    FeatureView,
+    IngestResult,
+    MaterializeResult,
+    OnlineFeatures,
+    ViewVersion,
+)
+from core.jsonable import canonical_json
+from storage.conn import Conn
+from storage.repos import features as repo
+from storage.store import Store
+
+
+@dataclass(frozen=True)
+class _Current:
+    """A view as it is now: its definition, version, entity and state."""
+
+    spec: ViewSpec
+    version: int
+    entity: EntitySpec
+    row: dict[str, Any]
+
+
+class FeatureStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._cache: dict[str, _Current] | None = None
+
+    # --- definitions --------------------------------------------------------------------
+
+    def apply(self, path: str | Path, *, actor: str, dry_run: bool = False) -> ApplyResult:
+        """Create or update the entities and views a definitions file declares, all or none.
+
+        An incompatible change (see `definitions.compare_view`) refuses the whole file with
+        every reason; views and entities the file does not name are left as they are."""
+        found = defs.load(path)
+        for view in found.views.values():
+            if not view.from_store:
+                _check_source_file(view, self._entity_for(view, found))
+        with self.store.read() as conn:
+            plan, problems = self._plan(conn, found)
+        if not problems and not dry_run and any(c.action != "unchanged" for c, _ in plan):
+            now = utcnow()
+            with self.store.write() as conn:
+                plan, problems = self._plan(conn, found)  # again, under the write lock
+                if not problems:
+                    for change, write in plan:
+                        if change.action != "unchanged":
+                            write(conn, now, actor)
+            self._invalidate()
+        if problems:
+            raise Conflict("refused, nothing was applied: " + "; ".join(problems), detail=problems)
+        return ApplyResult(str(found.source), dry_run, [c for c, _ in plan])
+
+    def _plan(
+        self, conn: Conn, found: defs.Definitions
+    ) -> tuple[list[tuple[AppliedChange, Any]], list[str]]:
+        entities = {r["name"]: _entity_spec(r) for r in repo.list_entities(conn)}
+        views = {r["name"]: r for r in repo.latest_views(conn)}
+        plan: list[tuple[AppliedChange, Any]] = []
+        problems: list[str] = []
+        users: dict[str, list[str]] = {}
+        for name, row in views.items():
+            users.setdefault(json.loads(row["definition"])["entity"], []).append(name)
+
+        for name, spec in found.entities.items():
+            old = entities.get(name)
+            if old is None:
+                plan.append((AppliedChange("entity", name, "created", changes=[f"join key {spec.join_key} ({spec.value_type})"]),
+                             _write_entity(spec, None)))  # fmt: skip
+                continue
+            changes, wrong = defs.compare_entity(old, spec, sorted(users.get(name, [])))
+            problems += wrong
+            action = "updated" if changes else "unchanged"
+            plan.append((AppliedChange("entity", name, action, changes=changes),
+                         _write_entity(spec, old)))  # fmt: skip
+
+        for name, spec in found.views.items():
+            entity = found.entities.get(spec.entity) or entities.get(spec.entity)
+            if entity is None:
+                raise InvalidInput(
+                    f"view {name}: entity {spec.entity!r} is not declared (in this file or the"
+                    " store)"
+                )
+            clash = [f.name for f in spec.features if f.name.lower() == entity.join_key.lower()]
+            if clash:
+                problems.append(f"view {name}: feature {clash[0]!r} is the entity's join key")
+                continue
+            row = views.get(name)
+            if row is None:
+                plan.append((AppliedChange("view", name, "created", 1, ["created"]),
+                             _write_view(spec, entity, None, 1, ["created"])))  # fmt: skip
+                continue
+            old = ViewSpec.from_json(name, json.loads(row["definition"]))
+            changes, wrong = defs.compare_view(old, spec)
+            problems += wrong
+            version = int(row["version"])
+            if changes:
+                plan.append((AppliedChange("view", name, "updated", version + 1, changes),
+                             _write_view(spec, entity, old, version + 1, changes)))  # fmt: skip
+            else:
+                plan.append((AppliedChange("view", name, "unchanged", version), None))
+        return plan, problems
+
+    def _entity_for(self, view: ViewSpec, found: defs.Definitions) -> EntitySpec:
+        if view.entity in found.entities:
+            return found.entities[view.entity]
+        with self.store.read() as conn:
+            row = repo.get_entity(conn, view.entity)
+        if row is None:
+            raise InvalidInput(
+                f"view {view.name}: entity {view.entity!r} is not declared (in this file or the"
+                " store)"
+            )
+        return _entity_spec(row)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def catalog(self) -> FeatureCatalog:
+        with self.store.read() as conn:
+            entities = [_entity(r) for r in repo.list_entities(conn)]
+        return FeatureCatalog(entities, [self._domain(c) for c in self._current().values()])
+
+    def view(self, name: str, version: int | None = None) -> FeatureView:
+        """The view as it is now (or as `version` defined it), with its version history."""
+        current = self._get(name)
+        with self.store.read() as conn:
+            rows = repo.view_versions(conn, name)
+        out = self._domain(current)
+        if version is not None:
+            row = next((r for r in rows if int(r["version"]) == version), None)
+            if row is None:
+                raise NotFound(f"view {name} has no version {version} (latest: {current.version})")
+            spec = ViewSpec.from_json(name, json.loads(row["definition"]))
+            out = self._domain(replace(current, spec=spec, version=version))
+            out.applied_at, out.applied_by = as_utc(row["applied_at"]), row["applied_by"]
+        out.history = [
+            ViewVersion(int(r["version"]), as_utc(r["applied_at"]), r["applied_by"],
+                        json.loads(r["changes"]))
+            for r in rows
+        ]  # fmt: skip
+        return out
+
+    def resolve(self, features: Sequence[str]) -> list[refs_.FeatureRef]:
+        """References checked against the views as they are, `view:*` spelled out."""
+        return refs_.parse(features, {n: c.spec for n, c in self._current().items()})
+
+    def join_keys(self, features: Sequence[str]) -> list[str]:
+        """The join keys of the views these references read, in order."""
+        current = self._current()
+        found = refs_.parse(features, {n: c.spec for n, c in current.items()})
+        return list(dict.fromkeys(current[r.view].entity.join_key for r in found))
+
+    # --- offline store ------------------------------------------------------------------
+
+    def ingest(self, view: str, path: str | Path, *, actor: str) -> IngestResult:
+        """Append a file's rows to a view kept in the store: every row checked first (bad
+        ones named by line), then all of them in one transaction, or none."""
+        current = self._get(view)
+        if not current.spec.from_store:
+            raise Conflict(
+                f"view {view} reads its rows from file {current.spec.source}: change that file"
+                ' (a view must have source = "store" to ingest into it)'
+            )
+        path = Path(path)
+        frame = ingest.to_offline(
+            current.spec, current.entity.join_key, current.entity.value_type, path
+        )
+        if frame.is_empty():
+            raise InvalidInput(f"{path} has no rows")
+        now = utcnow()
+        frame = frame.with_columns(
+            pl.lit(now.replace(tzinfo=None), pl.Datetime("us")).alias("_ingested_at")
+        )
+        with self.store.write() as conn:
+            latest = self._latest_row(conn, view)
+            if int(latest["version"]) != current.version:
+                raise Conflict(f"view {view} changed while the file was read: ingest again")
+            ties = repo.append_offline(conn, view, frame)
+            total = int(latest["offline_rows"]) + frame.height
+            repo.update_state(conn, view, offline_rows=total, last_ingest_at=now,
+                              has_ties=bool(latest["has_ties"]) or ties)  # fmt: skip
+            audit.append(
+                conn, actor=actor, action="features.ingest", target=f"{view}:v{current.version}",
+                after={"rows": frame.height, "file": str(path), "offline_rows": total},
+            )  # fmt: skip
+        self._invalidate()
+        return IngestResult(view, current.version, frame.height, str(path), total, now)
+
+    def historical(
+        self, entities: pl.DataFrame, features: Sequence[str], *, timestamp: str
+    ) -> pl.DataFrame:
+        """`get_historical_features`: each entity row with the requested features as they
+        were at its `timestamp` (never later; null past a view's TTL)."""
+        frame, _ = self.historical_with_versions(entities, features, timestamp=timestamp)
+        return frame
+
+    def historical_with_versions(
+        self, entities: pl.DataFrame, features: Sequence[str], *, timestamp: str
+    ) -> tuple[pl.DataFrame, dict[str, int]]:
+        """`historical`, and the version of each view it read (for lineage)."""
+        current = self._current()
+        wanted = refs_.parse(features, {n: c.spec for n, c in current.items()})
+        grouped = refs_.by_view(wanted)
+        keys = {current[v].entity.join_key: current[v].entity.value_type for v in grouped}
+        frame = offline.entity_frame(entities, timestamp, keys, [r.feature for r in wanted])
+        reads = [
+            offline.ViewRead(self._source(current[v]), current[v].entity.join_key,
+                             current[v].entity.value_type, tuple(names), current[v].spec.ttl_s)
+            for v, names in grouped.items()
+        ]  # fmt: skip
+        with self.store.read() as conn:
+            found = offline.historical(conn, frame, timestamp, reads)
+        ordered = [c for c in entities.columns] + [r.feature for r in wanted]
+        return found.select(ordered), {v: current[v].version for v in grouped}
+
+    def training_set(
+        self, entities: Path, features: Sequence[str], *, timestamp: str, target: str
+    ) -> TrainingSet:
+        """An entity file joined point-in-time with `features`, as Parquet with its lineage."""
+        return training.build(self, entities, features, timestamp=timestamp, target=target)
+
+    def record_lineage(
+        self, conn: Conn, job_id: str, lineage: Mapping[str, Any], at: datetime
+    ) -> None:
+        """Which views (and versions) a training job read; inside the job's transaction."""
+        repo.insert_lineage(conn, {
+            "job_id": job_id, "entities": lineage["entities"],
+            "entities_sha256": lineage["entities_sha256"], "timestamp_column": lineage["timestamp"],
+            "features": canonical_json(lineage["features"]), "views": canonical_json(lineage["views"]),
+            "rows": lineage["rows"], "created_at": at,
+        })  # fmt: skip
+
+    # --- online store -------------------------------------------------------------------
+
+    def materialize(
+        self, view: str, *, up_to: datetime | None = None, actor: str
+    ) -> MaterializeResult:
+        """Keep the latest value per entity as of `up_to` (default: now) for serving."""
+        current = self._get(view)
+        now = utcnow()
+        up_to = as_utc(up_to) if up_to is not None else now
+        ttl_us = None if current.spec.ttl_s is None else round(current.spec.ttl_s * 1_000_000)
+        names = [f.name for f in current.spec.features]
+        with self.store.read() as conn:  # the heavy part, outside the write lock
+            rows = repo.latest_rows(conn, self._source(current), names, up_to, ttl_us)
+        with self.store.write() as conn:
+            latest = self._latest_row(conn, view)
+            if int(latest["version"]) != current.version:
+                raise Conflict(f"view {view} changed while it was materialized: run it again")
+            repo.replace_online(conn, view, rows)
+            repo.update_state(conn, view, materialized_up_to=up_to, materialized_at=now,
+                              online_entities=rows.height)  # fmt: skip
+            audit.append(
+                conn, actor=actor, action="features.materialize",
+                target=f"{view}:v{current.version}",
+                before={"up_to": latest["materialized_up_to"], "entities": latest["online_entities"]},
+                after={"up_to": up_to, "entities": rows.height},
+            )  # fmt: skip
+        self._invalidate()
+        return MaterializeResult(view, current.version, up_to, rows.height, now)
+
+    def online(
+        self, features: Sequence[str], entities: Sequence[Mapping[str, Any]]
+    ) -> OnlineFeatures:
+        """`get_online_features`: the materialized values of these entities."""
+        if not isinstance(entities, list | tuple) or not entities:
+            raise InvalidInput('name at least one entity, e.g. [{"customer_id": "c-42"}]')
+        current = self._current()
+        wanted = refs_.parse(features, {n: c.spec for n, c in current.items()})
+        reads = [
+            online.OnlineRead(v, current[v].entity.join_key, current[v].entity.value_type,
+                              tuple(names))
+            for v, names in refs_.by_view(wanted).items()
+        ]  # fmt: skip
+        with self.store.read() as conn:
+            found = online.lookup(conn, reads, entities)
+        order = [r.feature for r in wanted]
+        keys = [k for k in found.rows[0] if k not in order] if found.rows else []
+        return OnlineFeatures(order, [{k: row[k] for k in [*keys, *order]} for row in found.rows])
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _current(self) -> dict[str, _Current]:
+        with self._lock:
+            if self._cache is not None:
+                return self._cache
+        with self.store.read() as conn:
+            entities = {r["name"]: _entity_spec(r) for r in repo.list_entities(conn)}
+            rows = repo.latest_views(conn)
+        current = {}
+        for row in rows:
+            spec = ViewSpec.from_json(row["name"], json.loads(row["definition"]))
+            current[spec.name] = _Current(spec, int(row["version"]), entities[spec.entity], row)
+        with self._lock:
+            self._cache = current
+        return current
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._cache = None
+
+    def _get(self, name: str) -> _Current:
+        current = self._current()
+        if name not in current:
+            known = ", ".join(sorted(current)) or "none yet: mlc features apply FILE.toml"
+            raise NotFound(f"no feature view {name!r} (views: {known})")
+        return current[name]
+
+    def _latest_row(self, conn: Conn, name: str) -> dict[str, Any]:
+        row = next((r for r in repo.latest_views(conn) if r["name"] == name), None)
+        if row is None:
+            raise NotFound(f"no feature view {name!r}")
+        return row
+
+    def _source(self, current: _Current) -> repo.Source:
+        if current.spec.from_store:
+            return repo.Source(current.spec.name, ties=bool(current.row["has_ties"]))
+        frame = ingest.to_offline(
+            current.spec, current.entity.join_key, current.entity.value_type,
+            Path(current.spec.source), strict=False,
+        )  # fmt: skip
+        frame = frame.with_columns(pl.lit(None, pl.Datetime("us")).alias("_ingested_at"))
+        return repo.Source(current.spec.name, frame=frame, ties=True)
+
+    def _domain(self, current: _Current) -> FeatureView:
+        spec, row = current.spec, current.row
+
+        def t(value: Any) -> datetime | None:
+            return None if value is None else as_utc(value)
+
+        return FeatureView(
+            name=spec.name, version=current.version, entity=spec.entity,
+            join_key=current.entity.join_key, value_type=current.entity.value_type,
+            source=spec.source, timestamp=spec.timestamp,
+            created_timestamp=spec.created_timestamp, ttl_s=spec.ttl_s,
+            features=list(spec.features), description=spec.description,
+            applied_at=t(row["applied_at"]), applied_by=row["applied_by"],
+            offline_rows=int(row["offline_rows"]) if spec.from_store else None,
+            last_ingest_at=t(row["last_ingest_at"]),
+            materialized_up_to=t(row["materialized_up_to"]),
+            materialized_at=t(row["materialized_at"]),
+            online_entities=int(row["online_entities"]),
+        )  # fmt: skip
+
+
+def _entity_spec(row: dict[str, Any]) -> EntitySpec:
+    return EntitySpec(row["name"], row["join_key"], row["value_type"], row["description"])
+
+
+def _entity(row: dict[str, Any]) -> Entity:
+    return Entity(row["name"], row["join_key"], row["value_type"], row["description"],
+                  as_utc(row["created_at"]), as_utc(row["updated_at"]))  # fmt: skip
+
+
+def _check_source_file(view: ViewSpec, entity: EntitySpec) -> None:
+    present = ingest.columns_of(Path(view.source))
+    ingest.check_columns(view, entity.join_key, present, f"view {view.name}'s source {view.source}",
+                         strict=False)  # fmt: skip
+
+
+def _write_entity(spec: EntitySpec, old: EntitySpec | None) -> Any:
+    def write(conn: Conn, now: datetime, actor: str) -> None:
+        if old is None:
+            repo.insert_entity(conn, {"name": spec.name, "join_key": spec.join_key,
+                                      "value_type": spec.value_type, "description": spec.description,
+                                      "created_at": now, "created_by": actor, "updated_at": now})  # fmt: skip
+        else:
+            repo.update_entity(conn, spec.name, join_key=spec.join_key,
+                               value_type=spec.value_type, description=spec.description, at=now)  # fmt: skip
+        audit.append(
+            conn, actor=actor, action="features.entity." + ("create" if old is None else "update"),
+            target=f"entity:{spec.name}", before=None if old is None else _entity_json(old),
+            after=_entity_json(spec),
+        )  # fmt: skip
+
+    return write
+
+
+def _entity_json(spec: EntitySpec) -> dict[str, Any]:
+    return {"join_key": spec.join_key, "value_type": spec.value_type,
+            "description": spec.description}  # fmt: skip
+
+
+def _write_view(
+    spec: ViewSpec, entity: EntitySpec, old: ViewSpec | None, version: int, changes: list[str]
+) -> Any:
+    def write(conn: Conn, now: datetime, actor: str) -> None:
+        repo.insert_view_version(conn, {"name": spec.name, "version": version,
+                                        "definition": canonical_json(spec.to_json()),
+                                        "changes": canonical_json(changes), "applied_at": now,
+                                        "applied_by": actor})  # fmt: skip
+        typed = [(f.name, f.type.value) for f in spec.features]
+        if old is None:
+            repo.insert_state(conn, spec.name)
+            if spec.from_store:
+                repo.create_offline_table(conn, spec.name, entity.value_type, typed)
+        elif spec.from_store:
+            known = {f.name for f in old.features}
+            repo.add_offline_columns(conn, spec.name, [t for t in typed if t[0] not in known])
+        audit.append(
+            conn, actor=actor, action="features.view." + ("create" if old is None else "update"),
+            target=f"{spec.name}:v{version}", before=None if old is None else old.to_json(),
+            after=spec.to_json(), reason="; ".join(changes),
+        )  # fmt: skip
+
+    return write
