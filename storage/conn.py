@@ -71,6 +71,7 @@ class Conn:
         with translated(sql):
             self._cur.execute(sql, _bind(params))
             got = self._cur.fetchone()
+            self._cur.complete()  # DuckDB 2: an unread rest blocks register() on this cursor
         return got[0] if got else None
 
     def frame(self, sql: str, params: Params = ()) -> pl.DataFrame:
@@ -81,14 +82,23 @@ class Conn:
         with translated(sql):
             self._cur.executemany(sql, [_bind(r) for r in rows])
 
-    def insert_select(self, sql: str, frame: pl.DataFrame) -> None:
-        """Run `sql`, which reads the Polars frame as the relation `_frame` (zero-copy Arrow)."""
-        with translated(sql):
-            self._cur.register("_frame", frame.to_arrow())
-            try:
-                self._cur.execute(sql)
-            finally:
-                self._cur.unregister("_frame")
+    def insert_select(self, sql: str, frame: pl.DataFrame, **more: pl.DataFrame) -> int:
+        """Run `sql`, which reads the Polars frame as the relation `_frame` (zero-copy Arrow)
+        and each of `more` as `_<name>`; return the number of rows it changed."""
+        with self._registered(frame, more), translated(sql):
+            got = self._cur.execute(sql).fetchall()
+        return int(got[0][0]) if got else 0
+
+    @contextmanager
+    def _registered(self, frame: pl.DataFrame, more: dict[str, pl.DataFrame]) -> Iterator[None]:
+        names = {"_frame": frame} | {f"_{k}": f for k, f in more.items()}
+        for name, f in names.items():
+            self._cur.register(name, f.to_arrow())
+        try:
+            yield
+        finally:
+            for name in names:
+                self._cur.unregister(name)
 
     def execute_over(self, sql: str, frames: dict[str, pl.DataFrame], params: Params = ()) -> Conn:
         """Run `sql`, which reads each Polars frame as the relation named by its key."""

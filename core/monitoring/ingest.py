@@ -66,6 +66,12 @@ class EventWriter:
         self._queue.put(item)
         return item.done.result() if wait else frame.height
 
+    def flush(self) -> None:
+        """Return once every frame queued before this call is committed (or has failed)."""
+        marker = _Item("", pl.DataFrame(), dedup=False)
+        self._queue.put(marker)
+        marker.done.result()
+
     def close(self) -> None:
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
@@ -78,7 +84,7 @@ class EventWriter:
                 return
             batch: list[_Item] = [first]  # type: ignore[list-item]
             rows = batch[0].frame.height
-            while rows < self.max_batch:
+            while rows < self.max_batch and batch[-1].table:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
@@ -87,22 +93,27 @@ class EventWriter:
                     stopping = True
                     break
                 batch.append(nxt)  # type: ignore[arg-type]
+                # A flush marker (table "") ends the batch: it is answered after the commit.
                 rows += nxt.frame.height  # type: ignore[union-attr]
             self._commit(batch)
 
     def _commit(self, batch: list[_Item]) -> None:
         by_table: dict[tuple[str, bool], list[pl.DataFrame]] = {}
         for item in batch:
-            by_table.setdefault((item.table, item.dedup), []).append(item.frame)
+            if item.table:
+                by_table.setdefault((item.table, item.dedup), []).append(item.frame)
+        error: BaseException | None = None
         try:
-            with self.store.write() as conn:
-                for (table, dedup), frames in by_table.items():
-                    frame = (
-                        frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
-                    )
-                    repo.insert_frame(conn, table, frame, dedup=dedup)
-            self.commits += 1
-            error: BaseException | None = None
+            if by_table:
+                with self.store.write() as conn:
+                    for (table, dedup), frames in by_table.items():
+                        frame = (
+                            frames[0]
+                            if len(frames) == 1
+                            else pl.concat(frames, how="diagonal_relaxed")
+                        )
+                        repo.insert_frame(conn, table, frame, dedup=dedup)
+                self.commits += 1
         except BaseException as e:  # every waiter must hear about it, whatever it was
             log.exception("committing %d event batches failed", len(batch))
             error = e

@@ -44,27 +44,59 @@ SMALL_BATCH = 8
 def insert_frame(conn: Conn, table: str, frame: pl.DataFrame, *, dedup: bool = True) -> None:
     """Append rows whose (model_id, request_id) is not stored yet; replays are no-ops.
 
-    `dedup=False` is for ids the server just generated (they cannot be stored yet): a plain
-    INSERT skips the conflict check, about half the cost of a one-row commit (measured).
+    `dedup=False` is for ids the server just generated (uuid4: they cannot be stored yet):
+    the rows are appended with no index to maintain, the fast path. Prediction events with
+    client-supplied ids are claimed first in `event_keys` (its primary key is the only index
+    on the path): only the rows whose key was new there are appended, once each. Actuals
+    carry their own primary key.
     """
     columns = _TABLES[table]
     frame = frame.select([pl.col(c).cast(t) for c, t in columns.items()])
+    if table == "prediction_events" and dedup:
+        _insert_new_events(conn, frame)
+        return
     cols = ", ".join(columns)
     verb = "INSERT OR IGNORE" if dedup else "INSERT"
     if frame.height <= SMALL_BATCH:
         marks = ", ".join("?" * len(columns))
-        sql = (
-            f"{verb} INTO {table} (event_key, {cols})"
-            f" VALUES (md5_number(?::VARCHAR || chr(31) || ?::VARCHAR), {marks})"
-        )
+        sql = f"{verb} INTO {table} (event_key, {cols}) VALUES ({_KEY_OF_PARAMS}, {marks})"
         for r in frame.iter_rows():
             conn.execute(sql, (r[0], r[1], *r))
         return
     conn.insert_select(
-        f"{verb} INTO {table} (event_key, {cols})"
-        f" SELECT md5_number(model_id || chr(31) || request_id), {cols} FROM _frame",
-        frame,
+        f"{verb} INTO {table} (event_key, {cols}) SELECT {_KEY}, {cols} FROM _frame", frame
     )
+
+
+_KEY = "md5_number(model_id || chr(31) || request_id)"
+_KEY_OF_PARAMS = "md5_number(?::VARCHAR || chr(31) || ?::VARCHAR)"
+_CLAIM = "INSERT OR IGNORE INTO event_keys (event_key, claim)"
+
+
+def _insert_new_events(conn: Conn, frame: pl.DataFrame) -> None:
+    cols = ", ".join(EVENT_COLUMNS)
+    append = f"INSERT INTO prediction_events (event_key, {cols})"
+    if frame.height <= SMALL_BATCH:
+        marks = ", ".join("?" * len(EVENT_COLUMNS))
+        for r in frame.iter_rows():
+            if conn.scalar(f"{_CLAIM} VALUES ({_KEY_OF_PARAMS}, 0)", (r[0], r[1])):
+                conn.execute(f"{append} VALUES ({_KEY_OF_PARAMS}, {marks})", (r[0], r[1], *r))
+        return
+    # The usual batches are all new or all replayed, told apart by the claim's row count;
+    # only a partly new one pays for finding which of its keys this claim inserted.
+    claim = int(conn.scalar("SELECT nextval('event_claim_seq')"))
+    claimed = conn.insert_select(f"{_CLAIM} SELECT {_KEY}, {claim} FROM _frame", frame)
+    if claimed == frame.height:
+        conn.insert_select(f"{append} SELECT {_KEY}, {cols} FROM _frame", frame)
+    elif claimed:
+        conn.insert_select(
+            f"""{append}
+            SELECT event_key, {cols} FROM (
+                SELECT {_KEY} AS event_key, * FROM _frame
+                QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY _row) = 1
+            ) SEMI JOIN (SELECT event_key FROM event_keys WHERE claim = {claim}) USING (event_key)""",
+            frame.with_row_index("_row"),
+        )
 
 
 def count(conn: Conn, table: str, model_id: str) -> int:
