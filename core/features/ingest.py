@@ -126,7 +126,7 @@ def to_offline(
         out[feature.name] = value
 
     if problems:
-        problems.sort()
+        problems.sort(key=lambda p: p[0])  # by row, then in column order
         unit = "line" if is_csv else "row"
         offset = 2 if is_csv else 1
         listed = "; ".join(f"{unit} {i + offset}: {m}" for i, m in problems[:MAX_REPORTED])
