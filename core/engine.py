@@ -50,6 +50,7 @@ from core.monitoring.alert_values import rule_values
 from core.monitoring.drift import ConceptDrift, DriftDetector, FeatureDistribution
 from core.monitoring.ingest import EventWriter
 from core.monitoring.metrics import PerformanceMetrics, PerformanceMonitor
+from core.monitoring.rollups import RollupKeeper
 from core.registry import ModelRegistry, NewVersion
 from core.retrain import RetrainPolicies, RetrainPolicy
 from core.rollout.controller import RolloutController
@@ -477,6 +478,9 @@ class LocalEngine:
         )  # fmt: skip
         self.rollouts = RolloutController(store, self.registry, self.deployments)
         self.monitor = PerformanceMonitor(store, self.registry, self.writer)
+        self.rollups = RollupKeeper(
+            store, lambda: [m.id for m in self.registry.list_models()], self.monitor.positive_class
+        )
         self.abtests = ABTestingEngine(store, self.registry, self.deployments)
         self._ab_stop = threading.Event()
         self._ab_loop: threading.Thread | None = None
@@ -896,6 +900,7 @@ class LocalEngine:
         )
         tick_s = _env_float("MLC_CONTROLLER_TICK_S", 1.0)
         self.rollouts.start_loop(every_s=tick_s)
+        self.rollups.start_loop(every_s=_env_float("MLC_ROLLUP_S", 10.0))
         self._ab_stop.clear()
         self._ab_loop = threading.Thread(
             target=self._tick_ab_tests, args=(max(tick_s, 5.0),), name="mlc-abtests", daemon=True
@@ -915,6 +920,7 @@ class LocalEngine:
             self._ab_loop.join(timeout=10)
             self._ab_loop = None
         self.rollouts.stop_loop()
+        self.rollups.stop_loop()
         self.alerts.stop_loop()
 
     # --- API tokens (core/auth.py) ------------------------------------------------------

@@ -15,6 +15,7 @@ from core.names import version_number
 from core.registry import ModelRegistry
 from core.serving import requests as req
 from storage.repos import events as repo
+from storage.repos import rollups
 from storage.store import Store
 
 MAX_BUCKETS = 10_000
@@ -102,12 +103,19 @@ class PerformanceMonitor:
             number = version_number(version)
             if number is None:
                 number = self.registry.get_version(model_id, version).number
-        positive = self._positive_class(model_id) if model.task is Task.CLASSIFICATION else None
+        positive = self.positive_class(model)
         with self.store.read() as conn:
-            frame = repo.bucketed(
-                conn, model_id, start, end, bucket_s, version=number, positive=positive,
-                environment=environment,
-            )  # fmt: skip
+            # Per-minute history over all environments reads the sealed minutes' rollups.
+            frame = (
+                rollups.per_minute(conn, model_id, start, end, version=number, positive=positive)
+                if bucket_s == 60 and environment is None
+                else None
+            )
+            if frame is None:
+                frame = repo.bucketed(
+                    conn, model_id, start, end, bucket_s, version=number, positive=positive,
+                    environment=environment,
+                )  # fmt: skip
         buckets = [_bucket(row, model.task, positive) for row in frame.iter_rows(named=True)]
         return PerformanceMetrics(model_id, start, end, bucket_s, positive, buckets)
 
@@ -130,8 +138,13 @@ class PerformanceMonitor:
             return None
         return _bucket(frame.row(0, named=True), model.task, None)
 
-    def _positive_class(self, model_id: str) -> str | None:
-        versions = self.registry.list_versions(model_id)
+    def positive_class(self, model: Model | str) -> str | None:
+        """The class whose rate, precision and recall are reported (binary classifiers)."""
+        if isinstance(model, str):
+            model = self.registry.get_model(model)
+        if model.task is not Task.CLASSIFICATION:
+            return None
+        versions = self.registry.list_versions(model.id)
         for v in reversed(versions):
             classes = v.signature.get("classes")
             if classes and len(classes) == 2:

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from storage.conn import Conn
+from storage.repos import rollups
 
 EVENT_COLUMNS: dict[str, pl.DataType] = {
     "model_id": pl.String(),
@@ -52,9 +53,11 @@ def insert_frame(conn: Conn, table: str, frame: pl.DataFrame, *, dedup: bool = T
     """
     columns = _TABLES[table]
     frame = frame.select([pl.col(c).cast(t) for c, t in columns.items()])
-    if table == "prediction_events" and dedup:
-        _insert_new_events(conn, frame)
-        return
+    if table == "prediction_events":
+        rollups.mark_late(conn, frame)
+        if dedup:
+            _insert_new_events(conn, frame)
+            return
     cols = ", ".join(columns)
     verb = "INSERT OR IGNORE" if dedup else "INSERT"
     if frame.height <= SMALL_BATCH:
