@@ -28,6 +28,7 @@ from core.registry import ModelRegistry
 from core.serving import requests as req
 from core.serving.splitter import TrafficSplitter
 from core.training.data import to_model_frame
+from storage.repos.events import SMALL_BATCH
 
 if TYPE_CHECKING:
     from core.features.online import EntityFeatures
@@ -170,20 +171,31 @@ class PredictionService:
                 rows["score"].append(score)
         latency = (time.perf_counter() - started) * 1000.0
         n = len(rows["request_id"])
-        frame = pl.DataFrame(
-            {
-                **rows,
-                "model_id": [model] * n,
-                "ts": [req.now_naive()] * n,
-                "environment": [environment] * n,
-                "arm": [None] * n,
-                "latency_ms": [latency] * n,
-                "error": [None] * n,
-                "source": ["gateway"] * n,
-            },
-            schema=req.EVENT_SCHEMA,
-        )
-        self.writer.write("prediction_events", frame, dedup=client_ids)
+        now = req.now_naive()
+        if n <= SMALL_BATCH:  # a lone request's event: tuples, no frame to build
+            r = rows
+            events = [
+                (model, r["request_id"][k], now, r["version"][k], environment, r["unit_id"][k],
+                 None, r["features"][k], r["label"][k], r["value"][k], r["score"][k], latency,
+                 None, "gateway")
+                for k in range(n)
+            ]  # fmt: skip
+            self.writer.write_rows("prediction_events", events, dedup=client_ids)
+        else:
+            frame = pl.DataFrame(
+                {
+                    **rows,
+                    "model_id": [model] * n,
+                    "ts": [now] * n,
+                    "environment": [environment] * n,
+                    "arm": [None] * n,
+                    "latency_ms": [latency] * n,
+                    "error": [None] * n,
+                    "source": ["gateway"] * n,
+                },
+                schema=req.EVENT_SCHEMA,
+            )
+            self.writer.write("prediction_events", frame, dedup=client_ids)
         return [
             Prediction(a.request_id, a.version, a.prediction, round(latency, 3), a.probabilities)
             for a in answers

@@ -42,6 +42,11 @@ _TABLES = {"prediction_events": EVENT_COLUMNS, "actuals": ACTUAL_COLUMNS}
 SMALL_BATCH = 8
 
 
+def columns(table: str) -> dict[str, pl.DataType]:
+    """The columns a row of `table` gives, in order (the event key is derived)."""
+    return _TABLES[table]
+
+
 def insert_frame(conn: Conn, table: str, frame: pl.DataFrame, *, dedup: bool = True) -> None:
     """Append rows whose (model_id, request_id) is not stored yet; replays are no-ops.
 
@@ -51,24 +56,44 @@ def insert_frame(conn: Conn, table: str, frame: pl.DataFrame, *, dedup: bool = T
     on the path): only the rows whose key was new there are appended, once each. Actuals
     carry their own primary key.
     """
-    columns = _TABLES[table]
-    frame = frame.select([pl.col(c).cast(t) for c, t in columns.items()])
+    frame = frame.select([pl.col(c).cast(t) for c, t in _TABLES[table].items()])
+    if frame.height <= SMALL_BATCH:
+        insert_rows(conn, table, frame.rows(), dedup=dedup)
+        return
     if table == "prediction_events":
         rollups.mark_late(conn, frame)
         if dedup:
             _insert_new_events(conn, frame)
             return
-    cols = ", ".join(columns)
+    cols = ", ".join(_TABLES[table])
     verb = "INSERT OR IGNORE" if dedup else "INSERT"
-    if frame.height <= SMALL_BATCH:
-        marks = ", ".join("?" * len(columns))
-        sql = f"{verb} INTO {table} (event_key, {cols}) VALUES ({_KEY_OF_PARAMS}, {marks})"
-        for r in frame.iter_rows():
-            conn.execute(sql, (r[0], r[1], *r))
-        return
     conn.insert_select(
         f"{verb} INTO {table} (event_key, {cols}) SELECT {_KEY}, {cols} FROM _frame", frame
     )
+
+
+def insert_rows(conn: Conn, table: str, rows: list[tuple[Any, ...]], *, dedup: bool = True) -> None:
+    """`insert_frame` for a few rows given as tuples in `columns(table)` order: bound
+    parameters, no frame to build or register (what a lone prediction's event costs)."""
+    columns = _TABLES[table]
+    cols = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    if table == "prediction_events":
+        if rollups.may_be_sealed(min(r[2] for r in rows)):
+            rollups.mark_late(conn, pl.DataFrame(rows, schema=columns, orient="row"))
+        if dedup:
+            claim = (
+                f"INSERT OR IGNORE INTO event_keys (event_key, claim) VALUES ({_KEY_OF_PARAMS}, 0)"
+            )
+            append = f"INSERT INTO {table} (event_key, {cols}) VALUES ({_KEY_OF_PARAMS}, {marks})"
+            for r in rows:
+                if conn.scalar(claim, (r[0], r[1])):
+                    conn.execute(append, (r[0], r[1], *r))
+            return
+    verb = "INSERT OR IGNORE" if dedup else "INSERT"
+    sql = f"{verb} INTO {table} (event_key, {cols}) VALUES ({_KEY_OF_PARAMS}, {marks})"
+    for r in rows:
+        conn.execute(sql, (r[0], r[1], *r))
 
 
 _KEY = "md5_number(model_id || chr(31) || request_id)"
@@ -79,12 +104,6 @@ _CLAIM = "INSERT OR IGNORE INTO event_keys (event_key, claim)"
 def _insert_new_events(conn: Conn, frame: pl.DataFrame) -> None:
     cols = ", ".join(EVENT_COLUMNS)
     append = f"INSERT INTO prediction_events (event_key, {cols})"
-    if frame.height <= SMALL_BATCH:
-        marks = ", ".join("?" * len(EVENT_COLUMNS))
-        for r in frame.iter_rows():
-            if conn.scalar(f"{_CLAIM} VALUES ({_KEY_OF_PARAMS}, 0)", (r[0], r[1])):
-                conn.execute(f"{append} VALUES ({_KEY_OF_PARAMS}, {marks})", (r[0], r[1], *r))
-        return
     # The usual batches are all new or all replayed, told apart by the claim's row count;
     # only a partly new one pays for finding which of its keys this claim inserted.
     claim = int(conn.scalar("SELECT nextval('event_claim_seq')"))

@@ -50,7 +50,7 @@ def mark_late(conn: Conn, frame: pl.DataFrame) -> None:
     it adds events to as dirty. Cheap to skip for live traffic (see `may_be_sealed`)."""
     oldest = frame["ts"].min()
     if oldest is None or not may_be_sealed(oldest):  # type: ignore[arg-type]
-        return
+        return  # live traffic: no sealed minute can be touched
     conn.insert_select(
         """INSERT OR IGNORE INTO rollup_dirty
         SELECT DISTINCT f.model_id, date_trunc('minute', f.ts)
