@@ -115,23 +115,23 @@ class EntityFeatures:
                 f"{model}'s serving versions were not trained from the feature store:"
                 " send their features instead of an entity"
             )
-        keys = self.features.join_keys(refs)
+        keys = self.features.key_types(refs)
         entities = []
         for i in asking:
             raw = requests[i]["entity"]
-            if isinstance(raw, dict):
-                entities.append(raw)
-            elif len(keys) == 1:
-                entities.append({keys[0]: raw})
-            else:
-                raise InvalidInput(
-                    f"item {i}: entity must name its keys, e.g. "
-                    + json.dumps({k: "…" for k in keys}, ensure_ascii=False)
-                )
-        try:
-            found = self.features.online(refs, entities)
-        except InvalidInput as e:
-            raise InvalidInput(f"{e.message} (in the request's entity)") from None
+            if not isinstance(raw, dict):
+                if len(keys) != 1:
+                    raise InvalidInput(
+                        f"item {i}: entity must name its keys, e.g. "
+                        + json.dumps({k: "…" for k in keys}, ensure_ascii=False)
+                    )
+                raw = {next(iter(keys)): raw}
+            for key, value_type in keys.items():
+                if key not in raw:
+                    raise InvalidInput(f"item {i}: entity lacks {key}")
+                key_text(raw[key], value_type, f"item {i}: entity {key}")
+            entities.append(raw)
+        found = self.features.online(refs, entities)
         out = list(requests)
         for i, values in zip(asking, found.rows, strict=True):
             explicit = requests[i].get("features")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +39,9 @@ from storage.conn import Conn
 from storage.repos import features as repo
 from storage.store import Store
 
+_Write = Callable[[Conn, datetime, str], None]
+"""One planned change, run inside the apply's write transaction: (conn, now, actor)."""
+
 
 @dataclass(frozen=True)
 class _Current:
@@ -55,6 +58,8 @@ class FeatureStore:
         self.store = store
         self._lock = threading.Lock()
         self._cache: dict[str, _Current] | None = None
+        self._generation = 0
+        """Bumped by every change: a read that overlapped one is not cached."""
 
     # --- definitions --------------------------------------------------------------------
 
@@ -75,7 +80,7 @@ class FeatureStore:
                 plan, problems = self._plan(conn, found)  # again, under the write lock
                 if not problems:
                     for change, write in plan:
-                        if change.action != "unchanged":
+                        if write is not None and change.action != "unchanged":
                             write(conn, now, actor)
             self._invalidate()
         if problems:
@@ -84,10 +89,10 @@ class FeatureStore:
 
     def _plan(
         self, conn: Conn, found: defs.Definitions
-    ) -> tuple[list[tuple[AppliedChange, Any]], list[str]]:
+    ) -> tuple[list[tuple[AppliedChange, _Write | None]], list[str]]:
         entities = {r["name"]: _entity_spec(r) for r in repo.list_entities(conn)}
         views = {r["name"]: r for r in repo.latest_views(conn)}
-        plan: list[tuple[AppliedChange, Any]] = []
+        plan: list[tuple[AppliedChange, _Write | None]] = []
         problems: list[str] = []
         users: dict[str, list[str]] = {}
         for name, row in views.items():
@@ -175,11 +180,11 @@ class FeatureStore:
         """References checked against the views as they are, `view:*` spelled out."""
         return refs_.parse(features, {n: c.spec for n, c in self._current().items()})
 
-    def join_keys(self, features: Sequence[str]) -> list[str]:
-        """The join keys of the views these references read, in order."""
+    def key_types(self, features: Sequence[str]) -> dict[str, str]:
+        """The join keys (and their value types) of the views these references read."""
         current = self._current()
         found = refs_.parse(features, {n: c.spec for n, c in current.items()})
-        return list(dict.fromkeys(current[r.view].entity.join_key for r in found))
+        return {current[r.view].entity.join_key: current[r.view].entity.value_type for r in found}
 
     # --- offline store ------------------------------------------------------------------
 
@@ -315,6 +320,7 @@ class FeatureStore:
         with self._lock:
             if self._cache is not None:
                 return self._cache
+            generation = self._generation
         with self.store.read() as conn:
             entities = {r["name"]: _entity_spec(r) for r in repo.list_entities(conn)}
             rows = repo.latest_views(conn)
@@ -323,11 +329,13 @@ class FeatureStore:
             spec = ViewSpec.from_json(row["name"], json.loads(row["definition"]))
             current[spec.name] = _Current(spec, int(row["version"]), entities[spec.entity], row)
         with self._lock:
-            self._cache = current
+            if generation == self._generation:
+                self._cache = current
         return current
 
     def _invalidate(self) -> None:
         with self._lock:
+            self._generation += 1
             self._cache = None
 
     def _get(self, name: str) -> _Current:
@@ -389,7 +397,7 @@ def _check_source_file(view: ViewSpec, entity: EntitySpec) -> None:
                          strict=False)  # fmt: skip
 
 
-def _write_entity(spec: EntitySpec, old: EntitySpec | None) -> Any:
+def _write_entity(spec: EntitySpec, old: EntitySpec | None) -> _Write:
     def write(conn: Conn, now: datetime, actor: str) -> None:
         if old is None:
             repo.insert_entity(conn, {"name": spec.name, "join_key": spec.join_key,
@@ -414,7 +422,7 @@ def _entity_json(spec: EntitySpec) -> dict[str, Any]:
 
 def _write_view(
     spec: ViewSpec, entity: EntitySpec, old: ViewSpec | None, version: int, changes: list[str]
-) -> Any:
+) -> _Write:
     def write(conn: Conn, now: datetime, actor: str) -> None:
         repo.insert_view_version(conn, {"name": spec.name, "version": version,
                                         "definition": canonical_json(spec.to_json()),

@@ -60,9 +60,6 @@ class FeatureView:
     history: list[ViewVersion] = field(default_factory=list)
     """Every applied version, oldest first (filled by `show`)."""
 
-    def feature(self, name: str) -> Feature | None:
-        return next((f for f in self.features if f.name == name), None)
-
 
 @dataclass
 class FeatureCatalog:

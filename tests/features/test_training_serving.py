@@ -159,8 +159,10 @@ def check_prediction_by_entity(engine: Any) -> None:
     ])  # fmt: skip
     assert overridden == _probabilities(engine, [{"features": v} for v in poorer])
     assert overridden != explicit
-    with pytest.raises(InvalidInput, match="entity 0: customer_id must be a non-empty string"):
-        engine.predict("credit-fs", [{"entity": {"customer_id": ""}}])
+    with pytest.raises(InvalidInput, match="item 1: entity customer_id must be a non-empty"):
+        engine.predict("credit-fs", [{"entity": ids[0]}, {"entity": {"customer_id": ""}}])
+    with pytest.raises(InvalidInput, match="item 0: entity lacks customer_id"):
+        engine.predict("credit-fs", [{"entity": {"id": ids[0]}}])
 
 
 def test_a_prediction_by_entity_id_uses_the_materialized_values(
