@@ -23,11 +23,16 @@ router = APIRouter(prefix="/v1/models/{name}", tags=["data plane"])
 
 _REQUEST = {
     "type": "object",
-    "required": ["features"],
+    "description": "Send `features`, or an `entity` whose materialized features are fetched"
+    " from the online store (explicit `features` win over fetched ones).",
     "properties": {
         "request_id": {"type": "string"},
         "unit_id": {"type": "string", "description": "Sticky traffic split key"},
         "features": {"type": "object"},
+        "entity": {
+            "description": "An entity id, or an object of its key columns",
+            "oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "object"}],
+        },
     },
 }
 _PREDICT_BODY = {
