@@ -149,45 +149,42 @@ def _key_metrics(v: ModelVersion, limit: int = 3) -> str:
 
 
 def _print_version(v: ModelVersion) -> None:
-    fields(
-        [
-            ("version", v.id),
-            ("status", f"{v.status}" + (f" ({v.status_reason})" if v.status_reason else "")),
-            ("algorithm", v.algorithm),
-            ("aliases", v.aliases),
-            ("tags", v.tags),
-            ("metrics", v.performance_metrics),
-            ("parameters", v.parameters),
-            ("parent", v.parent_version),
-            ("training job", v.training_job_id),
-            ("data hash", v.training_data_hash),
-            ("artifact", f"sha256:{v.artifact_sha256} ({v.artifact_size:,} bytes)"),
-            ("estimator", v.signature.get("estimator")),
-            ("inputs", v.signature.get("inputs")),
-            ("classes", v.signature.get("classes")),
-            ("created", f"{v.created_at:%Y-%m-%d %H:%M:%S} by {v.created_by}"),
-            ("description", v.description or None),
-        ]
-    )
+    pairs: list[tuple[str, object]] = [
+        ("version", v.id),
+        ("status", f"{v.status}" + (f" ({v.status_reason})" if v.status_reason else "")),
+        ("algorithm", v.algorithm),
+        ("aliases", v.aliases),
+        ("tags", v.tags),
+        ("metrics", v.performance_metrics),
+        ("parameters", v.parameters),
+        ("parent", v.parent_version),
+        ("training job", v.training_job_id),
+        ("data hash", v.training_data_hash),
+        ("artifact", f"sha256:{v.artifact_sha256} ({v.artifact_size:,} bytes)"),
+        ("estimator", v.signature.get("estimator")),
+        ("inputs", v.signature.get("inputs")),
+        ("classes", v.signature.get("classes")),
+        ("created", f"{v.created_at:%Y-%m-%d %H:%M:%S} by {v.created_by}"),
+        ("description", v.description or None),
+    ]
     if v.training:
         search = v.training.get("search") or {}
         store = v.training.get("feature_store")
         if store:  # trained on a point-in-time training set from the feature store
             views = ", ".join(f"{k} v{n}" for k, n in store["views"].items())
-            fields([("feature views", views), ("entities", store["entities"])])
-        fields(
-            [
-                ("data rows", v.training.get("data_rows")),
-                ("seed", v.training.get("seed")),
-                (
-                    "search",
-                    f"{search.get('strategy')} over {search.get('trials')} trials, best"
-                    f" {search.get('metric')} {search.get('best_score') or 0:.4g}"
-                    if search
-                    else None,
-                ),
-            ]
-        )
+            pairs += [("feature views", views), ("entities", store["entities"])]
+        pairs += [
+            ("data rows", v.training.get("data_rows")),
+            ("seed", v.training.get("seed")),
+            (
+                "search",
+                f"{search.get('strategy')} over {search.get('trials')} trials, best"
+                f" {search.get('metric')} {search.get('best_score') or 0:.4g}"
+                if search
+                else None,
+            ),
+        ]
+    fields(pairs)
     if v.validation:
         champion = v.validation.get("champion_version")
         table(
