@@ -91,8 +91,11 @@ class Store:
             cur.close()
 
     @contextmanager
-    def write(self) -> Iterator[Conn]:
-        """One transaction, committed on success and rolled back on any error."""
+    def write(self, *, one_statement: bool = False) -> Iterator[Conn]:
+        """One transaction, committed on success and rolled back on any error.
+
+        `one_statement`: the caller runs exactly one statement, which DuckDB commits (or
+        rolls back) by itself; saves two round trips, each of which may wait for the GIL."""
         self._check_open()
         with self._write_lock:
             if self._writer is None:
@@ -100,6 +103,9 @@ class Store:
                     self._writer = self._con.cursor()
             cur = self._writer
             conn = Conn(cur)
+            if one_statement:
+                yield conn
+                return
             conn.execute("BEGIN TRANSACTION")
             try:
                 yield conn

@@ -128,7 +128,7 @@ class EventWriter:
         error: BaseException | None = None
         try:
             if by_table:
-                with self.store.write() as conn:
+                with self.store.write(one_statement=_one_statement(by_table)) as conn:
                     for (table, dedup), items in by_table.items():
                         _insert(conn, table, items, dedup)
                 self.commits += 1
@@ -145,9 +145,26 @@ class EventWriter:
                 item.done.set_exception(error)
 
 
-def _insert(conn: Conn, table: str, items: list[_Item], dedup: bool) -> None:
+def _few_rows(items: list[_Item]) -> list[tuple[Any, ...]] | None:
+    """All the items' rows when they are a few tuples (bound directly), else None."""
     if all(i.rows is not None for i in items) and sum(i.height for i in items) <= repo.SMALL_BATCH:
-        repo.insert_rows(conn, table, [r for i in items for r in i.rows or ()], dedup=dedup)
+        return [r for i in items for r in i.rows or ()]
+    return None
+
+
+def _one_statement(by_table: dict[tuple[str, bool], list[_Item]]) -> bool:
+    """A commit of a few rows into one table may be a single autocommitted statement."""
+    if len(by_table) != 1:
+        return False
+    ((table, dedup), items), *_ = by_table.items()
+    rows = _few_rows(items)
+    return rows is not None and repo.is_one_statement(table, rows, dedup=dedup)
+
+
+def _insert(conn: Conn, table: str, items: list[_Item], dedup: bool) -> None:
+    rows = _few_rows(items)
+    if rows is not None:
+        repo.insert_rows(conn, table, rows, dedup=dedup)
         return
     frames = [i.as_frame() for i in items]
     frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")

@@ -91,9 +91,18 @@ def insert_rows(conn: Conn, table: str, rows: list[tuple[Any, ...]], *, dedup: b
                     conn.execute(append, (r[0], r[1], *r))
             return
     verb = "INSERT OR IGNORE" if dedup else "INSERT"
-    sql = f"{verb} INTO {table} (event_key, {cols}) VALUES ({_KEY_OF_PARAMS}, {marks})"
-    for r in rows:
-        conn.execute(sql, (r[0], r[1], *r))
+    values = ", ".join([f"({_KEY_OF_PARAMS}, {marks})"] * len(rows))
+    conn.execute(
+        f"{verb} INTO {table} (event_key, {cols}) VALUES {values}",
+        [v for r in rows for v in (r[0], r[1], *r)],
+    )
+
+
+def is_one_statement(table: str, rows: list[tuple[Any, ...]], *, dedup: bool) -> bool:
+    """Whether `insert_rows` of these runs a single statement (so needs no transaction)."""
+    if table != "prediction_events":
+        return True
+    return not dedup and not rollups.may_be_sealed(min(r[2] for r in rows))
 
 
 _KEY = "md5_number(model_id || chr(31) || request_id)"

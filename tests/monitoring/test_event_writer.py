@@ -1,0 +1,55 @@
+"""EventWriter: a few rows as tuples go in as one autocommitted statement, unless they need
+more (a dedup claim, or a sealed minute to mark dirty); frames and tuples mix in one commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from core.engine import LocalEngine
+from storage.repos import events as repo
+
+T0 = datetime(2026, 3, 1, 12, 0)
+
+
+def _row(rid: str, ts: datetime, label: str = "1") -> tuple:
+    return ("m", rid, ts, 1, "production", None, None, None, label, None, 0.4, 2.0, None, "t")
+
+
+def _count(engine: LocalEngine, table: str = "prediction_events") -> int:
+    with engine.store.read() as conn:
+        return int(conn.scalar(f"SELECT count(*) FROM {table}"))
+
+
+def test_rows_frames_and_replays(engine: LocalEngine) -> None:
+    engine.create_model("m", "classification")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    w = engine.writer
+    assert w.write_rows("prediction_events", [_row(f"s{i}", now) for i in range(3)], dedup=False)
+    assert _count(engine) == 3 and _count(engine, "event_keys") == 0
+    client = [_row(f"c{i}", now) for i in range(3)]
+    w.write_rows("prediction_events", client)
+    w.write_rows("prediction_events", client)  # a replay: nothing new
+    assert _count(engine) == 6 and _count(engine, "event_keys") == 3
+    frame = pl.DataFrame(
+        [_row(f"f{i}", now) for i in range(20)],
+        schema=repo.columns("prediction_events"),
+        orient="row",
+    )
+    w.write("prediction_events", frame, wait=False)
+    w.write_rows("prediction_events", [_row("lone", now)], wait=False)
+    w.flush()
+    assert _count(engine) == 27
+
+
+def test_a_late_row_for_a_sealed_minute_marks_it_dirty(engine: LocalEngine) -> None:
+    engine.create_model("m", "classification")
+    engine.writer.write_rows("prediction_events", [_row("a", T0)], dedup=False)
+    engine.rollups.catch_up("m")
+    engine.writer.write_rows(
+        "prediction_events", [_row("b", T0 + timedelta(seconds=5))], dedup=False
+    )
+    with engine.store.read() as conn:
+        assert conn.rows("SELECT minute FROM rollup_dirty") == [{"minute": T0}]
+    assert _count(engine) == 2
