@@ -51,6 +51,7 @@ from core.monitoring.drift import ConceptDrift, DriftDetector, FeatureDistributi
 from core.monitoring.ingest import EventWriter
 from core.monitoring.metrics import PerformanceMetrics, PerformanceMonitor
 from core.monitoring.rollups import RollupKeeper
+from core.periodic import Periodic
 from core.registry import ModelRegistry, NewVersion
 from core.retrain import RetrainPolicies, RetrainPolicy
 from core.rollout.controller import RolloutController
@@ -482,8 +483,8 @@ class LocalEngine:
             store, lambda: [m.id for m in self.registry.list_models()], self.monitor.positive_class
         )
         self.abtests = ABTestingEngine(store, self.registry, self.deployments)
-        self._ab_stop = threading.Event()
-        self._ab_loop: threading.Thread | None = None
+        # Auto-promotion, guardrail stops and maximum durations of running A/B tests.
+        self._ab_loop: Periodic | None = None
         self.drift = DriftDetector(store, self.registry, self.deployments)
         self.alerts = AlertManager(store)
         self.retrain = RetrainPolicies(
@@ -901,23 +902,13 @@ class LocalEngine:
         tick_s = _env_float("MLC_CONTROLLER_TICK_S", 1.0)
         self.rollouts.start_loop(every_s=tick_s)
         self.rollups.start_loop(every_s=_env_float("MLC_ROLLUP_S", 10.0))
-        self._ab_stop.clear()
-        self._ab_loop = threading.Thread(
-            target=self._tick_ab_tests, args=(max(tick_s, 5.0),), name="mlc-abtests", daemon=True
-        )
-        self._ab_loop.start()
-
-    def _tick_ab_tests(self, every_s: float) -> None:
-        while not self._ab_stop.wait(every_s):
-            try:
-                self.abtests.tick()  # auto-promotion, guardrail stops, maximum durations
-            except Exception:
-                log.exception("A/B test tick failed")
+        if self._ab_loop is None:
+            self._ab_loop = Periodic("mlc-abtests", self.abtests.tick, max(tick_s, 5.0))
+            self._ab_loop.start()
 
     def stop_background(self) -> None:
-        self._ab_stop.set()
         if getattr(self, "_ab_loop", None) is not None:
-            self._ab_loop.join(timeout=10)
+            self._ab_loop.stop()
             self._ab_loop = None
         self.rollouts.stop_loop()
         self.rollups.stop_loop()

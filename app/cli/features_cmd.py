@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from app.cli.output import emit, fields, state, success, table
+from app.cli.tables import read_table
 from core.errors import InvalidInput
 from core.timeparse import duration_text, parse_since
 
@@ -191,7 +192,7 @@ def get(
         emit(ctx, found, online_table)
         return
     assert entities is not None
-    rows_in = _read(entities)
+    rows_in = read_table(entities, parse_dates=True)
     frame = engine.get_historical_features(rows_in, features, timestamp=timestamp)
     names = frame.columns[rows_in.width :]
     if output is not None:
@@ -226,22 +227,6 @@ def _entity_rows(values: list[str], features: list[str], engine: Any) -> list[di
             )
         rows.append({keys[0]: value})
     return rows
-
-
-def _read(path: Path) -> pl.DataFrame:
-    import polars as pl  # paid only by the commands that read files
-
-    if not path.is_file():
-        raise InvalidInput(f"file {path} does not exist")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pl.read_parquet(path)
-        if suffix == ".csv":
-            return pl.read_csv(path, try_parse_dates=True)
-    except (pl.exceptions.PolarsError, OSError) as e:
-        raise InvalidInput(f"cannot read {path}: {e}") from None
-    raise InvalidInput(f"{path} must be .parquet or .csv")
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:

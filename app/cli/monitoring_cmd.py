@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from app.cli.output import emit, state, success, table
+from app.cli.tables import read_table
 from core.errors import InvalidInput
 from core.timeparse import parse_duration, parse_since
 
@@ -16,24 +17,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 CHUNK = 10_000
-
-
-def _read(path: Path) -> pl.DataFrame:
-    import polars as pl  # paid only by the commands that read files
-
-    if not path.is_file():
-        raise InvalidInput(f"file {path} does not exist")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pl.read_parquet(path)
-        if suffix == ".csv":
-            return pl.read_csv(path, try_parse_dates=False)
-        if suffix in (".jsonl", ".ndjson", ".json"):
-            return pl.read_ndjson(path)
-    except (pl.exceptions.PolarsError, OSError) as e:
-        raise InvalidInput(f"cannot read {path}: {e}") from None
-    raise InvalidInput(f"{path} must be .parquet, .csv or .jsonl (JSON lines)")
 
 
 def _chunks(frame: pl.DataFrame) -> Iterator[list[dict[str, Any]]]:
@@ -79,7 +62,7 @@ def ingest(
 ) -> None:
     """Log prediction events from a file (request_id, prediction, …; other columns are features)."""
     engine = state(ctx).engine()
-    frame = _events(_read(file), EVENT_FIELDS)
+    frame = _events(read_table(file, json_lines=True), EVENT_FIELDS)
     total = sum(engine.log_events(model, rows) for rows in _chunks(frame))
     emit(
         ctx,
@@ -97,7 +80,7 @@ def actuals(
 ) -> None:
     """Attach late labels to logged predictions by request id."""
     engine = state(ctx).engine()
-    frame = _read(file)
+    frame = read_table(file, json_lines=True)
     missing = {"request_id", "actual"} - set(frame.columns)
     if missing:
         raise InvalidInput(f"{file} lacks column(s) {', '.join(sorted(missing))}")

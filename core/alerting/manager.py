@@ -60,6 +60,7 @@ from core.clock import as_utc, utcnow
 from core.domain import ComparisonOperator, Severity
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
+from core.periodic import Periodic
 from storage.conn import Conn
 from storage.repos import alerts as repo
 from storage.repos import models as models_repo
@@ -96,8 +97,7 @@ class AlertManager:
         self.delivery_batch = delivery_batch
         self._eval_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._loops: list[Periodic] = []
         self._listeners: list[Callable[[list[Transition]], None]] = []
 
     def subscribe(self, listener: Callable[[list[Transition]], None]) -> None:
@@ -124,33 +124,19 @@ class AlertManager:
         """Run `evaluate(values, deliver=False)` every `every_s` and `deliver_pending()` every
         `deliver_every_s`, in two daemon threads, so a slow webhook never delays evaluation.
         Nothing raised in either loop stops it (it is logged)."""
-        if self._threads:
+        if self._loops:
             return
-        self._stop.clear()
-
-        def evaluator() -> None:
-            while not self._stop.wait(every_s):
-                try:
-                    self.evaluate(values, deliver=False)
-                except Exception:
-                    log.exception("alert evaluation failed; retrying next interval")
-
-        def deliverer() -> None:
-            while not self._stop.wait(deliver_every_s):
-                self.deliver_pending()
-
-        self._threads = [
-            threading.Thread(target=evaluator, name="mlc-alerts-eval", daemon=True),
-            threading.Thread(target=deliverer, name="mlc-alerts-deliver", daemon=True),
+        self._loops = [
+            Periodic("mlc-alerts-eval", lambda: self.evaluate(values, deliver=False), every_s),
+            Periodic("mlc-alerts-deliver", self.deliver_pending, deliver_every_s),
         ]
-        for t in self._threads:
-            t.start()
+        for loop in self._loops:
+            loop.start()
 
     def stop_loop(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=10)
-        self._threads = []
+        for loop in self._loops:
+            loop.stop()
+        self._loops = []
 
     # --- rules ---------------------------------------------------------------------------
 

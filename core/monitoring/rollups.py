@@ -8,10 +8,10 @@ read from the events.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 
+from core.periodic import Periodic
 from storage.repos import rollups as repo
 from storage.store import Store
 
@@ -28,8 +28,7 @@ class RollupKeeper:
         self.store = store
         self._models = models
         self._positive = positive
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop: Periodic | None = None
 
     def catch_up(self, model_id: str, *, now: datetime | None = None) -> int:
         """Seal every passed minute of one model and rebuild its dirty ones, one short
@@ -58,19 +57,11 @@ class RollupKeeper:
                 log.exception("keeping the rollups of %s failed", model_id)
 
     def start_loop(self, every_s: float = 10.0) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-
-        def loop() -> None:
-            while not self._stop.wait(every_s):
-                self.tick()
-
-        self._thread = threading.Thread(target=loop, name="mlc-rollups", daemon=True)
-        self._thread.start()
+        if self._loop is None:
+            self._loop = Periodic("mlc-rollups", self.tick, every_s)
+            self._loop.start()
 
     def stop_loop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        if self._loop is not None:
+            self._loop.stop(timeout_s=30)
+            self._loop = None

@@ -25,6 +25,7 @@ from core.domain import Environment, Rollout, RolloutStatus
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
 from core.monitoring.window import window_metrics
+from core.periodic import Periodic
 from core.rollout.guardrails import Decision, analyse, decide, parse_guardrail
 from core.serving.splitter import describe
 from storage.conn import Conn
@@ -39,8 +40,7 @@ class RolloutController:
         self.store = store
         self.registry = registry
         self.deployments = deployments
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop: Periodic | None = None
         self._tick_lock = threading.Lock()
 
     # --- commands -----------------------------------------------------------------------
@@ -169,22 +169,14 @@ class RolloutController:
         return touched
 
     def start_loop(self, every_s: float = 1.0) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-
-        def loop() -> None:
-            while not self._stop.wait(every_s):
-                self.tick()
-
-        self._thread = threading.Thread(target=loop, name="mlc-rollouts", daemon=True)
-        self._thread.start()
+        if self._loop is None:
+            self._loop = Periodic("mlc-rollouts", self.tick, every_s)
+            self._loop.start()
 
     def stop_loop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        if self._loop is not None:
+            self._loop.stop()
+            self._loop = None
 
     # --- internals ----------------------------------------------------------------------
 
