@@ -88,48 +88,35 @@ class Conn:
         with translated(sql):
             self._cur.executemany(sql, [_bind(r) for r in rows])
 
-    def insert_select(self, sql: str, frame: pl.DataFrame, **more: pl.DataFrame) -> int:
-        """Run `sql`, which reads the Polars frame as the relation `_frame` (zero-copy Arrow)
-        and each of `more` as `_<name>`; return the number of rows it changed."""
-        with self._registered(frame, more), translated(sql):
+    def insert_select(self, sql: str, frame: pl.DataFrame) -> int:
+        """Run `sql`, which reads the Polars frame as the relation `_frame` (zero-copy Arrow);
+        return the number of rows it changed."""
+        with self._registered({"_frame": frame}), translated(sql):
             got = self._cur.execute(sql).fetchall()
         return int(got[0][0]) if got else 0
 
-    @contextmanager
-    def _registered(self, frame: pl.DataFrame, more: dict[str, pl.DataFrame]) -> Iterator[None]:
-        names = {"_frame": frame} | {f"_{k}": f for k, f in more.items()}
-        for name, f in names.items():
-            self._cur.register(name, _arrow(f))
-        try:
-            yield
-        finally:
-            for name in names:
-                self._cur.unregister(name)
-
     def execute_over(self, sql: str, frames: dict[str, pl.DataFrame], params: Params = ()) -> Conn:
         """Run `sql`, which reads each Polars frame as the relation named by its key."""
-        with translated(sql):
-            for name, frame in frames.items():
-                self._cur.register(name, _arrow(frame))
-            try:
-                self._cur.execute(sql, _bind(params))
-            finally:
-                for name in frames:
-                    self._cur.unregister(name)
+        with self._registered(frames), translated(sql):
+            self._cur.execute(sql, _bind(params))
         return self
 
     def frame_over(
         self, sql: str, frames: dict[str, pl.DataFrame], params: Params = ()
     ) -> pl.DataFrame:
         """`execute_over`, answering with the result as a Polars frame."""
-        with translated(sql):
-            for name, frame in frames.items():
-                self._cur.register(name, _arrow(frame))
-            try:
-                return self._cur.sql(sql, params=_bind(params)).pl()
-            finally:
-                for name in frames:
-                    self._cur.unregister(name)
+        with self._registered(frames), translated(sql):
+            return self._cur.sql(sql, params=_bind(params)).pl()
+
+    @contextmanager
+    def _registered(self, frames: dict[str, pl.DataFrame]) -> Iterator[None]:
+        for name, frame in frames.items():
+            self._cur.register(name, _arrow(frame))
+        try:
+            yield
+        finally:
+            for name in frames:
+                self._cur.unregister(name)
 
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
         """Append a Polars frame in one statement (the fast path: never row by row).

@@ -93,9 +93,7 @@ def seal(
     watermark, or None when the model has no events yet. A changed positive class drops
     the model's rollups and starts over."""
     limit = _floor((min(_naive(now), _wall_clock()) if now else _wall_clock()) - SEAL_GUARD)
-    mark = conn.row(
-        "SELECT sealed_until, positive FROM rollup_watermarks WHERE model_id = ?", [model_id]
-    )
+    mark = _mark(conn, model_id)
     if mark is not None and mark["positive"] != positive:
         forget(conn, model_id)
         mark = None
@@ -141,7 +139,14 @@ def reroll_dirty(conn: Conn, model_id: str, positive: str | None, *, limit: int 
 
 def watermark(conn: Conn, model_id: str) -> datetime | None:
     """The end of the model's sealed minutes, None before the first seal."""
-    return conn.scalar("SELECT sealed_until FROM rollup_watermarks WHERE model_id = ?", [model_id])
+    mark = _mark(conn, model_id)
+    return None if mark is None else mark["sealed_until"]
+
+
+def _mark(conn: Conn, model_id: str) -> dict[str, Any] | None:
+    return conn.row(
+        "SELECT sealed_until, positive FROM rollup_watermarks WHERE model_id = ?", [model_id]
+    )
 
 
 def forget(conn: Conn, model_id: str) -> None:
@@ -161,9 +166,7 @@ def per_minute(
     """What `events.bucketed(..., 60)` returns over [start, end), all environments, read
     from the rollups where they are complete; None when none of the range is sealed."""
     start, end = _naive(start), _naive(end)
-    mark = conn.row(
-        "SELECT sealed_until, positive FROM rollup_watermarks WHERE model_id = ?", [model_id]
-    )
+    mark = _mark(conn, model_id)
     if mark is None or mark["positive"] != positive:
         return None
     lo, hi = _ceil(start), min(_floor(end), mark["sealed_until"])
@@ -181,13 +184,10 @@ def per_minute(
     for a, b in [(start, lo), (hi, end), *((m, m + MINUTE) for m in dirty)]:
         if a < b:
             parts.append(events.bucketed(conn, model_id, a, b, 60, **raw))
-    return (
-        pl.concat([p for p in parts if p.height], how="vertical_relaxed").sort(
-            "bucket", "version", nulls_last=True
-        )
-        if any(p.height for p in parts)
-        else parts[0]
-    )
+    found = [p for p in parts if p.height]
+    if not found:
+        return parts[0]
+    return pl.concat(found, how="vertical_relaxed").sort("bucket", "version", nulls_last=True)
 
 
 def _sealed(
@@ -201,14 +201,6 @@ def _sealed(
     """Rollup rows of the clean sealed minutes in [lo, hi), with quality from the labels."""
     filt = "" if version is None else " AND version = $version"
     efilt = "" if version is None else " AND e.version = $version"
-    labelled = "e.error IS NULL"
-    quality = (
-        f"""count(*) FILTER ({labelled} AND e.label = $pos AND a.label = $pos) AS tp,
-            count(*) FILTER ({labelled} AND e.label = $pos AND NOT a.label = $pos) AS fp,
-            count(*) FILTER ({labelled} AND NOT e.label = $pos AND a.label = $pos) AS fn,"""
-        if positive is not None
-        else "0::BIGINT AS tp, 0::BIGINT AS fp, 0::BIGINT AS fn,"
-    )
     sql = f"""
         WITH r AS (
             SELECT * FROM event_rollups
@@ -216,11 +208,7 @@ def _sealed(
               AND minute NOT IN (SELECT minute FROM rollup_dirty WHERE model_id = $model)
         ), q AS (
             SELECT date_trunc('minute', e.ts) AS minute, e.version,
-                   {quality}
-                   count(*) FILTER ({labelled}) AS labelled,
-                   avg((e.label = a.label)::INTEGER) FILTER ({labelled}) AS accuracy,
-                   avg(abs(e.value - a.value)) FILTER ({labelled}) AS mae,
-                   sqrt(avg((e.value - a.value) ^ 2) FILTER ({labelled})) AS rmse
+                   {events.quality_columns("e.error IS NULL", positive)}
             FROM prediction_events e
             JOIN (SELECT * FROM actuals WHERE model_id = $model AND ts >= $lo) a
                 USING (event_key)
