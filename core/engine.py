@@ -38,13 +38,13 @@ from core.domain import (
 from core.features import (
     ApplyResult,
     FeatureCatalog,
-    FeatureStore,
     FeatureView,
     IngestResult,
     MaterializeResult,
     OnlineFeatures,
 )
 from core.features.online import EntityFeatures
+from core.features.service import FeatureStore
 from core.fleet import FleetService, ModelHealth
 from core.monitoring.alert_values import rule_values
 from core.monitoring.drift import ConceptDrift, DriftDetector, FeatureDistribution

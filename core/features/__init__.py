@@ -1,7 +1,9 @@
 """The feature store: entities, versioned feature views, point-in-time-correct training sets
-(DuckDB ASOF JOIN) and an online lookup for serving — in the same store, no extra service."""
+(DuckDB ASOF JOIN) and an online lookup for serving — in the same store, no extra service.
 
-from core.features.service import FeatureStore
+The package exports only its result types, so a client decoding them loads no DuckDB or
+Polars; the service is `core.features.service.FeatureStore`."""
+
 from core.features.types import (
     AppliedChange,
     ApplyResult,
@@ -19,7 +21,6 @@ __all__ = [
     "ApplyResult",
     "Entity",
     "FeatureCatalog",
-    "FeatureStore",
     "FeatureView",
     "IngestResult",
     "MaterializeResult",

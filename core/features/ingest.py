@@ -20,7 +20,7 @@ MAX_REPORTED = 10
 """Bad rows named in the message; `detail` holds up to MAX_DETAIL of them."""
 MAX_DETAIL = 100
 
-_KEY_TYPES: dict[str, pl.DataType] = {"string": pl.String(), "int": pl.Int64()}
+KEY_TYPES: dict[str, pl.DataType] = {"string": pl.String(), "int": pl.Int64()}
 _TRUE = {"true", "1", "yes", "t", "y"}
 _FALSE = {"false", "0", "no", "f", "n"}
 
@@ -103,7 +103,7 @@ def to_offline(
     blank = raw_key.is_null() | (_cast(raw_key, pl.String()).str.strip_chars() == "").fill_null(
         True
     )
-    key = _cast(raw_key, _KEY_TYPES[value_type])
+    key = _cast(raw_key, KEY_TYPES[value_type])
     bad(blank, f"{join_key} is empty")
     bad(~blank & key.is_null(), f"{join_key} is not an integer")
     out["_key"] = key

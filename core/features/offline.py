@@ -16,11 +16,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from core.errors import InvalidInput
-from core.features.ingest import parse_times
+from core.features.ingest import KEY_TYPES, parse_times
 from storage.conn import Conn
 from storage.repos import features as repo
-
-_KEY_TYPES: dict[str, pl.DataType] = {"string": pl.String(), "int": pl.Int64()}
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def entity_frame(
         )
     frame = entities.with_columns(times.alias(timestamp))
     for key, value_type in keys.items():
-        dtype = _KEY_TYPES[value_type]
+        dtype = KEY_TYPES[value_type]
         raw = frame.get_column(key)
         if raw.dtype == dtype:
             continue

@@ -346,7 +346,7 @@ class FeatureStore:
         return current[name]
 
     def _latest_row(self, conn: Conn, name: str) -> dict[str, Any]:
-        row = next((r for r in repo.latest_views(conn) if r["name"] == name), None)
+        row = repo.latest_view(conn, name)
         if row is None:
             raise NotFound(f"no feature view {name!r}")
         return row

@@ -25,12 +25,6 @@ _FEATURE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 
 KEY_TYPES = {"string": "VARCHAR", "int": "BIGINT"}
 VALUE_TYPES = {"numeric": "DOUBLE", "categorical": "VARCHAR", "binary": "BOOLEAN"}
-POLARS_KEY_TYPES: dict[str, pl.DataType] = {"string": pl.String(), "int": pl.Int64()}
-POLARS_VALUE_TYPES: dict[str, pl.DataType] = {
-    "numeric": pl.Float64(),
-    "categorical": pl.String(),
-    "binary": pl.Boolean(),
-}
 BOOKKEEPING = ("_key", "_event_ts", "_created_ts", "_ingested_at")
 
 
@@ -92,6 +86,17 @@ def latest_views(conn: Conn) -> list[dict[str, Any]]:
         " FROM feature_view_versions v JOIN feature_view_state s USING (name)"
         " QUALIFY row_number() OVER (PARTITION BY v.name ORDER BY v.version DESC) = 1"
         " ORDER BY v.name"
+    )
+
+
+def latest_view(conn: Conn, name: str) -> dict[str, Any] | None:
+    """The newest version of one view, with its state."""
+    return conn.row(
+        "SELECT v.*, s.offline_rows, s.has_ties, s.last_ingest_at, s.materialized_up_to,"
+        " s.materialized_at, s.online_entities"
+        " FROM feature_view_versions v JOIN feature_view_state s USING (name)"
+        " WHERE v.name = ? ORDER BY v.version DESC LIMIT 1",
+        [name],
     )
 
 
@@ -174,10 +179,6 @@ def _column(name: str) -> str:
 def quote(name: str) -> str:
     """Any column name of a caller's frame, as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def offline_count(conn: Conn, view: str) -> int:
-    return int(conn.scalar(f"SELECT count(*) FROM {table_name(view)}"))
 
 
 # --- the point-in-time join -------------------------------------------------------------
