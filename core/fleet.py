@@ -122,8 +122,6 @@ class FleetService:
         alerts: AlertManager,
         abtests: ABTestingEngine,
         rollouts: RolloutController,
-        *,
-        drift_max_age_s: float | None = None,
     ) -> None:
         self.registry = registry
         self.deployments = deployments
@@ -132,11 +130,6 @@ class FleetService:
         self.alerts = alerts
         self.abtests = abtests
         self.rollouts = rollouts
-        if drift_max_age_s is None:
-            from core.monitoring.drift import DRIFT_CACHE_S
-
-            drift_max_age_s = DRIFT_CACHE_S
-        self.drift_max_age_s = drift_max_age_s
 
     def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:
         """Every model, by name, with its health over the last `window_s` seconds."""
@@ -199,10 +192,7 @@ class FleetService:
     def _drift(self, row: ModelHealth, window_s: float) -> None:
         serving = max(row.production, key=row.production.__getitem__) if row.production else None
         try:
-            cached = self.drift.cached_drift(
-                row.name, serving, window=timedelta(seconds=window_s),
-                max_age_s=self.drift_max_age_s,
-            )  # fmt: skip
+            cached = self.drift.cached_drift(row.name, serving, window=timedelta(seconds=window_s))
         except MlcError as e:
             # One model's unreadable reference must not blank the whole fleet.
             log.warning("drift of %s %s failed: %s", row.name, serving, e)

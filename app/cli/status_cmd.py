@@ -45,8 +45,9 @@ def status(
 def _traffic(r: ModelHealth) -> str:
     if not r.production:
         return "not deployed"
-    split = " ".join(f"{v} {w:.0%}" for v, w in r.production.items())
-    return f"{split} (rev {r.production_revision})"
+    from core.serving.splitter import describe
+
+    return f"{describe(r.production)} (rev {r.production_revision})"
 
 
 def _percent(value: float | None) -> str:
@@ -90,5 +91,7 @@ def _activity(r: ModelHealth) -> str:
             f" ({o.status.value})"
         )
     if r.staging:
-        parts.append("staging " + " ".join(f"{v} {w:.0%}" for v, w in r.staging.items()))
+        from core.serving.splitter import describe
+
+        parts.append("staging " + describe(r.staging))
     return "; ".join(parts) or "-"

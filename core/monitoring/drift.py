@@ -182,12 +182,11 @@ class DriftDetector:
     ) -> None:
         try:
             self._refresh(key, window, min_current)
-        except MlcError as e:
-            log.info("drift refresh of %s failed: %s", key[0], e)
-            with self._cache_lock:
-                self._cache.pop(key, None)
-        except Exception:
-            log.exception("drift refresh of %s failed", key[0])
+        except Exception as e:  # an expected refusal is news, anything else a bug
+            if isinstance(e, MlcError):
+                log.info("drift refresh of %s failed: %s", key[0], e)
+            else:
+                log.exception("drift refresh of %s failed", key[0])
             with self._cache_lock:
                 self._cache.pop(key, None)
         finally:

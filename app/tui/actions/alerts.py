@@ -10,7 +10,7 @@ from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.form import Field, FormScreen, Values
 from core.alerting.types import Alert, Rule, Silence
 from core.errors import InvalidInput
-from core.timeparse import parse_duration
+from core.timeparse import duration_text, parse_duration
 
 if TYPE_CHECKING:
     from app.tui.screens.base import ResourceScreen
@@ -21,15 +21,6 @@ def rule_text(rule: Rule | Alert) -> str:
     metric = rule.metric_name
     comparison = rule.comparison
     return f"{metric} {comparison.value} {rule.threshold:g}"
-
-
-def seconds_text(seconds: float) -> str:
-    """`90s`, `5m`, `2h`, `1d`: how rule windows and for-durations read."""
-    s = int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size and s % size == 0:
-            return f"{s // size}{unit}"
-    return f"{s}s"
 
 
 def ack(screen: ResourceScreen, alert: Alert) -> None:
@@ -123,7 +114,6 @@ def silence(screen: ResourceScreen, rule: Rule) -> None:
         validate=validate,
         submit_label="Silence",
     )  # fmt: skip
-    form.add_class("compact-form")  # three fields must fit a 24-line terminal
     screen.app.push_screen(form, done)
 
 
@@ -152,7 +142,7 @@ def toggle_rule(screen: ResourceScreen, rule: Rule, open_alerts: int) -> None:
 
     lines = [
         f"model    {rule.model_id}",
-        f"rule     {rule.id}: {rule_text(rule)} over {seconds_text(rule.window_s)},"
+        f"rule     {rule.id}: {rule_text(rule)} over {duration_text(rule.window_s)},"
         f" {rule.severity}",
         f"open     {open_alerts} alert(s) of this rule close without notification",
         "",

@@ -84,7 +84,6 @@ def start_rollout_form(screen: ResourceScreen, model: str, version: str) -> None
             validate=_problem,
             submit_label="Start",
         )
-        form.add_class("compact-form")  # four fields must fit a 24-line terminal
         screen.app.push_screen(form, start)
 
     def start(values: Values | None) -> None:

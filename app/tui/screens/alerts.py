@@ -4,7 +4,7 @@ the rules behind them (`tab`). Acknowledge, silence and enable/disable from here
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar, Literal
 
 from rich.text import Text
@@ -16,11 +16,13 @@ from textual.widgets import DataTable, Static
 
 from app.tui import fmt
 from app.tui.actions import alerts as alert_actions
-from app.tui.actions.alerts import rule_text, seconds_text
+from app.tui.actions.alerts import rule_text
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
 from core.alerting.types import Alert, Rule, Silence, Transition
+from core.clock import as_utc
 from core.domain import AlertState
+from core.timeparse import duration_text
 
 Mode = Literal["alerts", "rules"]
 StateFilter = Literal["all", "firing", "pending", "resolved"]
@@ -77,7 +79,7 @@ def history_text(alert: Alert, rule: Rule | None, history: list[Transition]) -> 
     text.append(f"{alert.id}", style="bold")
     text.append(f"  rule {alert.rule_id}: {rule_text(alert)}")
     if rule is not None:
-        text.append(f" over {seconds_text(rule.window_s)}, for {seconds_text(rule.for_s)}")
+        text.append(f" over {duration_text(rule.window_s)}, for {duration_text(rule.for_s)}")
         text.append(f" → {', '.join(rule.notification_channels) or 'no channel'}")
     for t in reversed(history):
         text.append(f"\n{fmt.clock(t.at)}  ")
@@ -171,7 +173,7 @@ class AlertsScreen(ResourceScreen):
         wanted = [
             a for a in data.alerts if self.state_filter == "all" or a.state == self.state_filter
         ]
-        wanted.sort(key=lambda a: aware(since(a)), reverse=True)
+        wanted.sort(key=lambda a: as_utc(since(a)), reverse=True)
         wanted.sort(key=lambda a: ORDER.get(a.state, 3))
         return wanted
 
@@ -237,8 +239,8 @@ class AlertsScreen(ResourceScreen):
                 r.metric_name,
                 r.comparison.value,
                 f"{r.threshold:g}",
-                seconds_text(r.window_s),
-                seconds_text(r.for_s),
+                duration_text(r.window_s),
+                duration_text(r.for_s),
                 Text(str(r.severity).upper(), style=SEVERITY_STYLE.get(r.severity, "")),
                 ",".join(r.notification_channels),
             )
@@ -331,8 +333,3 @@ class AlertsScreen(ResourceScreen):
             return
         open_alerts = sum(1 for a in data.alerts if a.rule_id == rule.id and a.state.open)
         alert_actions.toggle_rule(self, rule, open_alerts)
-
-
-def aware(when: datetime) -> datetime:
-    """Naive times from the store are UTC: comparable with aware ones."""
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -210,7 +210,6 @@ class AuditScreen(ResourceScreen):
             validate=validate,
             submit_label="Narrow",
         )
-        form.add_class("compact-form")  # four fields must fit a 24-line terminal
         self.app.push_screen(form, done)
 
     def action_verify(self) -> None:

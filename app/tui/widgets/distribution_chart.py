@@ -16,9 +16,9 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from core.monitoring.drift import FeatureDistribution
+from core.stats.distribution import OTHER
 
 REFERENCE, CURRENT = "▒", "█"
-OTHER = "__other__"
 
 
 def short(value: float) -> str:
