@@ -18,7 +18,7 @@ from core.jsonable import to_jsonable
 from core.monitoring.drift import FeatureDistribution
 from core.stats.distribution import OTHER
 from storage.repos import training as training_repo
-from tests.training.conftest import FAST_CONFIG, HGB_SPACE, wait_for
+from tests.training.conftest import one_fit_config, wait_for
 
 ROOT = Path(__file__).resolve().parents[2] / "sample_data" / "credit"
 MODEL = "credit-default"
@@ -28,14 +28,11 @@ N = 1500
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+def trained(tmp_path_factory: pytest.TempPathFactory, credit_small: Path) -> Iterator[LocalEngine]:
     """A trained, deployed v1 with healthy traffic just now (the last minute)."""
     tmp = tmp_path_factory.mktemp("distribution")
-    data = tmp / "credit_small.parquet"
-    pl.read_parquet(ROOT / "credit.parquet").head(4000).write_parquet(data)
     config = tmp / "train.toml"
-    config.write_text(FAST_CONFIG.format(data=data, algorithm="hist_gradient_boosting",
-                                         params="{ max_iter = 40 }", trials=1, space=HGB_SPACE))  # fmt: skip
+    config.write_text(one_fit_config(credit_small))
     engine = LocalEngine.open(tmp / "store", actor="test:fleet")
     try:
         engine.create_model(MODEL, "classification", target="default")
