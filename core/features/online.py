@@ -52,24 +52,27 @@ def key_text(value: Any, value_type: str, where: str) -> str:
 
 
 def lookup(
-    conn: Conn, reads: Sequence[OnlineRead], entities: Sequence[Mapping[str, Any]]
+    conn: Conn,
+    reads: Sequence[OnlineRead],
+    entities: Sequence[Mapping[str, Any]],
+    labels: Sequence[str] | None = None,
 ) -> OnlineFeatures:
-    """Per entity row (a mapping of join key → value), the requested features."""
-    keys_needed = list(dict.fromkeys(r.join_key for r in reads))
+    """Per entity row (a mapping of join key → value), the requested features. `labels`
+    name the rows in errors (default `entity <i>`)."""
+    keys_needed = {r.join_key: r for r in reads}  # views sharing a key check it once
     texts: list[dict[str, str]] = []
     for i, row in enumerate(entities):
+        label = labels[i] if labels is not None else f"entity {i}"
         if not isinstance(row, Mapping):
+            example = next(iter(keys_needed))
             raise InvalidInput(
-                f'entity {i}: expected an object of key → value, e.g. {{"{keys_needed[0]}": 42}}'
+                f'{label}: expected an object of key → value, e.g. {{"{example}": 42}}'
             )
         texts.append({})
-        for read in reads:
-            if read.join_key not in row:
-                raise InvalidInput(
-                    f"entity {i} lacks {read.join_key} (view {read.view} is keyed by it)"
-                )
-            texts[i][read.join_key] = key_text(row[read.join_key], read.value_type,
-                                               f"entity {i}: {read.join_key}")  # fmt: skip
+        for key, read in keys_needed.items():
+            if key not in row:
+                raise InvalidInput(f"{label} lacks {key} (view {read.view} is keyed by it)")
+            texts[i][key] = key_text(row[key], read.value_type, f"{label} {key}")
     found: dict[str, dict[str, dict[str, Any]]] = {}
     for read in reads:
         wanted = sorted({t[read.join_key] for t in texts})
@@ -115,23 +118,20 @@ class EntityFeatures:
                 f"{model}'s serving versions were not trained from the feature store:"
                 " send their features instead of an entity"
             )
-        keys = self.features.key_types(refs)
+        keys: dict[str, str] | None = None  # only a bare id needs to know the key's name
         entities = []
         for i in asking:
             raw = requests[i]["entity"]
             if not isinstance(raw, dict):
+                keys = keys if keys is not None else self.features.key_types(refs)
                 if len(keys) != 1:
                     raise InvalidInput(
                         f"item {i}: entity must name its keys, e.g. "
                         + json.dumps({k: "…" for k in keys}, ensure_ascii=False)
                     )
                 raw = {next(iter(keys)): raw}
-            for key, value_type in keys.items():
-                if key not in raw:
-                    raise InvalidInput(f"item {i}: entity lacks {key}")
-                key_text(raw[key], value_type, f"item {i}: entity {key}")
             entities.append(raw)
-        found = self.features.online(refs, entities)
+        found = self.features.online(refs, entities, labels=[f"item {i}: entity" for i in asking])
         out = list(requests)
         for i, values in zip(asking, found.rows, strict=True):
             explicit = requests[i].get("features")

@@ -296,9 +296,14 @@ class FeatureStore:
         return MaterializeResult(view, current.version, up_to, rows.height, now)
 
     def online(
-        self, features: Sequence[str], entities: Sequence[Mapping[str, Any]]
+        self,
+        features: Sequence[str],
+        entities: Sequence[Mapping[str, Any]],
+        *,
+        labels: Sequence[str] | None = None,
     ) -> OnlineFeatures:
-        """`get_online_features`: the materialized values of these entities."""
+        """`get_online_features`: the materialized values of these entities (`labels` name
+        them in errors)."""
         if not isinstance(entities, list | tuple) or not entities:
             raise InvalidInput('name at least one entity, e.g. [{"customer_id": "c-42"}]')
         current = self._current()
@@ -309,7 +314,7 @@ class FeatureStore:
             for v, names in refs_.by_view(wanted).items()
         ]  # fmt: skip
         with self.store.read() as conn:
-            found = online.lookup(conn, reads, entities)
+            found = online.lookup(conn, reads, entities, labels)
         order = [r.feature for r in wanted]
         keys = [k for k in found.rows[0] if k not in order] if found.rows else []
         return OnlineFeatures(order, [{k: row[k] for k in [*keys, *order]} for row in found.rows])
