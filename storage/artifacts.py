@@ -16,8 +16,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
-
 from storage.errors import IntegrityError, InvalidInput, NotFound
 
 SUFFIX = ".skops"
@@ -31,6 +29,8 @@ def check_skops_bytes(data: bytes, trusted: Iterable[str], *, origin: str = "art
     """Refuse anything that is not a skops file, or that holds an untrusted type."""
     if not zipfile.is_zipfile(BytesIO(data)):
         raise InvalidInput(f"{origin} is not a skops file (expected a .skops zip archive)")
+    import skops.io as sio  # here, not at the top: a second of import time every client pays
+
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as e:  # skops raises assorted errors on malformed archives
@@ -44,6 +44,8 @@ def check_skops_bytes(data: bytes, trusted: Iterable[str], *, origin: str = "art
 
 def load_bytes(data: bytes, trusted: Iterable[str], *, origin: str = "artifact") -> Any:
     """Check then deserialise skops bytes; never pickle."""
+    import skops.io as sio
+
     trusted = list(trusted)
     check_skops_bytes(data, trusted, origin=origin)
     try:
@@ -76,6 +78,8 @@ class ArtifactStore:
         return digest
 
     def save(self, obj: Any) -> tuple[str, int]:
+        import skops.io as sio
+
         data = sio.dumps(obj)
         return self.put_bytes(data), len(data)
 

@@ -88,7 +88,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special  # not scipy.stats: a second of import time the console waits for
 
 from core.errors import InvalidInput
 
@@ -260,8 +260,8 @@ def _t_test(est: float, var: float, df: float, alpha: float) -> tuple[float, flo
         )
     se = math.sqrt(var)
     t = est / se
-    p = float(2.0 * stats.t.sf(abs(t), df))
-    q = float(stats.t.ppf(1.0 - alpha / 2.0, df))
+    p = float(2.0 * special.stdtr(df, -abs(t)))
+    q = float(special.stdtrit(df, 1.0 - alpha / 2.0))
     return t, min(1.0, p), est - q * se, est + q * se
 
 
@@ -446,11 +446,11 @@ def bayesian(
         risk_t, risk_c, ci = max(0.0, -mu), max(0.0, mu), (mu, mu)
     else:
         k = mu / sd
-        pdf = float(stats.norm.pdf(k))
-        ctb = float(stats.norm.cdf(k))
-        risk_t = sd * pdf - mu * float(stats.norm.cdf(-k))
+        pdf = math.exp(-0.5 * k * k) / math.sqrt(2.0 * math.pi)
+        ctb = float(special.ndtr(k))
+        risk_t = sd * pdf - mu * float(special.ndtr(-k))
         risk_c = sd * pdf + mu * ctb
-        q = float(stats.norm.ppf(1.0 - alpha / 2.0))
+        q = float(special.ndtri(1.0 - alpha / 2.0))
         ci = (mu - q * sd, mu + q * sd)
     return BayesResult(
         relative=relative,
@@ -515,7 +515,7 @@ def srm(
         chi2, p = 0.0, 1.0
     else:
         chi2 = sum((counts[i] - expected[i]) ** 2 / expected[i] for i in keep)
-        p = float(stats.chi2.sf(chi2, len(keep) - 1))
+        p = float(special.chdtrc(len(keep) - 1, chi2))
     return SrmResult(
         observed=tuple(counts),
         expected=expected,
@@ -609,7 +609,7 @@ def sample_size(
         if sd <= 0:
             raise InvalidInput(f"baseline_sd must be > 0, got {baseline_sd!r}")
         var_c = var_t = sd * sd
-    z = float(stats.norm.ppf(1.0 - alpha / 2.0) + stats.norm.ppf(pw))
+    z = float(special.ndtri(1.0 - alpha / 2.0) + special.ndtri(pw))
     n = z * z * (var_c + var_t / r) / (delta * delta)
     return max(2, math.ceil(n - 1e-9))
 

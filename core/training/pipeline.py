@@ -24,13 +24,10 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.jsonable import canonical_json
 from core.registry import ModelRegistry, NewVersion
 from core.training import validator
-from core.training.catalogue import algorithm as catalogue_algorithm
-from core.training.catalogue import build_pipeline
 from core.training.config import DataSpec, TrainingConfig, load_config
 from core.training.data import inspect_dataset, load_labelled, model_columns, to_model_frame
 from core.training.runner import JobRunner
-from core.training.search import check_metric, parse_space
-from core.training.worker import Champion, JobSpec
+from core.training.spec import Champion, JobSpec
 from storage.conn import Conn
 from storage.repos import training as repo
 from storage.repos import versions as versions_repo
@@ -208,6 +205,11 @@ class TrainingPipeline:
     def _preflight(
         self, cfg: TrainingConfig, model_name: str | None
     ) -> tuple[JobSpec, dict[str, Any] | None]:
+        # scikit-learn is imported here, by the first job, not when the owner starts
+        from core.training.catalogue import algorithm as catalogue_algorithm
+        from core.training.catalogue import build_pipeline
+        from core.training.search import check_metric, parse_space
+
         name = model_name or cfg.model
         if name is None:
             raise InvalidInput("name the model: mlc train MODEL --config FILE, or [model].name")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.training.worker import JobSpec, run_job
+from core.training.spec import JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ Handler = Callable[[str, dict[str, Any]], None]
 
 
 def _worker_main(spec: JobSpec, out: Any) -> None:
+    from core.training.worker import run_job  # preloaded in the fork server
+
     run_job(spec, out.put)
 
 

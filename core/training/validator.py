@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
 
 from core.domain import FeatureType, Task
 from core.errors import InvalidInput
@@ -104,6 +103,8 @@ def _classification(
     unseen = sorted({str(v) for v in np.setdiff1d(y_true, cls)})
     if unseen:
         raise InvalidInput(f"holdout has labels the model never saw: {', '.join(unseen[:10])}")
+    from sklearn import metrics as skm  # here: the owner imports this module at start-up
+
     out: dict[str, Any] = {"accuracy": skm.accuracy_score(y_true, y_pred)}
     binary = len(cls) == 2
     pos = cls[-1]
@@ -168,6 +169,8 @@ def compute_metrics(
         if kind is Task.CLASSIFICATION:
             raw = _classification(yt, yp, y_score, classes)
         else:
+            from sklearn import metrics as skm
+
             yt, yp = yt.astype(float), yp.astype(float)
             raw = {
                 "mae": skm.mean_absolute_error(yt, yp),

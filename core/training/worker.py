@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from core.errors import MlcError
 from core.jsonable import to_jsonable
 from core.training import profile, validator
 from core.training.catalogue import build_pipeline
-from core.training.config import TrainingConfig
 from core.training.data import (
     PreparedData,
     infer_feature_type,
@@ -33,32 +32,8 @@ from core.training.data import (
     to_model_frame,
 )
 from core.training.search import HyperparameterOptimizer, Trial
+from core.training.spec import JobSpec, Send
 from core.trusted_types import TRUSTED_TYPES
-
-Send = Callable[[dict[str, Any]], None]
-
-
-@dataclass(frozen=True)
-class Champion:
-    version: str
-    artifact: bytes
-    inputs: list[str]
-    features: dict[str, str] | None = None
-    """The champion's own feature types, when it was trained by mlc."""
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    job_id: str
-    model: str
-    task: Task
-    config: TrainingConfig
-    declared_features: dict[str, str] = field(default_factory=dict)
-    declared_target: str | None = None
-    champion: Champion | None = None
-    data: bytes | None = None
-    """The training rows as Parquet, when the owner built them (from the feature store):
-    the worker writes them to a file of its own and reads that instead of `config.data.path`."""
 
 
 def default_search_metric(task: Task, n_classes: int) -> str:
