@@ -6,6 +6,7 @@ HTTP to the owner with the same methods and the same errors.
 
 from __future__ import annotations
 
+import gc
 import getpass
 import logging
 import os
@@ -890,10 +891,25 @@ class LocalEngine:
 
     # --- background loops of a long-lived owner (mlc serve, mlc console) ----------------
 
-    def start_background(self) -> None:
-        self._warm_all = threading.Thread(
-            target=self.serving.warm_all, name="mlc-warm", daemon=True
-        )
+    def start_background(self, *, freeze_gc: bool = False) -> None:
+        """Start the owner's loops and load every deployed model. With `freeze_gc` (for a
+        process that serves from now on), then take everything alive out of the garbage
+        collector's reach.
+
+        A serving owner holds a few million objects (scikit-learn, Polars, FastAPI, the
+        models) that never become garbage, yet every older-generation collection walks them
+        all: they paused requests by up to 8 ms (generation 1) and 146 ms (generation 2),
+        measured in `mlc serve`. After `gc.freeze()` collections see only the objects made
+        since (generation 1 at most ~1 ms). Not for short-lived or test processes: an object
+        frozen while alive is never collected if it later dies in a reference cycle."""
+
+        def warm() -> None:
+            self.serving.warm_all()
+            if freeze_gc:
+                gc.collect()
+                gc.freeze()
+
+        self._warm_all = threading.Thread(target=warm, name="mlc-warm", daemon=True)
         self._warm_all.start()
         self.alerts.start_loop(
             rule_values(self.store, self.registry, self.drift),

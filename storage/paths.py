@@ -22,3 +22,6 @@ def default_home() -> Path:
 
 def resolve_home(store: str | os.PathLike[str] | None) -> Path:
     return Path(store).expanduser() if store else default_home()
+
+
+JOURNAL_DIR = "journal"

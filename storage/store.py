@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +35,21 @@ class Store:
         # One long-lived cursor for every write (they are serialised anyway): a fresh cursor's
         # first statement costs ~2 ms more than a warm one's (measured on one-row commits).
         self._writer: duckdb.DuckDBPyConnection | None = None
+        self._local = threading.local()
+        self._read_barriers: list[Callable[[], None]] = []
+
+    def add_read_barrier(self, barrier: Callable[[], None]) -> None:
+        """Run `barrier` before every read: what makes rows written elsewhere first (the
+        event journal) visible to readers."""
+        self._read_barriers.append(barrier)
+
+    def remove_read_barrier(self, barrier: Callable[[], None]) -> None:
+        if barrier in self._read_barriers:
+            self._read_barriers.remove(barrier)
+
+    def writing(self) -> bool:
+        """Whether this thread is inside `write()` (and so holds the write lock)."""
+        return getattr(self._local, "depth", 0) > 0
 
     @property
     def closed(self) -> bool:
@@ -83,6 +98,8 @@ class Store:
     def read(self) -> Iterator[Conn]:
         """A cursor for reading; safe to use from any thread."""
         self._check_open()
+        for barrier in self._read_barriers:
+            barrier()
         with translated():
             cur = self._con.cursor()
         try:
@@ -91,11 +108,8 @@ class Store:
             cur.close()
 
     @contextmanager
-    def write(self, *, one_statement: bool = False) -> Iterator[Conn]:
-        """One transaction, committed on success and rolled back on any error.
-
-        `one_statement`: the caller runs exactly one statement, which DuckDB commits (or
-        rolls back) by itself; saves two round trips, each of which may wait for the GIL."""
+    def write(self) -> Iterator[Conn]:
+        """One transaction, committed on success and rolled back on any error."""
         self._check_open()
         with self._write_lock:
             if self._writer is None:
@@ -103,17 +117,18 @@ class Store:
                     self._writer = self._con.cursor()
             cur = self._writer
             conn = Conn(cur)
-            if one_statement:
-                yield conn
-                return
-            conn.execute("BEGIN TRANSACTION")
+            self._local.depth = getattr(self._local, "depth", 0) + 1
             try:
-                yield conn
-            except BaseException:
-                with translated():
-                    cur.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN TRANSACTION")
+                try:
+                    yield conn
+                except BaseException:
+                    with translated():
+                        cur.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                self._local.depth -= 1
 
     def checkpoint(self) -> None:
         with self._write_lock, translated("CHECKPOINT"):

@@ -64,7 +64,7 @@ def serve(
                 _announce(cli.json, home=str(home), socket=str(path), url=url_of(tcp),
                           auth=not insecure)  # fmt: skip
                 if (start := getattr(engine, "start_background", None)) is not None:
-                    start()
+                    start(freeze_gc=True)
                     started = True
 
             asyncio.run(servers.run(on_started))

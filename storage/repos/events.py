@@ -96,13 +96,6 @@ def insert_rows(conn: Conn, table: str, rows: list[tuple[Any, ...]], *, dedup: b
     )
 
 
-def is_one_statement(table: str, rows: list[tuple[Any, ...]], *, dedup: bool) -> bool:
-    """Whether `insert_rows` of these runs a single statement (so needs no transaction)."""
-    if table != "prediction_events":
-        return True
-    return not dedup and not rollups.may_be_sealed(min(r[2] for r in rows))
-
-
 _KEY = "md5_number(model_id || chr(31) || request_id)"
 _KEY_OF_PARAMS = "md5_number(?::VARCHAR || chr(31) || ?::VARCHAR)"
 _CLAIM = "INSERT OR IGNORE INTO event_keys (event_key, claim)"

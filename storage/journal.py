@@ -1,0 +1,131 @@
+"""The event journal: an append-only log that makes an event durable before DuckDB has it.
+
+A DuckDB commit costs 1–3 ms here, an `fdatasync` of an appended record ~0.15 ms (measured).
+So a request's events are appended to the journal and synced, the request is answered, and a
+loader moves records into the event tables in large batches, writing the journal offset it
+has reached in the same transaction (`event_journal.loaded_through`). After a crash, the
+records past that offset are replayed: every acknowledged event is loaded exactly once.
+
+Layout: `journal/<base offset, 20 digits>.log` segments; offsets count bytes across segments,
+so they only grow. A record is `MLCJ`, payload length (u32), crc32 of the payload (u32),
+payload. A torn or corrupt tail (the write a crash interrupted, never acknowledged) ends the
+log and is cut off when the journal is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from storage.conn import Conn
+from storage.errors import StoreUnavailable
+
+_MAGIC = b"MLCJ"
+_HEADER = struct.Struct("<4sII")
+SEGMENT_BYTES = 64 * 1024 * 1024
+"""A segment is closed past this size; loaded segments are deleted whole."""
+
+
+def loaded_through(conn: Conn) -> int:
+    return int(conn.scalar("SELECT loaded_through FROM event_journal WHERE id = 1"))
+
+
+def set_loaded_through(conn: Conn, offset: int) -> None:
+    conn.execute("UPDATE event_journal SET loaded_through = ? WHERE id = 1", [offset])
+
+
+class Journal:
+    """Segments in `directory`. One writer thread appends; `unloaded` reads at open."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        try:
+            directory.mkdir(mode=0o700, exist_ok=True)
+        except OSError as e:
+            raise StoreUnavailable(f"cannot create the event journal {directory}: {e}") from e
+        self._fd: int | None = None
+        self._base = 0
+        self._size = 0
+
+    @property
+    def end(self) -> int:
+        """The offset just past the last record appended."""
+        return self._base + self._size
+
+    def _segments(self) -> list[tuple[int, Path]]:
+        found = []
+        for path in self.directory.glob("*.log"):
+            if path.stem.isdigit():
+                found.append((int(path.stem), path))
+        return sorted(found)
+
+    def unloaded(self, after: int) -> Iterator[tuple[int, bytes]]:
+        """(end offset, payload) of every intact record ending past `after`, in order; a torn
+        tail is cut off. Call once, at open, before `append`."""
+        end = after
+        for base, path in self._segments():
+            data = path.read_bytes()
+            pos = 0
+            while pos + _HEADER.size <= len(data):
+                magic, length, crc = _HEADER.unpack_from(data, pos)
+                start = pos + _HEADER.size
+                payload = data[start : start + length]
+                if magic != _MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+                    break
+                pos = start + length
+                if base + pos > after:
+                    yield base + pos, payload
+            if pos < len(data):  # a torn tail: never acknowledged, so never loaded
+                with open(path, "r+b") as fh:
+                    fh.truncate(pos)
+                    os.fsync(fh.fileno())
+            end = max(end, base + pos)
+        self._base, self._size = end, 0
+
+    def append(self, payloads: list[bytes]) -> int:
+        """Append records and sync them; returns the new end offset."""
+        if self._fd is None or self._size >= SEGMENT_BYTES:
+            self._open_segment()
+        assert self._fd is not None
+        data = b"".join(_HEADER.pack(_MAGIC, len(p), zlib.crc32(p)) + p for p in payloads)
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        os.fdatasync(self._fd)
+        self._size += len(data)
+        return self.end
+
+    def _open_segment(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        self._base, self._size = self.end, 0
+        path = self.directory / f"{self._base:020d}.log"
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # The new file's name must survive a crash too.
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def drop_loaded(self, offset: int) -> None:
+        """Delete the segments wholly loaded by `offset`, except the one being appended to
+        (or that one too, when everything in it is loaded and the journal is closing)."""
+        segments = self._segments()
+        for i, (_, path) in enumerate(segments):
+            nxt = segments[i + 1][0] if i + 1 < len(segments) else None
+            if nxt is not None:
+                wholly_loaded = nxt <= offset
+            else:  # the newest: only once nothing more will be appended to it
+                wholly_loaded = self._fd is None and self.end <= offset
+            if wholly_loaded:
+                path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
