@@ -1,0 +1,161 @@
+"""The event journal: acknowledged rows survive a crash before loading, are loaded exactly
+once, a torn tail is cut off, and a loaded journal is deleted."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from core.engine import LocalEngine
+from storage.journal import Journal
+from storage.paths import JOURNAL_DIR
+from storage.repos import events as repo
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123456)
+
+
+def _row(rid: str, label: str = "1") -> tuple:
+    return (
+        "m",
+        rid,
+        T0,
+        1,
+        "production",
+        None,
+        None,
+        '{"x": 1.5}',
+        label,
+        None,
+        0.4,
+        2.0,
+        None,
+        "t",
+    )
+
+
+def _events(home: Path) -> list[tuple]:
+    with closing(LocalEngine.open(home)) as engine, engine.store.read() as conn:
+        return [
+            tuple(r.values())
+            for r in conn.rows(
+                "SELECT request_id, ts, features FROM prediction_events ORDER BY request_id"
+            )
+        ]
+
+
+def _crash_after_writing(home: Path, code: str) -> None:
+    """Run `code` with `engine` and `writer` in a process that dies without closing."""
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from datetime import datetime
+        import polars as pl
+        from core.engine import LocalEngine
+        from core.monitoring import ingest
+        from storage.repos import events as repo
+        ingest.LINGER_S = 3600  # the loader never gets to it: acknowledged, not loaded
+        T0 = datetime(2026, 3, 1, 12, 0, 0, 123456)
+        def row(rid):
+            return ("m", rid, T0, 1, "production", None, None, '{{"x": 1.5}}', "1", None, 0.4,
+                    2.0, None, "t")
+        engine = LocalEngine.open(__import__("pathlib").Path({str(home)!r}))
+        writer = engine.writer
+        {code}
+        os._exit(0)
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT, timeout=120)
+
+
+@pytest.fixture
+def model_home(home: Path) -> Path:
+    with closing(LocalEngine.open(home)) as engine:
+        engine.create_model("m", "classification")
+    return home
+
+
+def test_acknowledged_rows_survive_a_crash_before_loading(model_home: Path) -> None:
+    _crash_after_writing(
+        model_home,
+        """
+        writer.write_rows("prediction_events", [row("a"), row("b")])
+        frame = pl.DataFrame([row(f"f{i}") for i in range(50)],
+                             schema=repo.columns("prediction_events"), orient="row")
+        writer.write("prediction_events", frame)
+        assert writer.loads == 0
+        """,
+    )
+    assert list((model_home / JOURNAL_DIR).glob("*.log"))
+    stored = _events(model_home)
+    assert len(stored) == 52
+    assert ("a", T0, '{"x": 1.5}') in stored  # timestamps and strings as written
+    assert not list((model_home / JOURNAL_DIR).glob("*.log"))  # loaded, then deleted
+
+
+def test_a_journal_replayed_twice_loads_once(model_home: Path, tmp_path: Path) -> None:
+    """A crash after the load committed but before its segment was deleted."""
+    _crash_after_writing(
+        model_home, 'writer.write_rows("prediction_events", [row("a")], dedup=False)'
+    )
+    kept = tmp_path / "kept"
+    shutil.copytree(model_home / JOURNAL_DIR, kept)
+    assert len(_events(model_home)) == 1
+    shutil.rmtree(model_home / JOURNAL_DIR)
+    shutil.copytree(kept, model_home / JOURNAL_DIR)
+    assert len(_events(model_home)) == 1  # the committed offset says it is loaded
+
+
+def test_a_torn_tail_is_cut_off_and_the_rest_loaded(model_home: Path) -> None:
+    _crash_after_writing(
+        model_home, 'writer.write_rows("prediction_events", [row("a")], dedup=False)'
+    )
+    [segment] = (model_home / JOURNAL_DIR).glob("*.log")
+    with segment.open("ab") as fh:
+        fh.write(b"MLCJ\xff\x00\x00\x00garbage")  # a record the crash interrupted
+    assert [r[0] for r in _events(model_home)] == ["a"]
+
+
+def test_replayed_client_ids_are_stored_once(model_home: Path) -> None:
+    _crash_after_writing(
+        model_home,
+        """
+        writer.write_rows("prediction_events", [row("a"), row("b")])
+        writer.write_rows("prediction_events", [row("a"), row("b")])  # a client's retry
+        """,
+    )
+    assert [r[0] for r in _events(model_home)] == ["a", "b"]
+
+
+def test_reads_see_what_was_acknowledged(engine: LocalEngine) -> None:
+    engine.create_model("m", "classification")
+    frame = pl.DataFrame(
+        [_row(f"f{i}") for i in range(20)], schema=repo.columns("prediction_events"), orient="row"
+    )
+    engine.writer.write("prediction_events", frame, wait=False)
+    with engine.store.read() as conn:
+        assert conn.scalar("SELECT count(*) FROM prediction_events") == 20
+
+
+def test_offsets_keep_growing_across_segments(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j")
+    list(journal.unloaded(0))
+    first = journal.append([b"one", b"two"])
+    journal.close()
+    again = Journal(tmp_path / "j")
+    assert [p for _, p in again.unloaded(0)] == [b"one", b"two"]
+    assert list(again.unloaded(first)) == []
+    second = again.append([b"three"])
+    assert second > first
+    again.close()
+    again.drop_loaded(second)
+    assert not list((tmp_path / "j").glob("*.log"))
