@@ -500,7 +500,12 @@ class LocalEngine:
 
     @classmethod
     def open(cls, home: Path, *, actor: str | None = None, wait_s: float = 2.0) -> Self:
-        return cls(Store.open(home, wait_s=wait_s), actor=actor)
+        store = Store.open(home, wait_s=wait_s)
+        try:
+            return cls(store, actor=actor)
+        except BaseException:  # e.g. the event journal could not be replayed
+            store.close()
+            raise
 
     def as_actor(self, actor: str) -> LocalEngine:
         """The same engine acting for someone else (an API token, a controller loop)."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,10 @@ import duckdb
 import polars as pl
 
 from storage.errors import Conflict, StoreError
+
+_EVENT_TABLES = re.compile(
+    r"\b(prediction_events|actuals|event_keys|event_rollups|rollup_dirty|rollup_watermarks)\b"
+)
 
 
 @contextmanager
@@ -55,16 +60,29 @@ def _bind(params: Params) -> Params:
 class Conn:
     """One cursor of the store. Every user value reaches SQL as a bound parameter."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        before_events: Callable[[], None] | None = None,
+    ) -> None:
         self._cur = cursor
+        self._before_events = before_events
+
+    def _guard(self, sql: str) -> AbstractContextManager[None]:
+        # The first statement that touches an event table waits for events still on their
+        # way in (`Store.add_read_barrier`); every other read goes straight through.
+        if self._before_events is not None and _EVENT_TABLES.search(sql):
+            wait, self._before_events = self._before_events, None
+            wait()
+        return translated(sql)
 
     def execute(self, sql: str, params: Params = ()) -> Conn:
-        with translated(sql):
+        with self._guard(sql):
             self._cur.execute(sql, _bind(params))
         return self
 
     def rows(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
-        with translated(sql):
+        with self._guard(sql):
             self._cur.execute(sql, _bind(params))
             names = [d[0] for d in self._cur.description or ()]
             return [dict(zip(names, r, strict=True)) for r in self._cur.fetchall()]
@@ -74,30 +92,30 @@ class Conn:
         return found[0] if found else None
 
     def scalar(self, sql: str, params: Params = ()) -> Any:
-        with translated(sql):
+        with self._guard(sql):
             self._cur.execute(sql, _bind(params))
             got = self._cur.fetchone()
             self._cur.complete()  # DuckDB 2: an unread rest blocks register() on this cursor
         return got[0] if got else None
 
     def frame(self, sql: str, params: Params = ()) -> pl.DataFrame:
-        with translated(sql):
+        with self._guard(sql):
             return self._cur.sql(sql, params=_bind(params)).pl()
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with translated(sql):
+        with self._guard(sql):
             self._cur.executemany(sql, [_bind(r) for r in rows])
 
     def insert_select(self, sql: str, frame: pl.DataFrame) -> int:
         """Run `sql`, which reads the Polars frame as the relation `_frame` (zero-copy Arrow);
         return the number of rows it changed."""
-        with self._registered({"_frame": frame}), translated(sql):
+        with self._registered({"_frame": frame}), self._guard(sql):
             got = self._cur.execute(sql).fetchall()
         return int(got[0][0]) if got else 0
 
     def execute_over(self, sql: str, frames: dict[str, pl.DataFrame], params: Params = ()) -> Conn:
         """Run `sql`, which reads each Polars frame as the relation named by its key."""
-        with self._registered(frames), translated(sql):
+        with self._registered(frames), self._guard(sql):
             self._cur.execute(sql, _bind(params))
         return self
 
@@ -105,7 +123,7 @@ class Conn:
         self, sql: str, frames: dict[str, pl.DataFrame], params: Params = ()
     ) -> pl.DataFrame:
         """`execute_over`, answering with the result as a Polars frame."""
-        with self._registered(frames), translated(sql):
+        with self._registered(frames), self._guard(sql):
             return self._cur.sql(sql, params=_bind(params)).pl()
 
     @contextmanager

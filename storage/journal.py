@@ -49,6 +49,7 @@ class Journal:
         self._fd: int | None = None
         self._base = 0
         self._size = 0
+        self.broken: OSError | None = None
 
     @property
     def end(self) -> int:
@@ -85,19 +86,42 @@ class Journal:
             end = max(end, base + pos)
         self._base, self._size = end, 0
 
-    def append(self, payloads: list[bytes]) -> int:
-        """Append records and sync them; returns the new end offset."""
+    def append(self, payloads: list[bytes]) -> list[int]:
+        """Append records and sync them; returns the end offset of each.
+
+        After a failed write the file is cut back to its last synced length; if that fails
+        too, or the sync itself failed (the kernel may have dropped the unsynced pages), the
+        journal refuses every later append: the owner must restart and replay."""
+        if self.broken is not None:
+            raise StoreUnavailable(f"the event journal is unusable: {self.broken}")
         if self._fd is None or self._size >= SEGMENT_BYTES:
             self._open_segment()
         assert self._fd is not None
-        data = b"".join(_HEADER.pack(_MAGIC, len(p), zlib.crc32(p)) + p for p in payloads)
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        os.fdatasync(self._fd)
-        self._size += len(data)
-        return self.end
+        ends, data, at = [], [], self.end
+        for p in payloads:
+            data.append(_HEADER.pack(_MAGIC, len(p), zlib.crc32(p)))
+            data.append(p)
+            at += _HEADER.size + len(p)
+            ends.append(at)
+        view = memoryview(b"".join(data))
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError as e:
+            try:
+                os.ftruncate(self._fd, self._size)
+                os.fsync(self._fd)
+            except OSError as again:
+                self.broken = again
+            raise StoreUnavailable(f"cannot write the event journal: {e}") from e
+        try:
+            os.fdatasync(self._fd)
+        except OSError as e:
+            self.broken = e
+            raise StoreUnavailable(f"cannot sync the event journal: {e}") from e
+        self._size = ends[-1] - self._base if ends else self._size
+        return ends
 
     def _open_segment(self) -> None:
         if self._fd is not None:
@@ -124,6 +148,17 @@ class Journal:
                 wholly_loaded = self._fd is None and self.end <= offset
             if wholly_loaded:
                 path.unlink(missing_ok=True)
+
+    def set_aside(self, end: int, payload: bytes) -> Path:
+        """Keep a record that cannot be loaded, as `rejected/<end offset>.rec`."""
+        folder = self.directory / "rejected"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / f"{end:020d}.rec"
+        with open(path, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return path
 
     def close(self) -> None:
         if self._fd is not None:

@@ -39,9 +39,13 @@ class Store:
         self._read_barriers: list[Callable[[], None]] = []
 
     def add_read_barrier(self, barrier: Callable[[], None]) -> None:
-        """Run `barrier` before every read: what makes rows written elsewhere first (the
-        event journal) visible to readers."""
+        """Run `barrier` before a read's first statement over an event table: what makes
+        events written elsewhere first (the event journal) visible to their readers."""
         self._read_barriers.append(barrier)
+
+    def _wait_for_events(self) -> None:
+        for barrier in list(self._read_barriers):
+            barrier()
 
     def remove_read_barrier(self, barrier: Callable[[], None]) -> None:
         if barrier in self._read_barriers:
@@ -98,12 +102,10 @@ class Store:
     def read(self) -> Iterator[Conn]:
         """A cursor for reading; safe to use from any thread."""
         self._check_open()
-        for barrier in self._read_barriers:
-            barrier()
         with translated():
             cur = self._con.cursor()
         try:
-            yield Conn(cur)
+            yield Conn(cur, self._wait_for_events if self._read_barriers else None)
         finally:
             cur.close()
 

@@ -8,14 +8,18 @@ each recording the journal offset it reached, so after a crash exactly the recor
 are replayed (`storage/journal.py`). Deduplication of client request ids happens there, so a
 replayed batch is acknowledged again but stored once.
 
-Reads see every acknowledged row: `Store.read()` first waits for the loader to catch up when
-rows are pending. When more than `max_pending` rows wait to be loaded, new writes are refused
-with `Overloaded` (HTTP 503 + Retry-After) instead of queueing forever.
+Rows are checked against the tables' constraints before they are acknowledged. Should a
+record still fail to load, it is set aside in `journal/rejected/` (and logged) rather than
+blocking every record behind it. Reads of the event tables see every acknowledged row: their
+first statement waits for the loader when rows are pending (`Store.add_read_barrier`). When
+more than `max_pending` rows wait to be loaded, new writes are refused with `Overloaded`
+(HTTP 503 + Retry-After) instead of queueing forever.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -28,7 +32,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from core.errors import MlcError, Overloaded
+from core.errors import InvalidInput, Overloaded, StoreUnavailable
 from storage import journal as journal_repo
 from storage.conn import Conn
 from storage.journal import Journal
@@ -40,10 +44,14 @@ log = logging.getLogger(__name__)
 
 _STOP = object()
 _TABLES = ("prediction_events", "actuals")
+_VERSION = 1
+"""Of the record format below; a record of another version is set aside, never misread."""
 _FRAME, _ROWS = 0, 1
 _MAX_JOURNAL_BATCH_BYTES = 32 * 1024 * 1024
 LINGER_S = 1.0
-"""The loader waits up to this long to gather `max_batch` rows, unless a reader is waiting."""
+LINGER_ROWS = 5_000
+"""The loader waits up to `LINGER_S` to gather `LINGER_ROWS` rows (then takes whatever else
+is queued, up to `max_batch`), unless a reader is waiting."""
 
 
 @dataclass
@@ -54,6 +62,8 @@ class _Item:
     rows: list[tuple[Any, ...]] | None = None
     """Instead of a frame: a few rows in `repo.columns(table)` order (no frame to build)."""
     payload: bytes = b""
+    end: int = -1
+    """The journal offset just past this item's record, once journaled."""
     done: Future[int] = field(default_factory=Future)
 
     @property
@@ -67,8 +77,14 @@ class _Item:
 
 
 def _encode(item: _Item) -> bytes:
-    """table, dedup and format in one byte each, then Arrow IPC or a JSON list of rows."""
-    head = bytes((_TABLES.index(item.table), int(item.dedup)))
+    """Version, table, dedup and kind in a byte each, then Arrow IPC or a JSON list of rows
+    (JSON has no NaN or infinity: rows holding one go as a frame)."""
+    rows = item.rows
+    if rows is not None and any(
+        isinstance(v, float) and not math.isfinite(v) for r in rows for v in r
+    ):
+        item = _Item(item.table, item.as_frame(), item.dedup)
+    head = bytes((_VERSION, _TABLES.index(item.table), int(item.dedup)))
     if item.frame is not None:
         buf = BytesIO()
         item.frame.write_ipc(buf, compression="uncompressed")
@@ -76,18 +92,30 @@ def _encode(item: _Item) -> bytes:
     return head + bytes((_ROWS,)) + orjson.dumps(item.rows)
 
 
-def _decode(payload: bytes) -> _Item:
-    table, dedup, kind = _TABLES[payload[0]], bool(payload[1]), payload[2]
+def _decode(payload: bytes, end: int) -> _Item:
+    if payload[0] != _VERSION:
+        raise ValueError(f"journal record of format {payload[0]}, this version reads {_VERSION}")
+    table, dedup, kind = _TABLES[payload[1]], bool(payload[2]), payload[3]
     if kind == _FRAME:
-        return _Item(table, pl.read_ipc(BytesIO(payload[3:])), dedup)
+        return _Item(table, pl.read_ipc(BytesIO(payload[4:])), dedup, payload=payload, end=end)
     times = [i for i, t in enumerate(repo.columns(table).values()) if isinstance(t, pl.Datetime)]
     rows = []
-    for row in orjson.loads(payload[3:]):
+    for row in orjson.loads(payload[4:]):
         for i in times:
             if row[i] is not None:
                 row[i] = datetime.fromisoformat(row[i])
         rows.append(tuple(row))
-    return _Item(table, None, dedup, rows=rows)
+    return _Item(table, None, dedup, rows=rows, payload=payload, end=end)
+
+
+def _checked(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` in the table's column types, refused if a required column has a gap."""
+    if table not in _TABLES:
+        raise InvalidInput(f"no event table {table!r}")
+    frame = frame.select([pl.col(c).cast(t) for c, t in repo.columns(table).items()])
+    if (column := repo.missing_required(table, frame)) is not None:
+        raise InvalidInput(f"every row needs a {column}")
+    return frame
 
 
 class EventWriter:
@@ -98,15 +126,16 @@ class EventWriter:
         self.max_pending = max_pending
         self.max_batch = max_batch
         self.journal = Journal(store.home / JOURNAL_DIR)
+        self.loads = 0
+        self.rejected = 0
         self.replayed = self._replay()
         self._to_journal: queue.Queue[_Item | object] = queue.Queue()
-        self._to_load: queue.Queue[tuple[int, list[_Item]] | object] = queue.Queue()
+        self._to_load: queue.Queue[list[_Item] | object] = queue.Queue()
         self._lock = threading.Lock()
         self._pending = 0
         """Rows accepted and not yet loaded (journaled or on their way)."""
         self._failure: BaseException | None = None
-        """Set when loading failed for good: the rows stay journaled, for the next open."""
-        self.loads = 0
+        """Set when the store refused a load: rows stay journaled, for the next open."""
         self._closed = False
         self._threads = [
             threading.Thread(target=self._journal_loop, name="mlc-event-journal", daemon=True),
@@ -124,52 +153,71 @@ class EventWriter:
         """Queue rows for the next group commit; with `wait`, return once they are durable.
 
         `dedup=False` only for request ids generated by the server itself."""
-        frame = frame.select([pl.col(c).cast(t) for c, t in repo.columns(table).items()])
-        return self._put(_Item(table, frame, dedup), wait)
+        return self._put(_Item(table, _checked(table, frame), dedup), wait)
 
     def write_rows(
         self, table: str, rows: list[tuple[Any, ...]], *, wait: bool = True, dedup: bool = True
     ) -> int:
         """`write` for a few rows as tuples in `repo.columns(table)` order: a lone request's
         event skips building a frame."""
+        if table not in _TABLES:
+            raise InvalidInput(f"no event table {table!r}")
+        width = len(repo.columns(table))
+        if any(len(r) != width for r in rows):
+            raise InvalidInput(f"a {table} row has {width} values")
         return self._put(_Item(table, None, dedup, rows=rows), wait)
 
     def _put(self, item: _Item, wait: bool) -> int:
         height = item.height
         if not height:
             return 0
+        if item.rows is not None and (
+            column := repo.missing_required_in_rows(item.table, item.rows)
+        ):
+            raise InvalidInput(f"every row needs a {column}")
         item.payload = _encode(item)  # in the caller's thread: encoding runs in parallel
         with self._lock:
-            if self._failure is not None:
-                raise MlcError(f"event loading has failed; restart the owner: {self._failure}")
+            self._refuse_if_unable()
             if self._pending + height > self.max_pending:
                 raise Overloaded(
                     f"ingest is behind by {self._pending:,} rows; retry shortly", retry_after_s=1.0
                 )
             self._pending += height
-        self._to_journal.put(item)
+            self._to_journal.put(item)
         return item.done.result() if wait else height
+
+    def _refuse_if_unable(self) -> None:
+        if self._closed:
+            raise StoreUnavailable("the store is closing; events are no longer accepted")
+        if self._failure is not None:
+            raise StoreUnavailable(
+                f"events cannot be stored ({self._failure}); restart the owner, which loads"
+                " the journaled events"
+            )
 
     def flush(self) -> None:
         """Return once every row queued before this call is loaded into the event tables."""
-        if self._closed:
-            return
         marker = _Item("", None, dedup=False)
-        self._to_journal.put(marker)
+        with self._lock:
+            if self._closed:
+                return
+            self._to_journal.put(marker)
         marker.done.result()
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._to_journal.put(_STOP)
         self.store.remove_read_barrier(self._before_read)
-        self._to_journal.put(_STOP)
         for t in self._threads:
             t.join(timeout=60)
         self.journal.close()
         if self._failure is None and not any(t.is_alive() for t in self._threads):
             with self.store.read() as conn:
-                self.journal.drop_loaded(journal_repo.loaded_through(conn))
+                done = journal_repo.loaded_through(conn)
+            self._drop_loaded(done)
 
     def _before_read(self) -> None:
         # A reader holding the write lock would wait for a loader that needs it.
@@ -183,20 +231,23 @@ class EventWriter:
             after = journal_repo.loaded_through(conn)
         batch: list[_Item] = []
         rows = replayed = 0
-        end = after
         for end, payload in self.journal.unloaded(after):
-            item = _decode(payload)
+            try:
+                item = _decode(payload, end)
+            except Exception as e:  # a record this version cannot read: set aside, not lost
+                self._reject(_Item("", None, False, payload=payload, end=end), e)
+                continue
             batch.append(item)
             rows += item.height
             if rows >= self.max_batch:
-                self._load(batch, end)
+                self._load_or_reject(batch)
                 replayed, batch, rows = replayed + rows, [], 0
         if batch:
-            self._load(batch, end)
+            self._load_or_reject(batch)
             replayed += rows
         if replayed:
             log.info("loaded %d journaled rows left by the last run", replayed)
-        self.journal.drop_loaded(end)
+        self._drop_loaded(self.journal.end)
         return replayed
 
     # --- the journal thread: append, sync, acknowledge ----------------------------------
@@ -221,17 +272,20 @@ class EventWriter:
                 size += len(nxt.payload)  # type: ignore[union-attr]
             rows = [i for i in batch if i.table]
             try:
-                end = self.journal.append([i.payload for i in rows]) if rows else None
+                ends = self.journal.append([i.payload for i in rows]) if rows else []
             except BaseException as e:  # every waiter must hear about it, whatever it was
                 log.exception("journaling %d event batches failed", len(rows))
                 with self._lock:
                     self._pending -= sum(i.height for i in rows)
-                for item in batch:
+                for item in rows:
                     item.done.set_exception(e)
-                continue
-            for item in rows:
-                item.done.set_result(item.height)
-            self._to_load.put((end if end is not None else -1, batch))
+                batch = [i for i in batch if not i.table]  # flush markers still go through
+            else:
+                for item, end in zip(rows, ends, strict=True):
+                    item.end = end
+                    item.done.set_result(item.height)
+            if batch:
+                self._to_load.put(batch)
         self._to_load.put(_STOP)
 
     # --- the loader thread: journal → DuckDB, exactly once ------------------------------
@@ -242,60 +296,93 @@ class EventWriter:
             first = self._to_load.get()
             if first is _STOP:
                 return
-            end, batch = first  # type: ignore[misc]
-            rows = sum(i.height for i in batch)
-            # Linger for more, unless a reader waits: a load is a DuckDB transaction with its
-            # own commit (5-7 ms here for a few rows) competing with requests for the CPU;
-            # loading every 50 ms cost single predictions ~1 ms at p50 (measured).
-            deadline = time.monotonic() + LINGER_S
-            reader_waits = any(not i.table for i in batch)
-            while rows < self.max_batch:
-                left = 0.0 if reader_waits else deadline - time.monotonic()
-                try:
-                    if left > 0:
-                        nxt = self._to_load.get(timeout=left)
+            batch: list[_Item] = first  # type: ignore[assignment]
+            try:
+                stopping = self._gather(batch)
+                items = [i for i in batch if i.table]
+                if items and self._failure is None:
+                    self._load_or_reject(items)
+                    self._drop_loaded(items[-1].end)
+            except BaseException as e:  # the store refused: keep everything journaled
+                log.exception("loading journaled events failed; they stay journaled")
+                with self._lock:
+                    self._failure = e
+            finally:
+                with self._lock:
+                    self._pending -= sum(i.height for i in batch)
+                for marker in (i for i in batch if not i.table):
+                    if self._failure is None:
+                        marker.done.set_result(0)
                     else:
-                        nxt = self._to_load.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is _STOP:
-                    stopping = True
-                    break
-                more_end, more = nxt  # type: ignore[misc]
-                end = max(end, more_end)
-                batch.extend(more)
-                rows += sum(i.height for i in more)
-                reader_waits = reader_waits or any(not i.table for i in more)
-            items = [i for i in batch if i.table]
-            markers = [i for i in batch if not i.table]
-            error: BaseException | None = self._failure
-            if items and error is None:
-                try:
-                    self._load(items, end)
-                    self.loads += 1
-                except BaseException as e:
-                    log.exception("loading %d journaled rows failed; they stay journaled", rows)
-                    error = e
-                    with self._lock:
-                        self._failure = e
-                if error is None and end >= 0:
-                    self.journal.drop_loaded(end)
-            with self._lock:
-                self._pending -= rows
-            for marker in markers:
-                if error is None:
-                    marker.done.set_result(0)
-                else:
-                    marker.done.set_exception(error)
+                        marker.done.set_exception(self._failure)
 
-    def _load(self, items: list[_Item], end: int) -> None:
+    def _gather(self, batch: list[_Item]) -> bool:
+        """Add what else is queued to `batch`; True when the writer is stopping.
+
+        At a low rate, linger for more unless a reader waits: a load is a DuckDB transaction
+        with its own commit (5-7 ms here for a few rows) competing with requests for the
+        CPU; loading every 50 ms cost single predictions ~1 ms at p50 (measured). At a high
+        rate, take what is queued: the loader is then the bottleneck."""
+        rows = sum(i.height for i in batch)
+        deadline = time.monotonic() + LINGER_S
+        reader_waits = any(not i.table for i in batch)
+        while rows < self.max_batch:
+            left = 0.0 if reader_waits or rows >= LINGER_ROWS else deadline - time.monotonic()
+            try:
+                nxt = self._to_load.get(timeout=left) if left > 0 else self._to_load.get_nowait()
+            except queue.Empty:
+                return False
+            if nxt is _STOP:
+                return True
+            more: list[_Item] = nxt  # type: ignore[assignment]
+            batch.extend(more)
+            rows += sum(i.height for i in more)
+            reader_waits = reader_waits or any(not i.table for i in more)
+        return False
+
+    def _load_or_reject(self, items: list[_Item]) -> None:
+        """Load `items` in one transaction; if that fails, one by one, setting aside any
+        that fails alone. Raises only when the store refuses even to note a rejection."""
+        try:
+            self._load(items)
+            return
+        except Exception:
+            if len(items) == 1:
+                log.exception("loading a journaled record failed")
+            else:
+                log.warning("loading %d journaled records failed; trying each", len(items))
+        for item in items if len(items) > 1 else ():
+            try:
+                self._load([item])
+            except Exception as e:
+                self._reject(item, e)
+        if len(items) == 1:
+            self._reject(items[0], RuntimeError("it failed to load"))
+
+    def _load(self, items: list[_Item]) -> None:
         by_table: dict[tuple[str, bool], list[_Item]] = {}
         for item in items:
             by_table.setdefault((item.table, item.dedup), []).append(item)
         with self.store.write() as conn:
             for (table, dedup), group in by_table.items():
                 _insert(conn, table, group, dedup)
-            journal_repo.set_loaded_through(conn, end)
+            journal_repo.set_loaded_through(conn, max(i.end for i in items))
+        self.loads += 1
+
+    def _reject(self, item: _Item, error: BaseException) -> None:
+        """Keep a record that cannot be loaded in `journal/rejected/`, then step past it."""
+        path = self.journal.set_aside(item.end, item.payload)
+        log.error("journal record ending at %d could not be loaded (%s); kept in %s",
+                  item.end, error, path)  # fmt: skip
+        self.rejected += 1
+        with self.store.write() as conn:
+            journal_repo.set_loaded_through(conn, item.end)
+
+    def _drop_loaded(self, offset: int) -> None:
+        try:
+            self.journal.drop_loaded(offset)
+        except OSError:  # only space is at stake: the segments are loaded
+            log.warning("could not delete loaded journal segments", exc_info=True)
 
 
 def _insert(conn: Conn, table: str, items: list[_Item], dedup: bool) -> None:

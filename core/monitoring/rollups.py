@@ -35,6 +35,8 @@ class RollupKeeper:
         transaction per chunk (so ingest waits for at most one chunk); return the chunks."""
         positive = self._positive(model_id)
         chunks = 0
+        with self.store.read() as conn:  # a read first: it waits for events being loaded
+            repo.watermark(conn, model_id)
         while True:
             with self.store.write() as conn:
                 before = repo.watermark(conn, model_id)

@@ -391,6 +391,7 @@ def _fast(
             pl.col("ts")
             .str.to_datetime(time_unit="us", time_zone="UTC", strict=True)
             .dt.replace_time_zone(None)
+            .fill_null(pl.lit(now, dtype=pl.Datetime("us")))  # as the per-item path: now
             if "ts" in cols and cols["ts"] != pl.Null
             else pl.lit(now, dtype=pl.Datetime("us"))
         ).alias("ts"),

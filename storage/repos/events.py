@@ -42,6 +42,33 @@ _TABLES = {"prediction_events": EVENT_COLUMNS, "actuals": ACTUAL_COLUMNS}
 SMALL_BATCH = 8
 
 
+_REQUIRED = {
+    "prediction_events": ("model_id", "request_id", "ts", "source"),
+    "actuals": ("model_id", "request_id", "ts"),
+}
+
+
+def missing_required(table: str, frame: pl.DataFrame) -> str | None:
+    """The first NOT NULL column of `table` that `frame` leaves empty somewhere, or None:
+    checked before rows are acknowledged, so no stored row can fail to load later."""
+    required = [c for c in _REQUIRED[table] if c in frame.columns]
+    absent = [c for c in _REQUIRED[table] if c not in frame.columns]
+    if absent:
+        return absent[0]
+    nulls = frame.select(pl.col(required).null_count()).row(0)
+    return next((c for c, n in zip(required, nulls, strict=True) if n), None)
+
+
+def missing_required_in_rows(table: str, rows: list[tuple[Any, ...]]) -> str | None:
+    """`missing_required` for rows as tuples in `columns(table)` order."""
+    names = list(_TABLES[table])
+    for column in _REQUIRED[table]:
+        at = names.index(column)
+        if any(r[at] is None for r in rows):
+            return column
+    return None
+
+
 def columns(table: str) -> dict[str, pl.DataType]:
     """The columns a row of `table` gives, in order (the event key is derived)."""
     return _TABLES[table]

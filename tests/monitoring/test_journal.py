@@ -149,13 +149,101 @@ def test_reads_see_what_was_acknowledged(engine: LocalEngine) -> None:
 def test_offsets_keep_growing_across_segments(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j")
     list(journal.unloaded(0))
-    first = journal.append([b"one", b"two"])
+    first = journal.append([b"one", b"two"])[-1]
     journal.close()
     again = Journal(tmp_path / "j")
     assert [p for _, p in again.unloaded(0)] == [b"one", b"two"]
     assert list(again.unloaded(first)) == []
-    second = again.append([b"three"])
+    second = again.append([b"three"])[-1]
     assert second > first
     again.close()
     again.drop_loaded(second)
     assert not list((tmp_path / "j").glob("*.log"))
+
+
+def test_a_failed_append_is_cut_back_and_later_records_survive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from storage import journal as journal_module
+    from storage.errors import StoreUnavailable
+
+    journal = Journal(tmp_path / "j")
+    list(journal.unloaded(0))
+    journal.append([b"a" * 100])
+    real_write = journal_module.os.write
+
+    def disk_full(fd: int, data: memoryview) -> int:
+        real_write(fd, bytes(data[:10]))  # part of the record reached the file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal_module.os, "write", disk_full)
+    with pytest.raises(StoreUnavailable, match="cannot write the event journal"):
+        journal.append([b"b" * 100])
+    monkeypatch.setattr(journal_module.os, "write", real_write)
+    journal.append([b"c" * 100, b"d" * 100])
+    journal.close()
+    again = Journal(tmp_path / "j")
+    assert [p[:1] for _, p in again.unloaded(0)] == [b"a", b"c", b"d"]
+
+
+def test_a_record_that_cannot_load_is_set_aside_and_the_rest_loads(model_home: Path) -> None:
+    _crash_after_writing(
+        model_home,
+        """
+        writer.write_rows("prediction_events", [row("a")], dedup=False)
+        writer.journal.append([bytes((99, 0, 0, 1)) + b"[]"])  # a format this version lacks
+        writer.write_rows("prediction_events", [row("b")], dedup=False)
+        """,
+    )
+    assert [r[0] for r in _events(model_home)] == ["a", "b"]
+    [kept] = (model_home / JOURNAL_DIR / "rejected").glob("*.rec")
+    assert kept.read_bytes().startswith(bytes((99,)))
+    assert [r[0] for r in _events(model_home)] == ["a", "b"]  # and it stays set aside
+
+
+def test_rows_missing_a_required_value_are_refused_before_acknowledging(
+    engine: LocalEngine,
+) -> None:
+    from core.errors import InvalidInput
+
+    engine.create_model("m", "classification")
+    bad = ("m", "x", None, *_row("x")[3:])
+    with pytest.raises(InvalidInput, match="every row needs a ts"):
+        engine.writer.write_rows("prediction_events", [bad])
+    frame = pl.DataFrame([_row("y"), bad], schema=repo.columns("prediction_events"), orient="row")
+    with pytest.raises(InvalidInput, match="every row needs a ts"):
+        engine.writer.write("prediction_events", frame)
+    assert engine.writer.loads == 0 and not engine.writer._pending
+
+
+def test_a_null_ts_in_a_posted_batch_means_now_on_both_paths(engine: LocalEngine) -> None:
+    engine.create_model("m", "classification")
+    body = b'[{"request_id": "a", "ts": "2026-03-01T12:00:00Z"}, {"request_id": "b", "ts": null}]'
+    assert engine.log_events("m", body) == 2
+    with engine.store.read() as conn:
+        assert conn.scalar("SELECT count(*) FROM prediction_events WHERE ts IS NOT NULL") == 2
+
+
+def test_writes_after_close_are_refused_not_hung(home: Path) -> None:
+    from core.errors import StoreUnavailable
+
+    engine = LocalEngine.open(home)
+    engine.create_model("m", "classification")
+    writer = engine.writer
+    engine.close()
+    with pytest.raises(StoreUnavailable, match="closing"):
+        writer.write_rows("prediction_events", [_row("late")], wait=True)
+    writer.flush()  # returns at once
+
+
+def test_only_reads_of_event_tables_wait_for_the_loader(engine: LocalEngine) -> None:
+    engine.create_model("m", "classification")
+    engine.writer.write_rows("prediction_events", [_row("a")], dedup=False)
+    loads = engine.writer.loads
+    engine.get_model("m")  # the registry: no reason to wait
+    assert engine.writer.loads == loads
+    with engine.store.read() as conn:
+        assert conn.scalar("SELECT count(*) FROM prediction_events") == 1
+    assert engine.writer.loads == loads + 1
