@@ -472,31 +472,39 @@ class LocalEngine:
         self.training = TrainingPipeline(
             store, self.registry, max_workers=_training_workers(), features=self.features
         )
-        self.writer = EventWriter(store)
-        self.deployments = DeploymentManager(store, self.registry)
-        self.serving = PredictionService(
-            self.registry, self.deployments, self.writer,
-            entity_features=EntityFeatures(self.features, self.registry),
-        )  # fmt: skip
-        self.rollouts = RolloutController(store, self.registry, self.deployments)
-        self.monitor = PerformanceMonitor(store, self.registry, self.writer)
-        self.rollups = RollupKeeper(
-            store, lambda: [m.id for m in self.registry.list_models()], self.monitor.positive_class
-        )
-        self.abtests = ABTestingEngine(store, self.registry, self.deployments)
-        # Auto-promotion, guardrail stops and maximum durations of running A/B tests.
-        self._ab_loop: Periodic | None = None
-        self.drift = DriftDetector(store, self.registry, self.deployments)
-        self.alerts = AlertManager(store)
-        self.retrain = RetrainPolicies(
-            store, alerts=self.alerts, training=self.training, rollouts=self.rollouts,
-            registry=self.registry,
-        )  # fmt: skip
-        self.tokens = TokenService(store)
-        self.fleet = FleetService(
-            self.registry, self.deployments, self.monitor, self.drift, self.alerts,
-            self.abtests, self.rollouts,
-        )  # fmt: skip
+        try:
+            self.writer = EventWriter(store)
+            self.deployments = DeploymentManager(store, self.registry)
+            self.serving = PredictionService(
+                self.registry, self.deployments, self.writer,
+                entity_features=EntityFeatures(self.features, self.registry),
+            )  # fmt: skip
+            self.rollouts = RolloutController(store, self.registry, self.deployments)
+            self.monitor = PerformanceMonitor(store, self.registry, self.writer)
+            self.rollups = RollupKeeper(
+                store,
+                lambda: [m.id for m in self.registry.list_models()],
+                self.monitor.positive_class,
+            )
+            self.abtests = ABTestingEngine(store, self.registry, self.deployments)
+            # Auto-promotion, guardrail stops and maximum durations of running A/B tests.
+            self._ab_loop: Periodic | None = None
+            self.drift = DriftDetector(store, self.registry, self.deployments)
+            self.alerts = AlertManager(store)
+            self.retrain = RetrainPolicies(
+                store, alerts=self.alerts, training=self.training, rollouts=self.rollouts,
+                registry=self.registry,
+            )  # fmt: skip
+            self.tokens = TokenService(store)
+            self.fleet = FleetService(
+                self.registry, self.deployments, self.monitor, self.drift, self.alerts,
+                self.abtests, self.rollouts,
+            )  # fmt: skip
+        except BaseException:  # nothing of a half-built engine keeps running
+            if (writer := getattr(self, "writer", None)) is not None:
+                writer.close()
+            self.training.close()
+            raise
 
     @classmethod
     def open(cls, home: Path, *, actor: str | None = None, wait_s: float = 2.0) -> Self:

@@ -64,10 +64,15 @@ class Journal:
         return sorted(found)
 
     def unloaded(self, after: int) -> Iterator[tuple[int, bytes]]:
-        """(end offset, payload) of every intact record ending past `after`, in order; a torn
-        tail is cut off. Call once, at open, before `append`."""
+        """(end offset, payload) of every intact record ending past `after`, in order.
+
+        A bad record ends its segment. In the newest segment that is the torn tail of a
+        write a crash interrupted (never acknowledged), and it is cut off. In an older one it
+        is damage: the rest of that segment is set aside in `rejected/`, never silently
+        dropped. Call once, at open, before `append`."""
         end = after
-        for base, path in self._segments():
+        segments = self._segments()
+        for i, (base, path) in enumerate(segments):
             data = path.read_bytes()
             pos = 0
             while pos + _HEADER.size <= len(data):
@@ -79,10 +84,12 @@ class Journal:
                 pos = start + length
                 if base + pos > after:
                     yield base + pos, payload
-            if pos < len(data):  # a torn tail: never acknowledged, so never loaded
+            if pos < len(data) and i == len(segments) - 1:
                 with open(path, "r+b") as fh:
                     fh.truncate(pos)
                     os.fsync(fh.fileno())
+            elif pos < len(data) and base + len(data) > after:
+                self.set_aside(base + pos, data[pos:], suffix=".damaged")
             end = max(end, base + pos)
         self._base, self._size = end, 0
 
@@ -125,16 +132,15 @@ class Journal:
 
     def _open_segment(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
+            fd, self._fd = self._fd, None
+            os.close(fd)
         self._base, self._size = self.end, 0
         path = self.directory / f"{self._base:020d}.log"
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        # The new file's name must survive a crash too.
-        dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            _sync_dir(self.directory)  # the new file's name must survive a crash too
+        except OSError as e:
+            raise StoreUnavailable(f"cannot open the event journal segment {path}: {e}") from e
 
     def drop_loaded(self, offset: int) -> None:
         """Delete the segments wholly loaded by `offset`, except the one being appended to
@@ -149,18 +155,28 @@ class Journal:
             if wholly_loaded:
                 path.unlink(missing_ok=True)
 
-    def set_aside(self, end: int, payload: bytes) -> Path:
-        """Keep a record that cannot be loaded, as `rejected/<end offset>.rec`."""
+    def set_aside(self, end: int, payload: bytes, *, suffix: str = ".rec") -> Path:
+        """Keep bytes that cannot be loaded, as `rejected/<end offset><suffix>`."""
         folder = self.directory / "rejected"
         folder.mkdir(mode=0o700, exist_ok=True)
-        path = folder / f"{end:020d}.rec"
+        path = folder / f"{end:020d}{suffix}"
         with open(path, "wb") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
+        _sync_dir(folder)
+        _sync_dir(self.directory)
         return path
 
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _sync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -48,6 +48,7 @@ _VERSION = 1
 """Of the record format below; a record of another version is set aside, never misread."""
 _FRAME, _ROWS = 0, 1
 _MAX_JOURNAL_BATCH_BYTES = 32 * 1024 * 1024
+_ATTEMPTS = 3
 LINGER_S = 1.0
 LINGER_ROWS = 5_000
 """The loader waits up to `LINGER_S` to gather `LINGER_ROWS` rows (then takes whatever else
@@ -213,8 +214,11 @@ class EventWriter:
         self.store.remove_read_barrier(self._before_read)
         for t in self._threads:
             t.join(timeout=60)
+        if any(t.is_alive() for t in self._threads):
+            log.error("the event writer did not stop in 60 s; its rows stay journaled")
+            return
         self.journal.close()
-        if self._failure is None and not any(t.is_alive() for t in self._threads):
+        if self._failure is None:
             with self.store.read() as conn:
                 done = journal_repo.loaded_through(conn)
             self._drop_loaded(done)
@@ -235,6 +239,9 @@ class EventWriter:
             try:
                 item = _decode(payload, end)
             except Exception as e:  # a record this version cannot read: set aside, not lost
+                if batch:  # what came before it first, so the offset only moves forward
+                    self._load_or_reject(batch)
+                    replayed, batch, rows = replayed + rows, [], 0
                 self._reject(_Item("", None, False, payload=payload, end=end), e)
                 continue
             batch.append(item)
@@ -341,23 +348,26 @@ class EventWriter:
         return False
 
     def _load_or_reject(self, items: list[_Item]) -> None:
-        """Load `items` in one transaction; if that fails, one by one, setting aside any
-        that fails alone. Raises only when the store refuses even to note a rejection."""
+        """Load `items` in one transaction. If that fails, load them one by one, each with a
+        few retries; one that still fails while the store takes other writes is bad data and
+        is set aside. Raises when the store itself fails (the rows stay journaled)."""
         try:
             self._load(items)
             return
         except Exception:
-            if len(items) == 1:
-                log.exception("loading a journaled record failed")
+            log.warning("loading %d journaled records failed; trying each", len(items))
+        for item in items:
+            for attempt in range(_ATTEMPTS):
+                try:
+                    self._load([item])
+                    break
+                except Exception as e:
+                    error = e
+                    time.sleep(0.2 * 2**attempt)
             else:
-                log.warning("loading %d journaled records failed; trying each", len(items))
-        for item in items if len(items) > 1 else ():
-            try:
-                self._load([item])
-            except Exception as e:
-                self._reject(item, e)
-        if len(items) == 1:
-            self._reject(items[0], RuntimeError("it failed to load"))
+                with self.store.write() as conn:  # raises if the store is what fails
+                    journal_repo.loaded_through(conn)
+                self._reject(item, error)
 
     def _load(self, items: list[_Item]) -> None:
         by_table: dict[tuple[str, bool], list[_Item]] = {}

@@ -247,3 +247,44 @@ def test_only_reads_of_event_tables_wait_for_the_loader(engine: LocalEngine) -> 
     with engine.store.read() as conn:
         assert conn.scalar("SELECT count(*) FROM prediction_events") == 1
     assert engine.writer.loads == loads + 1
+
+
+def test_a_load_that_fails_briefly_is_retried_not_set_aside(engine: LocalEngine) -> None:
+    engine.create_model("m", "classification")
+    writer = engine.writer
+    real, failures = writer._load, [2]
+
+    def flaky(items: list) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise RuntimeError("out of memory (for a moment)")
+        real(items)
+
+    writer._load = flaky  # type: ignore[method-assign]
+    writer.write_rows("prediction_events", [_row("a")], dedup=False)
+    with engine.store.read() as conn:
+        assert conn.scalar("SELECT count(*) FROM prediction_events") == 1
+    assert writer.rejected == 0
+    assert not (engine.store.home / JOURNAL_DIR / "rejected").exists()
+
+
+def test_damage_in_an_older_segment_is_set_aside_not_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "SEGMENT_BYTES", 1)  # a segment per append
+    journal = Journal(tmp_path / "j")
+    list(journal.unloaded(0))
+    journal.append([b"one", b"two"])
+    journal.append([b"three"])
+    journal.close()
+    older = min((tmp_path / "j").glob("*.log"))
+    data = bytearray(older.read_bytes())
+    data[-1] ^= 0xFF  # flip a byte of "two"
+    older.write_bytes(bytes(data))
+    again = Journal(tmp_path / "j")
+    assert [p for _, p in again.unloaded(0)] == [b"one", b"three"]
+    [kept] = (tmp_path / "j" / "rejected").glob("*.damaged")
+    assert kept.read_bytes().endswith(bytes([ord("o") ^ 0xFF]))
+    assert older.stat().st_size == len(data)  # not truncated
