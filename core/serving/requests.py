@@ -46,6 +46,9 @@ def request_id(raw: Any, index: int | None, *, required: bool) -> str:
     return str(raw)
 
 
+_CATEGORICAL, _BINARY = FeatureType.CATEGORICAL, FeatureType.BINARY
+
+
 def check_features(
     features: Any,
     schema: Mapping[str, FeatureType | str],
@@ -66,20 +69,22 @@ def check_features(
             f"{_where(index)}unknown feature {unknown[0]!r}; expected {', '.join(expected)}"
         )
     out: dict[str, Any] = {}
+    # Per item of a batch, so no enum lookups: a StrEnum member equals its string value.
     for name, kind in schema.items():
         value = features.get(name)
-        kind = FeatureType(kind)
         if value is None:
             out[name] = None
-        elif kind is FeatureType.CATEGORICAL:
+        elif kind == _CATEGORICAL:
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise InvalidInput(f"{_where(index)}feature {name!r} must be a string")
             out[name] = str(value)
-        elif kind is FeatureType.BINARY:
+        elif kind == _BINARY:
             if isinstance(value, bool) or value in (0, 1):
                 out[name] = float(value)
             else:
                 raise InvalidInput(f"{_where(index)}feature {name!r} must be true or false")
+        elif type(value) is float and math.isfinite(value):  # the usual case, checked first
+            out[name] = value
         else:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidInput(

@@ -76,6 +76,19 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout_s: 
         await pilot.pause(0.05)
 
 
+async def settled(pilot: Pilot[Any], app: Any, timeout_s: float = 10) -> None:
+    """Let the app run until two renders 0.1 s apart read the same (tables widen their
+    columns a refresh after filling them; under load that in-between frame lingers)."""
+    deadline = time.monotonic() + timeout_s
+    before = screen_text(app)
+    while True:
+        await pilot.pause(0.1)
+        now = screen_text(app)
+        if now == before or time.monotonic() > deadline:
+            return
+        before = now
+
+
 def screen_text(app: Any) -> str:
     """Everything the screen shows now, as plain text: what a person reads."""
     width, height = app.size

@@ -17,7 +17,7 @@ from app.tui.launch import create_console
 from app.tui.widgets.resource_table import ResourceTable
 from core.engine import LocalEngine
 from core.names import features_spec
-from tests.tui.conftest import MODEL, features, screen_text, wait_for
+from tests.tui.conftest import MODEL, features, screen_text, settled, wait_for
 
 SIZE = (100, 30)
 
@@ -66,9 +66,11 @@ def test_fleet_screen(steady: LocalEngine, snap_compare: Any) -> None:
 
     async def ready(pilot: Pilot[Any]) -> None:
         # Everything the picture holds is drawn (not just the rows), and the app is idle.
+        # The table widens its columns on a later refresh than the one that fills them.
         await wait_for(pilot, lambda: "2 models · 1 firing alert" in screen_text(app)
-                       and "credit-default: production" in screen_text(app))  # fmt: skip
-        await pilot.pause()
+                       and "credit-default: production" in screen_text(app)
+                       and " credit-default  v1 90% · v2 10%" in screen_text(app))  # fmt: skip
+        await settled(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
@@ -121,6 +123,6 @@ def test_ab_screen(steady_ab: LocalEngine, snap_compare: Any) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ABTestDetailScreen)
                        and "promote v2" in screen_text(app))  # fmt: skip
-        await pilot.pause()
+        await settled(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
