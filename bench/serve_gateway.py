@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -114,13 +115,15 @@ def _latency_client(port: int, bodies: list[bytes], n: int) -> list[float]:
     return times
 
 
-def _load_client(args: tuple[int, str, list[bytes], float, mp.Queue]) -> None:
-    port, path, bodies, seconds, out = args
+def _load_client(args: tuple[int, str, list[bytes], float, mp.Queue, Any]) -> None:
+    port, path, bodies, seconds, out, go = args
     conn = http.client.HTTPConnection("127.0.0.1", port)
+    out.put("ready")
+    go.wait()  # every client starts together, after all have received their bodies
     done = 0
-    deadline = time.perf_counter() + seconds
+    deadline = time.monotonic() + seconds
     i = 0
-    while time.perf_counter() < deadline:
+    while time.monotonic() < deadline:
         conn.request(
             "POST", path, body=bodies[i % len(bodies)], headers={"Content-Type": "application/json"}
         )
@@ -130,24 +133,29 @@ def _load_client(args: tuple[int, str, list[bytes], float, mp.Queue]) -> None:
             raise SystemExit(f"HTTP {resp.status}")
         done += 1
         i += 1
-    out.put(done)
+    out.put((done, time.monotonic()))
 
 
 def load(port: int, path: str, per_client: list[list[bytes]], seconds: float) -> tuple[int, float]:
-    """(requests answered, seconds taken) by `per_client` processes posting for `seconds`."""
+    """(requests answered, seconds taken) by `per_client` processes posting for `seconds`,
+    timed from their common start (not from spawning them and handing over their bodies)."""
     ctx = mp.get_context("spawn")
     out: mp.Queue = ctx.Queue()
+    go = ctx.Event()
     procs = [
-        ctx.Process(target=_load_client, args=((port, path, bodies, seconds, out),))
+        ctx.Process(target=_load_client, args=((port, path, bodies, seconds, out, go),))
         for bodies in per_client
     ]
-    t0 = time.perf_counter()
     for p in procs:
         p.start()
-    total = sum(out.get() for _ in procs)
+    for _ in procs:
+        assert out.get() == "ready"
+    t0 = time.monotonic()
+    go.set()
+    results = [out.get() for _ in procs]
     for p in procs:
         p.join()
-    return total, time.perf_counter() - t0
+    return sum(n for n, _ in results), max(end for _, end in results) - t0
 
 
 def main() -> None:
