@@ -17,7 +17,6 @@ from app.api.auth import Operator, Viewer
 from app.api.body import objects, read_body, read_json
 from core.domain import Prediction
 from core.errors import InvalidInput
-from core.jsonable import to_jsonable
 
 router = APIRouter(prefix="/v1/models/{name}", tags=["data plane"])
 
@@ -75,9 +74,16 @@ def _json(data: Any) -> Response:
 
 
 def _prediction(p: Prediction) -> dict[str, Any]:
-    out = to_jsonable(p)
-    if out.get("probabilities") is None:
-        out.pop("probabilities", None)
+    # By hand, not `to_jsonable`: ~13 µs an item through dataclass introspection, a batch
+    # of 100 paid 1.3 ms. The engine already made `prediction` JSON-ready.
+    out = {
+        "request_id": p.request_id,
+        "version": p.version,
+        "prediction": p.prediction,
+        "latency_ms": p.latency_ms,
+    }
+    if p.probabilities is not None:
+        out["probabilities"] = p.probabilities
     return out
 
 
