@@ -113,7 +113,9 @@ def _checked(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` in the table's column types, refused if a required column has a gap."""
     if table not in _TABLES:
         raise InvalidInput(f"no event table {table!r}")
-    frame = frame.select([pl.col(c).cast(t) for c, t in repo.columns(table).items()])
+    wanted = repo.columns(table)
+    if frame.schema != wanted:  # frames the gateway builds are already in these types
+        frame = frame.select([pl.col(c).cast(t) for c, t in wanted.items()])
     if (column := repo.missing_required(table, frame)) is not None:
         raise InvalidInput(f"every row needs a {column}")
     return frame

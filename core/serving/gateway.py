@@ -159,16 +159,19 @@ class PredictionService:
                 raise MlcError(
                     f"{model}:{version} failed to predict: {type(e).__name__}: {e}"
                 ) from e
+            # Python lists once per version, not numpy indexing and conversions per row.
+            labels = to_jsonable(predicted.tolist())
+            probas = proba.tolist() if proba is not None and loaded.classes is not None else None
+            names = [str(c) for c in loaded.classes] if probas is not None else []
+            binary = len(names) == 2
             for row_no, i in enumerate(indices):
-                label = to_jsonable(predicted[row_no])
+                label = labels[row_no]
                 probs = None
                 score = None
-                if proba is not None and loaded.classes is not None:
-                    probs = {
-                        str(c): float(p) for c, p in zip(loaded.classes, proba[row_no], strict=True)
-                    }
-                    if len(loaded.classes) == 2:
-                        score = float(proba[row_no][1])
+                if probas is not None:
+                    probs = dict(zip(names, probas[row_no], strict=True))
+                    if binary:
+                        score = probas[row_no][1]
                 answers[i] = Prediction(
                     request_id=ids[i],
                     version=version,
