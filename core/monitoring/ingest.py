@@ -72,9 +72,9 @@ class _Item:
         return self.frame.height if self.frame is not None else len(self.rows or ())
 
     def as_frame(self) -> pl.DataFrame:
-        if self.frame is not None:
-            return self.frame
-        return pl.DataFrame(self.rows, schema=repo.columns(self.table), orient="row")
+        return (
+            self.frame if self.frame is not None else repo.rows_frame(self.table, self.rows or [])
+        )
 
 
 def _encode(item: _Item) -> bytes:
@@ -113,9 +113,7 @@ def _checked(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` in the table's column types, refused if a required column has a gap."""
     if table not in _TABLES:
         raise InvalidInput(f"no event table {table!r}")
-    wanted = repo.columns(table)
-    if frame.schema != wanted:  # frames the gateway builds are already in these types
-        frame = frame.select([pl.col(c).cast(t) for c, t in wanted.items()])
+    frame = repo.conform(table, frame)
     if (column := repo.missing_required(table, frame)) is not None:
         raise InvalidInput(f"every row needs a {column}")
     return frame
@@ -130,8 +128,7 @@ class EventWriter:
         self.max_batch = max_batch
         self.journal = Journal(store.home / JOURNAL_DIR)
         self.loads = 0
-        self.rejected = 0
-        self.replayed = self._replay()
+        self._replay()
         self._to_journal: queue.Queue[_Item | object] = queue.Queue()
         self._to_load: queue.Queue[list[_Item] | object] = queue.Queue()
         self._lock = threading.Lock()
@@ -232,7 +229,7 @@ class EventWriter:
 
     # --- at open: what a crash left unloaded ------------------------------------------------
 
-    def _replay(self) -> int:
+    def _replay(self) -> None:
         with self.store.read() as conn:
             after = journal_repo.loaded_through(conn)
         batch: list[_Item] = []
@@ -257,7 +254,6 @@ class EventWriter:
         if replayed:
             log.info("loaded %d journaled rows left by the last run", replayed)
         self._drop_loaded(self.journal.end)
-        return replayed
 
     # --- the journal thread: append, sync, acknowledge ----------------------------------
 
@@ -367,8 +363,6 @@ class EventWriter:
                     error = e
                     time.sleep(0.2 * 2**attempt)
             else:
-                with self.store.write() as conn:  # raises if the store is what fails
-                    journal_repo.loaded_through(conn)
                 self._reject(item, error)
 
     def _load(self, items: list[_Item]) -> None:
@@ -382,13 +376,13 @@ class EventWriter:
         self.loads += 1
 
     def _reject(self, item: _Item, error: BaseException) -> None:
-        """Keep a record that cannot be loaded in `journal/rejected/`, then step past it."""
-        path = self.journal.set_aside(item.end, item.payload)
-        log.error("journal record ending at %d could not be loaded (%s); kept in %s",
-                  item.end, error, path)  # fmt: skip
-        self.rejected += 1
+        """Keep a record that cannot be loaded in `journal/rejected/` and step past it, in one
+        transaction: if the store itself is what fails, this raises and nothing moves."""
         with self.store.write() as conn:
             journal_repo.set_loaded_through(conn, item.end)
+            path = self.journal.set_aside(item.end, item.payload)
+        log.error("journal record ending at %d could not be loaded (%s); kept in %s",
+                  item.end, error, path)  # fmt: skip
 
     def _drop_loaded(self, offset: int) -> None:
         try:
@@ -410,10 +404,10 @@ def _insert(conn: Conn, table: str, items: list[_Item], dedup: bool) -> None:
             rows.extend(item.rows)
             continue
         if rows:
-            frames.append(pl.DataFrame(rows, schema=repo.columns(table), orient="row"))
+            frames.append(repo.rows_frame(table, rows))
             rows = []
         frames.append(item.as_frame())
     if rows:
-        frames.append(pl.DataFrame(rows, schema=repo.columns(table), orient="row"))
+        frames.append(repo.rows_frame(table, rows))
     frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
     repo.insert_frame(conn, table, frame, dedup=dedup)

@@ -48,13 +48,23 @@ _REQUIRED = {
 }
 
 
+def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` as exactly the columns and types of `table` (a no-op when it already is)."""
+    wanted = _TABLES[table]
+    if frame.schema == wanted:
+        return frame
+    return frame.select([pl.col(c).cast(t) for c, t in wanted.items()])
+
+
+def rows_frame(table: str, rows: list[tuple[Any, ...]]) -> pl.DataFrame:
+    """Rows as tuples in `columns(table)` order, as a frame of that table's types."""
+    return pl.DataFrame(rows, schema=_TABLES[table], orient="row")
+
+
 def missing_required(table: str, frame: pl.DataFrame) -> str | None:
-    """The first NOT NULL column of `table` that `frame` leaves empty somewhere, or None:
-    checked before rows are acknowledged, so no stored row can fail to load later."""
-    required = [c for c in _REQUIRED[table] if c in frame.columns]
-    absent = [c for c in _REQUIRED[table] if c not in frame.columns]
-    if absent:
-        return absent[0]
+    """The first NOT NULL column of `table` that a `conform`ed frame leaves empty somewhere,
+    or None: checked before rows are acknowledged, so no stored row can fail to load later."""
+    required = list(_REQUIRED[table])
     nulls = frame.select(pl.col(required).null_count()).row(0)
     return next((c for c, n in zip(required, nulls, strict=True) if n), None)
 
@@ -83,7 +93,7 @@ def insert_frame(conn: Conn, table: str, frame: pl.DataFrame, *, dedup: bool = T
     on the path): only the rows whose key was new there are appended, once each. Actuals
     carry their own primary key.
     """
-    frame = frame.select([pl.col(c).cast(t) for c, t in _TABLES[table].items()])
+    frame = conform(table, frame)
     if frame.height <= SMALL_BATCH:
         insert_rows(conn, table, frame.rows(), dedup=dedup)
         return
@@ -107,7 +117,7 @@ def insert_rows(conn: Conn, table: str, rows: list[tuple[Any, ...]], *, dedup: b
     marks = ", ".join("?" * len(columns))
     if table == "prediction_events":
         if rollups.may_be_sealed(min(r[2] for r in rows)):
-            rollups.mark_late(conn, pl.DataFrame(rows, schema=columns, orient="row"))
+            rollups.mark_late(conn, rows_frame(table, rows))
         if dedup:
             claim = f"{_CLAIM} VALUES ({_KEY_OF_PARAMS}, 0)"
             append = f"INSERT INTO {table} (event_key, {cols}) VALUES ({_KEY_OF_PARAMS}, {marks})"

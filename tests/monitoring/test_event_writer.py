@@ -1,5 +1,5 @@
-"""EventWriter: a few rows as tuples go in as one autocommitted statement, unless they need
-more (a dedup claim, or a sealed minute to mark dirty); frames and tuples mix in one commit."""
+"""EventWriter: rows as tuples and as frames, mixed, with client ids replayed; a late row for
+a sealed minute marks it dirty."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def test_rows_frames_and_replays(engine: LocalEngine) -> None:
 def test_a_late_row_for_a_sealed_minute_marks_it_dirty(engine: LocalEngine) -> None:
     engine.create_model("m", "classification")
     engine.writer.write_rows("prediction_events", [_row("a", T0)], dedup=False)
+    engine.writer.flush()  # loaded, so there is a minute to seal
     engine.rollups.catch_up("m")
     engine.writer.write_rows(
         "prediction_events", [_row("b", T0 + timedelta(seconds=5))], dedup=False
