@@ -27,7 +27,6 @@ class ViewRead:
 
     source: repo.Source
     join_key: str
-    value_type: str
     features: tuple[str, ...]
     ttl_s: float | None
 

@@ -176,10 +176,6 @@ class FeatureStore:
         ]  # fmt: skip
         return out
 
-    def resolve(self, features: Sequence[str]) -> list[refs_.FeatureRef]:
-        """References checked against the views as they are, `view:*` spelled out."""
-        return refs_.parse(features, {n: c.spec for n, c in self._current().items()})
-
     def key_types(self, features: Sequence[str]) -> dict[str, str]:
         """The join keys (and their value types) of the views these references read."""
         current = self._current()
@@ -227,13 +223,14 @@ class FeatureStore:
     ) -> pl.DataFrame:
         """`get_historical_features`: each entity row with the requested features as they
         were at its `timestamp` (never later; null past a view's TTL)."""
-        frame, _ = self.historical_with_versions(entities, features, timestamp=timestamp)
+        frame, _, _ = self.historical_with_versions(entities, features, timestamp=timestamp)
         return frame
 
     def historical_with_versions(
         self, entities: pl.DataFrame, features: Sequence[str], *, timestamp: str
-    ) -> tuple[pl.DataFrame, dict[str, int]]:
-        """`historical`, and the version of each view it read (for lineage)."""
+    ) -> tuple[pl.DataFrame, dict[str, int], list[tuple[str, str]]]:
+        """`historical`, the version of each view it read and the (view, feature) pairs it
+        joined, `view:*` spelled out (for lineage: what this very join read)."""
         current = self._current()
         wanted = refs_.parse(features, {n: c.spec for n, c in current.items()})
         grouped = refs_.by_view(wanted)
@@ -241,13 +238,14 @@ class FeatureStore:
         frame = offline.entity_frame(entities, timestamp, keys, [r.feature for r in wanted])
         reads = [
             offline.ViewRead(self._source(current[v]), current[v].entity.join_key,
-                             current[v].entity.value_type, tuple(names), current[v].spec.ttl_s)
+                             tuple(names), current[v].spec.ttl_s)
             for v, names in grouped.items()
         ]  # fmt: skip
         with self.store.read() as conn:
             found = offline.historical(conn, frame, timestamp, reads)
         ordered = [c for c in entities.columns] + [r.feature for r in wanted]
-        return found.select(ordered), {v: current[v].version for v in grouped}
+        versions = {v: current[v].version for v in grouped}
+        return found.select(ordered), versions, [(r.view, r.feature) for r in wanted]
 
     def training_set(
         self, entities: Path, features: Sequence[str], *, timestamp: str, target: str
@@ -277,8 +275,9 @@ class FeatureStore:
         up_to = as_utc(up_to) if up_to is not None else now
         ttl_us = None if current.spec.ttl_s is None else round(current.spec.ttl_s * 1_000_000)
         names = [f.name for f in current.spec.features]
+        source = self._source(current)  # a file source is read and checked before the query
         with self.store.read() as conn:  # the heavy part, outside the write lock
-            rows = repo.latest_rows(conn, self._source(current), names, up_to, ttl_us)
+            rows = repo.latest_rows(conn, source, names, up_to, ttl_us)
         with self.store.write() as conn:
             latest = self._latest_row(conn, view)
             if int(latest["version"]) != current.version:

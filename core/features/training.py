@@ -71,21 +71,16 @@ def build(
         raise InvalidInput(
             f"target column {target!r} is not in {entities.name} (columns: {', '.join(frame.columns)})"
         )
-    joined, versions = store.historical_with_versions(frame, features, timestamp=timestamp)
+    joined, versions, read = store.historical_with_versions(frame, features, timestamp=timestamp)
     names = tuple(joined.columns[frame.width :])
     lineage = {
         "entities": str(entities),
         "entities_sha256": digest,
         "timestamp": timestamp,
-        "features": [f"{v}:{n}" for v, n in _refs(store, features)],
+        "features": [f"{v}:{n}" for v, n in read],
         "views": versions,
         "rows": joined.height,
     }
     buf = io.BytesIO()
     joined.write_parquet(buf, metadata={LINEAGE_KEY: canonical_json(lineage)})
     return TrainingSet(buf.getvalue(), names, lineage)
-
-
-def _refs(store: FeatureStore, features: Sequence[str]) -> list[tuple[str, str]]:
-    """References with `view:*` spelled out, as the join read them."""
-    return [(r.view, r.feature) for r in store.resolve(features)]
