@@ -158,8 +158,8 @@ class EventWriter:
     def write_rows(
         self, table: str, rows: list[tuple[Any, ...]], *, wait: bool = True, dedup: bool = True
     ) -> int:
-        """`write` for a few rows as tuples in `repo.columns(table)` order: a lone request's
-        event skips building a frame."""
+        """`write` for rows as tuples in `repo.columns(table)` order: the gateway's events
+        skip building a frame on the request's path (the loader builds one per load)."""
         if table not in _TABLES:
             raise InvalidInput(f"no event table {table!r}")
         width = len(repo.columns(table))

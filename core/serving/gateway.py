@@ -29,7 +29,6 @@ from core.registry import ModelRegistry
 from core.serving import requests as req
 from core.serving.splitter import TrafficSplitter
 from core.training.data import to_model_frame
-from storage.repos.events import SMALL_BATCH
 
 if TYPE_CHECKING:
     from core.features.online import EntityFeatures
@@ -120,10 +119,8 @@ class PredictionService:
         for i, version in enumerate(assigned):
             by_version.setdefault(version, []).append(i)
         answers: list[Prediction | None] = [None] * len(requests)
-        rows: dict[str, list[Any]] = {
-            k: []
-            for k in ("request_id", "version", "unit_id", "features", "label", "value", "score")
-        }
+        done: list[tuple[Any, ...]] = []
+        """Per answered item: request id, version number, unit, features, label, value, score."""
         # Every version that may serve this model: a feature one of them reads is not unknown.
         if route.known is None:
             route.known = frozenset(
@@ -179,40 +176,22 @@ class PredictionService:
                     latency_ms=0.0,
                     probabilities=probs,
                 )
-                rows["request_id"].append(ids[i])
-                rows["version"].append(loaded.number)
-                rows["unit_id"].append(units[i])
-                rows["features"].append(orjson.dumps(requests[i].get("features")).decode())
-                rows["label"].append(None if info.task is Task.REGRESSION else str(label))
-                rows["value"].append(float(label) if info.task is Task.REGRESSION else None)
-                rows["score"].append(score)
+                regression = info.task is Task.REGRESSION
+                done.append((
+                    ids[i], loaded.number, units[i],
+                    orjson.dumps(requests[i].get("features")).decode(),
+                    None if regression else str(label), float(label) if regression else None,
+                    score,
+                ))  # fmt: skip
         latency = (time.perf_counter() - started) * 1000.0
-        n = len(rows["request_id"])
         now = req.now_naive()
-        if n <= SMALL_BATCH:  # a lone request's event: tuples, no frame to build
-            r = rows
-            events = [
-                (model, r["request_id"][k], now, r["version"][k], environment, r["unit_id"][k],
-                 None, r["features"][k], r["label"][k], r["value"][k], r["score"][k], latency,
-                 None, "gateway")
-                for k in range(n)
-            ]  # fmt: skip
-            self.writer.write_rows("prediction_events", events, dedup=client_ids)
-        else:
-            frame = pl.DataFrame(
-                {
-                    **rows,
-                    "model_id": [model] * n,
-                    "ts": [now] * n,
-                    "environment": [environment] * n,
-                    "arm": [None] * n,
-                    "latency_ms": [latency] * n,
-                    "error": [None] * n,
-                    "source": ["gateway"] * n,
-                },
-                schema=req.EVENT_SCHEMA,
-            )
-            self.writer.write("prediction_events", frame, dedup=client_ids)
+        # In `repo.columns("prediction_events")` order (the writer checks the width).
+        events = [
+            (model, rid, now, number, environment, unit, None, feats, label, value, score,
+             latency, None, "gateway")
+            for rid, number, unit, feats, label, value, score in done
+        ]  # fmt: skip
+        self.writer.write_rows("prediction_events", events, dedup=client_ids)
         return [
             Prediction(a.request_id, a.version, a.prediction, round(latency, 3), a.probabilities)
             for a in answers
