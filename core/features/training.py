@@ -8,7 +8,6 @@ bytes the worker trained on — changes when any view version does.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import polars as pl
 
 from core.errors import InvalidInput
 from core.jsonable import canonical_json
+from core.training.data import read_with_sha256
 
 if TYPE_CHECKING:
     from core.features.service import FeatureStore
@@ -39,23 +39,7 @@ class TrainingSet:
 
 def read_entities(path: Path) -> tuple[pl.DataFrame, str]:
     """An entity file's rows and the sha256 of its bytes."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"entity file {path} does not exist") from None
-    except OSError as e:
-        raise InvalidInput(f"cannot read entity file {path}: {e.strerror}") from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = pl.read_parquet(io.BytesIO(raw))
-        elif suffix == ".csv":
-            frame = pl.read_csv(io.BytesIO(raw), try_parse_dates=True)
-        else:
-            raise InvalidInput(f"entity file {path} must be .parquet or .csv")
-    except pl.exceptions.PolarsError as e:
-        raise InvalidInput(f"cannot parse entity file {path}: {e}") from None
-    return frame, hashlib.sha256(raw).hexdigest()
+    return read_with_sha256(path, "entity file")
 
 
 def build(

@@ -54,11 +54,29 @@ class PreparedData:
         return model_columns(self.schema.features)[1]
 
 
-def _format(path: Path) -> str:
+def _format(path: Path, what: str = "dataset") -> str:
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InvalidInput(f"dataset {path} must be a .parquet or .csv file")
+        raise InvalidInput(f"{what} {path} must be a .parquet or .csv file")
     return fmt
+
+
+def read_with_sha256(path: Path, what: str = "dataset") -> tuple[pl.DataFrame, str]:
+    """A Parquet or CSV file's rows and the sha256 of the bytes as read (one read, so the
+    hash is of exactly what was parsed)."""
+    fmt = _format(path, what)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{what} {path} does not exist") from None
+    except OSError as e:
+        raise InvalidInput(f"cannot read {what} {path}: {e.strerror}") from None
+    buf = io.BytesIO(raw)
+    try:
+        frame = pl.read_parquet(buf) if fmt == "parquet" else pl.read_csv(buf, try_parse_dates=True)
+    except pl.exceptions.PolarsError as e:
+        raise InvalidInput(f"cannot parse {what} {path}: {e}") from None
+    return frame, hashlib.sha256(raw).hexdigest()
 
 
 def _scan(path: Path) -> pl.LazyFrame:
@@ -170,20 +188,9 @@ def to_model_frame(frame: pl.DataFrame, features: dict[str, FeatureType | str]) 
 
 def load_labelled(spec: DataSpec) -> tuple[pl.DataFrame, np.ndarray, str]:
     """Every labelled row of the file, its labels, and the sha256 of the bytes as read."""
-    try:
-        raw = spec.path.read_bytes()
-    except OSError as e:
-        raise InvalidInput(f"cannot read dataset {spec.path}: {e.strerror}") from None
-    buf = io.BytesIO(raw)
-    try:
-        if _format(spec.path) == "parquet":
-            frame = pl.read_parquet(buf)
-        else:
-            frame = pl.read_csv(buf, try_parse_dates=True)
-    except pl.exceptions.PolarsError as e:
-        raise InvalidInput(f"cannot parse dataset {spec.path}: {e}") from None
+    frame, digest = read_with_sha256(spec.path)
     labelled = frame.filter(pl.col(spec.target).is_not_null())
-    return labelled, labelled.get_column(spec.target).to_numpy(), hashlib.sha256(raw).hexdigest()
+    return labelled, labelled.get_column(spec.target).to_numpy(), digest
 
 
 def load_dataset(
