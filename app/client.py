@@ -41,6 +41,7 @@ from core.errors import (
     StoreUnavailable,
     Unauthenticated,
 )
+from core.features.types import WIRE_TIME_FORMAT
 from core.fleet import ModelHealth
 from core.fromjson import load
 from core.jsonable import to_jsonable
@@ -745,9 +746,7 @@ class RemoteEngine:
         schema = {c: kinds.get(k, pl.String()) for c, k in columns.items()}
         frame = pl.from_dicts(found["rows"], schema=schema)
         dated = [c for c, k in columns.items() if k == "datetime"]  # sent as ISO text
-        return frame.with_columns(
-            pl.col(dated).str.to_datetime("%Y-%m-%dT%H:%M:%S%.6f", time_unit="us")
-        )
+        return frame.with_columns(pl.col(dated).str.to_datetime(WIRE_TIME_FORMAT, time_unit="us"))
 
     def get_online_features(
         self, features: list[str], entities: list[dict[str, Any]]

@@ -113,8 +113,7 @@ def ingest(
     file: Annotated[Path, typer.Argument(help="Rows: CSV or Parquet, the view's columns.")],
 ) -> None:
     """Append rows to a store view; one bad row (named by line) refuses the file."""
-    path = file.resolve() if file.exists() else file
-    result = state(ctx).engine().ingest_features(view, path)
+    result = state(ctx).engine().ingest_features(view, file)
     emit(
         ctx,
         result,

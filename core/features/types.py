@@ -8,6 +8,9 @@ from typing import Any
 
 from core.domain import Feature
 
+WIRE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.6f"
+"""Times of feature rows sent over HTTP: ISO 8601, UTC, always with microseconds."""
+
 
 @dataclass
 class Entity:

@@ -78,26 +78,24 @@ def update_entity(
 # --- view versions and state ------------------------------------------------------------
 
 
+_WITH_STATE = (
+    "SELECT v.*, s.offline_rows, s.has_ties, s.last_ingest_at, s.materialized_up_to,"
+    " s.materialized_at, s.online_entities"
+    " FROM feature_view_versions v JOIN feature_view_state s USING (name)"
+)
+
+
 def latest_views(conn: Conn) -> list[dict[str, Any]]:
     """The newest version of every view, with its state, by name."""
     return conn.rows(
-        "SELECT v.*, s.offline_rows, s.has_ties, s.last_ingest_at, s.materialized_up_to,"
-        " s.materialized_at, s.online_entities"
-        " FROM feature_view_versions v JOIN feature_view_state s USING (name)"
-        " QUALIFY row_number() OVER (PARTITION BY v.name ORDER BY v.version DESC) = 1"
+        f"{_WITH_STATE} QUALIFY row_number() OVER (PARTITION BY v.name ORDER BY v.version DESC) = 1"
         " ORDER BY v.name"
     )
 
 
 def latest_view(conn: Conn, name: str) -> dict[str, Any] | None:
     """The newest version of one view, with its state."""
-    return conn.row(
-        "SELECT v.*, s.offline_rows, s.has_ties, s.last_ingest_at, s.materialized_up_to,"
-        " s.materialized_at, s.online_entities"
-        " FROM feature_view_versions v JOIN feature_view_state s USING (name)"
-        " WHERE v.name = ? ORDER BY v.version DESC LIMIT 1",
-        [name],
-    )
+    return conn.row(f"{_WITH_STATE} WHERE v.name = ? ORDER BY v.version DESC LIMIT 1", [name])
 
 
 def view_versions(conn: Conn, name: str) -> list[dict[str, Any]]:
@@ -309,7 +307,7 @@ def online_rows(conn: Conn, view: str, keys: Sequence[str]) -> list[dict[str, An
     if not keys:
         return []
     return conn.rows(
-        "SELECT entity_key, event_ts, features FROM feature_online"
+        "SELECT entity_key, features FROM feature_online"
         " WHERE view = ? AND list_contains(?, entity_key)",
         [view, list(keys)],
     )

@@ -21,6 +21,7 @@ from core.features import (
     MaterializeResult,
     OnlineFeatures,
 )
+from core.features.types import WIRE_TIME_FORMAT
 
 router = APIRouter(prefix="/api/v1/features", tags=["feature store"])
 
@@ -99,15 +100,11 @@ def historical(body: Historical, engine: Viewer) -> Response:
     found = engine.get_historical_features(frame, body.features, timestamp=body.timestamp)
     kinds = {c: _kind(t) for c, t in found.schema.items()}
     text = [
-        pl.col(c).dt.to_string(TIME_FORMAT) if k == "datetime" else pl.col(c).cast(pl.String)
+        pl.col(c).dt.to_string(WIRE_TIME_FORMAT) if k == "datetime" else pl.col(c).cast(pl.String)
         for c, k in kinds.items()
         if k in ("datetime", "string") and found.schema[c] != pl.String
     ]
     return ok({"columns": kinds, "rows": found.with_columns(text).to_dicts()})
-
-
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.6f"
-"""Times in the answer: ISO 8601, UTC, always with microseconds (one format to parse)."""
 
 
 def _kind(dtype: Any) -> str:
