@@ -43,12 +43,14 @@ def _arrow(frame: pl.DataFrame) -> Any:
     return frame.to_arrow(compat_level=pl.CompatLevel.newest())
 
 
+def naive_utc(t: datetime) -> datetime:
+    """A time as stored: naive UTC. TIMESTAMPTZ arithmetic needs DuckDB's ICU extension,
+    which is not bundled and cannot be downloaded on a closed network."""
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
+
+
 def _bindable(value: Any) -> Any:
-    # Times are stored as naive UTC TIMESTAMPs: TIMESTAMPTZ arithmetic needs DuckDB's ICU
-    # extension, which is not bundled and cannot be downloaded on a closed network.
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return naive_utc(value) if isinstance(value, datetime) else value
 
 
 def _bind(params: Params) -> Params:

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from storage.conn import Conn
+from storage.conn import Conn, naive_utc
 from storage.repos import events
 
 MINUTE = timedelta(minutes=1)
@@ -32,17 +32,13 @@ def _ceil(t: datetime) -> datetime:
     return floor if floor == t else floor + MINUTE
 
 
-def _naive(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
-
-
 def _wall_clock() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
 def may_be_sealed(oldest: datetime) -> bool:
     """Whether an event at `oldest` could fall in a sealed minute (else skip the check)."""
-    return _naive(oldest) < _wall_clock() - SEAL_GUARD
+    return naive_utc(oldest) < _wall_clock() - SEAL_GUARD
 
 
 def mark_late(conn: Conn, frame: pl.DataFrame) -> None:
@@ -92,7 +88,7 @@ def seal(
     `max_span` of them per call (one call is one short transaction); return the new
     watermark, or None when the model has no events yet. A changed positive class drops
     the model's rollups and starts over."""
-    limit = _floor((min(_naive(now), _wall_clock()) if now else _wall_clock()) - SEAL_GUARD)
+    limit = _floor((min(naive_utc(now), _wall_clock()) if now else _wall_clock()) - SEAL_GUARD)
     mark = _mark(conn, model_id)
     if mark is not None and mark["positive"] != positive:
         forget(conn, model_id)
@@ -165,7 +161,7 @@ def per_minute(
 ) -> pl.DataFrame | None:
     """What `events.bucketed(..., 60)` returns over [start, end), all environments, read
     from the rollups where they are complete; None when none of the range is sealed."""
-    start, end = _naive(start), _naive(end)
+    start, end = naive_utc(start), naive_utc(end)
     mark = _mark(conn, model_id)
     if mark is None or mark["positive"] != positive:
         return None
