@@ -38,15 +38,23 @@ log = logging.getLogger(__name__)
 _thread = threading.local()
 
 
+_estimators_loaded = 0
+"""Models loaded by this process so far: a model may bring the first OpenMP runtime."""
+
+
 def _one_openmp_thread() -> None:
-    """Predict single-threaded in this thread, from now on. A small batch through an
-    OpenMP-parallel estimator (hist gradient boosting) from a server's worker thread costs
-    ~5 ms more with a thread team than with one thread (measured: 14 vs 9 ms per request);
-    the server's own concurrency is the parallelism. OpenMP limits are per calling thread,
-    so each worker thread sets its own, once."""
-    if not getattr(_thread, "single", False):
+    """Predict single-threaded in this thread. A small batch through an OpenMP-parallel
+    estimator (hist gradient boosting) from a server's worker thread costs ~5 ms more with a
+    thread team than with one thread (measured: 14 vs 9 ms per request), and the team's idle
+    thread spins in a barrier between requests, taking half a core from them (it made p99
+    15 ms instead of 9). The server's own concurrency is the parallelism.
+
+    OpenMP limits are per calling thread, and only reach runtimes already loaded: scikit-learn
+    loads its own with the first model. So each worker thread sets the limit again whenever
+    a model has been loaded since it last did (a first request can beat the model preload)."""
+    if getattr(_thread, "limited_at", -1) != _estimators_loaded:
         threadpool_limits(limits=1, user_api="openmp")
-        _thread.single = True
+        _thread.limited_at = _estimators_loaded
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,6 @@ class PredictionService:
         if len(requests) > MAX_BATCH:
             raise InvalidInput(f"at most {MAX_BATCH} requests per batch")
         started = time.perf_counter()
-        _one_openmp_thread()
         info = self._model(model)
         route = self._route(model, environment)
         if self.entity_features is not None:  # `entity` → its features; explicit ones win
@@ -129,6 +136,7 @@ class PredictionService:
         known = route.known
         for version, indices in by_version.items():
             loaded = self._load(model, version)
+            _one_openmp_thread()
             checked = [
                 req.check_features(requests[i].get("features"), loaded.schema, i, known)
                 for i in indices
@@ -275,6 +283,7 @@ class PredictionService:
                 log.warning("could not preload %s:%s", rev.model_id, version, exc_info=True)
 
     def _load(self, model: str, version: str) -> _Loaded:
+        global _estimators_loaded
         key = (model, version)
         with self._lock:
             hit = self._loaded.get(key)
@@ -287,6 +296,7 @@ class PredictionService:
         classes = v.signature.get("classes")
         loaded = _Loaded(v.version, v.number, estimator, schema, classes)
         with self._lock:
+            _estimators_loaded += 1
             self._loaded[key] = loaded
             while len(self._loaded) > self._cache_size:
                 self._loaded.popitem(last=False)

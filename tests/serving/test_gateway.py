@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 
 from core.engine import LocalEngine
 from core.errors import Conflict, InvalidInput
 from storage.repos import events as events_repo
 from tests.serving.conftest import MODEL, features
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _stored(engine: LocalEngine, table: str = "prediction_events") -> int:
@@ -88,3 +95,37 @@ def test_log_only_events_and_actuals_are_idempotent(served: LocalEngine) -> None
         served.log_events(MODEL, [events[0], {"prediction": 1}])
     with pytest.raises(InvalidInput, match="item 0: actual is required"):
         served.record_actuals(MODEL, [{"request_id": "x"}])
+
+
+def test_predictions_run_single_threaded_even_when_the_first_request_loads_the_model(
+    served: LocalEngine,
+) -> None:
+    """scikit-learn brings its OpenMP runtime with the first model it loads. A limit set
+    before then reaches nothing: a request that beat the model preload once left its worker
+    thread on a full thread team for good, whose idle thread spun between requests."""
+    served.close()
+    code = textwrap.dedent(f"""
+        import threading, threadpoolctl
+        from pathlib import Path
+        from core.engine import LocalEngine
+
+        def openmp():
+            return [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "openmp"]
+
+        engine = LocalEngine.open(Path({str(served.store.home)!r}))
+        assert not openmp(), "no OpenMP runtime before a model is loaded"
+        seen = []
+        def request():
+            engine.predict({MODEL!r}, [{{"features": {features(0)!r}}}])
+            seen.extend(i["num_threads"] for i in openmp())
+        worker = threading.Thread(target=request)
+        worker.start()
+        worker.join()
+        engine.close()
+        print(seen)
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[1]"
