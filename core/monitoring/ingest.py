@@ -66,6 +66,10 @@ class _Item:
     end: int = -1
     """The journal offset just past this item's record, once journaled."""
     done: Future[int] = field(default_factory=Future)
+    waited: bool = True
+    """Its writer waits, and so leads the group commit that takes it."""
+    journaled: bool = False
+    """Its group commit is over (it is appended and synced, or refused)."""
 
     @property
     def height(self) -> int:
@@ -129,9 +133,15 @@ class EventWriter:
         self.journal = Journal(store.home / JOURNAL_DIR)
         self.loads = 0
         self._replay()
-        self._to_journal: queue.Queue[_Item | object] = queue.Queue()
         self._to_load: queue.Queue[list[_Item] | object] = queue.Queue()
         self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)
+        """Signalled when a group commit ends or an item nobody waits for arrives."""
+        self._queued: list[_Item] = []
+        """Accepted items (and flush markers) waiting for the next group commit, in order."""
+        self._unwaited = 0
+        """Queued items whose writers do not wait: the journal thread commits those."""
+        self._appending = False
         self._pending = 0
         """Rows accepted and not yet loaded (journaled or on their way)."""
         self._failure: BaseException | None = None
@@ -176,6 +186,7 @@ class EventWriter:
         ):
             raise InvalidInput(f"every row needs a {column}")
         item.payload = _encode(item)  # in the caller's thread: encoding runs in parallel
+        item.waited = wait
         with self._lock:
             self._refuse_if_unable()
             if self._pending + height > self.max_pending:
@@ -183,8 +194,14 @@ class EventWriter:
                     f"ingest is behind by {self._pending:,} rows; retry shortly", retry_after_s=1.0
                 )
             self._pending += height
-            self._to_journal.put(item)
-        return item.done.result() if wait else height
+            self._queued.append(item)
+            if not wait:
+                self._unwaited += 1
+                self._turn.notify_all()
+        if not wait:
+            return height
+        self._commit(item)
+        return item.done.result()
 
     def _refuse_if_unable(self) -> None:
         if self._closed:
@@ -201,7 +218,8 @@ class EventWriter:
         with self._lock:
             if self._closed:
                 return
-            self._to_journal.put(marker)
+            self._queued.append(marker)
+        self._commit(marker)  # passes it to the loader behind everything queued before
         marker.done.result()
 
     def close(self) -> None:
@@ -209,7 +227,7 @@ class EventWriter:
             if self._closed:
                 return
             self._closed = True
-            self._to_journal.put(_STOP)
+            self._turn.notify_all()
         self.store.remove_read_barrier(self._before_read)
         for t in self._threads:
             t.join(timeout=60)
@@ -255,42 +273,71 @@ class EventWriter:
             log.info("loaded %d journaled rows left by the last run", replayed)
         self._drop_loaded(self.journal.end)
 
-    # --- the journal thread: append, sync, acknowledge ----------------------------------
+    # --- group commit: append, sync, acknowledge ----------------------------------------
+
+    def _commit(self, item: _Item) -> None:
+        """Return once `item` is journaled, leading a group commit when none is under way.
+
+        The writer appends and syncs its own group, with whatever else queued meanwhile, in
+        its own thread: handing it to a journal thread and back cost a lone prediction
+        ~0.2 ms at p50 and more at p99 (two thread wake-ups, measured)."""
+        with self._turn:
+            while not item.journaled:
+                if not self._appending:
+                    self._append_group()
+                else:
+                    self._turn.wait()
+
+    def _append_group(self) -> None:
+        """With `_turn` held and no group under way: take the queued items and journal them
+        as one group, releasing the lock during the write and sync. Groups are journaled and
+        handed to the loader one at a time, so the loader sees them in journal order."""
+        cut = size = 0
+        while cut < len(self._queued) and size < _MAX_JOURNAL_BATCH_BYTES:
+            size += len(self._queued[cut].payload)
+            cut += 1
+        batch, self._queued = self._queued[:cut], self._queued[cut:]
+        self._unwaited -= sum(1 for i in batch if not i.waited)
+        self._appending = True
+        self._lock.release()
+        try:
+            self._journal(batch)
+        finally:
+            self._lock.acquire()
+            self._appending = False
+            for item in batch:
+                item.journaled = True
+            self._turn.notify_all()
+
+    def _journal(self, batch: list[_Item]) -> None:
+        rows = [i for i in batch if i.table]
+        try:
+            ends = self.journal.append([i.payload for i in rows]) if rows else []
+        except BaseException as e:  # every waiter must hear about it, whatever it was
+            log.exception("journaling %d event batches failed", len(rows))
+            with self._lock:
+                self._pending -= sum(i.height for i in rows)
+            for item in rows:
+                item.done.set_exception(e)
+            batch = [i for i in batch if not i.table]  # flush markers still go through
+        else:
+            for item, end in zip(rows, ends, strict=True):
+                item.end = end
+                item.done.set_result(item.height)
+        if batch:
+            self._to_load.put(batch)
 
     def _journal_loop(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._to_journal.get()
-            if first is _STOP:
-                break
-            batch: list[_Item] = [first]  # type: ignore[list-item]
-            size = len(batch[0].payload)
-            while size < _MAX_JOURNAL_BATCH_BYTES:
-                try:
-                    nxt = self._to_journal.get_nowait()
-                except queue.Empty:
+        """Commits what no writer waits for (`wait=False`); at close, once every accepted
+        item is journaled, tells the loader to stop."""
+        with self._turn:
+            while True:
+                if self._unwaited and not self._appending:
+                    self._append_group()
+                elif self._closed and not self._queued and not self._appending:
                     break
-                if nxt is _STOP:
-                    stopping = True
-                    break
-                batch.append(nxt)  # type: ignore[arg-type]
-                size += len(nxt.payload)  # type: ignore[union-attr]
-            rows = [i for i in batch if i.table]
-            try:
-                ends = self.journal.append([i.payload for i in rows]) if rows else []
-            except BaseException as e:  # every waiter must hear about it, whatever it was
-                log.exception("journaling %d event batches failed", len(rows))
-                with self._lock:
-                    self._pending -= sum(i.height for i in rows)
-                for item in rows:
-                    item.done.set_exception(e)
-                batch = [i for i in batch if not i.table]  # flush markers still go through
-            else:
-                for item, end in zip(rows, ends, strict=True):
-                    item.end = end
-                    item.done.set_result(item.height)
-            if batch:
-                self._to_load.put(batch)
+                else:
+                    self._turn.wait()
         self._to_load.put(_STOP)
 
     # --- the loader thread: journal → DuckDB, exactly once ------------------------------
