@@ -203,6 +203,11 @@ class EventWriter:
         self._commit(item)
         return item.done.result()
 
+    @property
+    def idle(self) -> bool:
+        """No group commit under way or waiting: a write now leads its own at once."""
+        return not self._appending and not self._queued
+
     def _refuse_if_unable(self) -> None:
         if self._closed:
             raise StoreUnavailable("the store is closing; events are no longer accepted")

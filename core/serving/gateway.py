@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from core.features.online import EntityFeatures
 
 MAX_BATCH = 10_000
+INLINE_BUDGET_MS = 10.0
+"""A lone request to a route that answers within this (lately) may be answered on the
+server's event loop, see `PredictionService.answers_at_once`."""
 log = logging.getLogger(__name__)
 _thread = threading.local()
 
@@ -72,6 +75,8 @@ class _Route:
     splitter: TrafficSplitter
     known: frozenset[str] | None = None
     """Every feature some version of this map reads; filled on the first request."""
+    lone_ms: float | None = None
+    """What answering a lone request has cost lately (a moving average)."""
 
 
 class PredictionService:
@@ -109,6 +114,7 @@ class PredictionService:
         started = time.perf_counter()
         info = self._model(model)
         route = self._route(model, environment)
+        warm = len(requests) == 1 and self._all_loaded(model, route)
         if self.entity_features is not None:  # `entity` → its features; explicit ones win
             requests = self.entity_features.enrich(model, route.splitter.traffic, requests)
         ids, units = [], []
@@ -200,11 +206,36 @@ class PredictionService:
             for rid, number, unit, feats, label, value, score in done
         ]  # fmt: skip
         self.writer.write_rows("prediction_events", events, dedup=client_ids)
+        if warm:  # a time including a model load says nothing of the next request
+            took = (time.perf_counter() - started) * 1000.0
+            route.lone_ms = took if route.lone_ms is None else 0.8 * route.lone_ms + 0.2 * took
         return [
             Prediction(a.request_id, a.version, a.prediction, round(latency, 3), a.probabilities)
             for a in answers
             if a is not None
         ]
+
+    def answers_at_once(self, model: str, environment: str, requests: Sequence[Any]) -> bool:
+        """True when `predict` of `requests` cannot block for long: a lone request (no
+        `entity` to look up) to a route whose model, split and versions are all in memory
+        (no store read, no model load), that answered lone requests within
+        `INLINE_BUDGET_MS` lately, while no group commit is under way to wait behind. A
+        server may then predict on its event loop rather than hand the request to a worker
+        thread and back (that hop cost ~0.4 ms at p50, measured)."""
+        if len(requests) != 1 or not isinstance(requests[0], dict) or "entity" in requests[0]:
+            return False
+        route = self._routes.get((model, environment))
+        if route is None or route.known is None or route.lone_ms is None:
+            return False
+        return (
+            route.lone_ms <= INLINE_BUDGET_MS
+            and model in self._models
+            and self._all_loaded(model, route)
+            and self.writer.idle
+        )
+
+    def _all_loaded(self, model: str, route: _Route) -> bool:
+        return all((model, v) in self._loaded for v in route.splitter.traffic)
 
     def log_events(
         self, model: str, items: Sequence[Any] | bytes, *, max_items: int = MAX_BATCH

@@ -129,3 +129,28 @@ def test_predictions_run_single_threaded_even_when_the_first_request_loads_the_m
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[1]"
+
+
+def test_a_lone_request_is_answered_at_once_only_when_nothing_can_block_it(
+    served: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.serving import gateway
+
+    monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 1e9)  # however loaded the machine
+    lone = [{"features": features(0)}]
+    assert not served.answers_at_once(MODEL, lone)  # its cost is not known yet
+    served.predict(MODEL, lone)
+    assert not served.answers_at_once(MODEL, lone)  # that one loaded the model: no measure
+    served.predict(MODEL, lone)
+    assert served.answers_at_once(MODEL, lone)
+    assert not served.answers_at_once(MODEL, lone * 2)  # a batch: a worker thread's job
+    assert not served.answers_at_once(MODEL, [{"entity": "c-1"}])  # a store lookup
+    assert not served.answers_at_once(MODEL, lone, environment="staging")  # no route yet
+    monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 0.0)
+    assert not served.answers_at_once(MODEL, lone)  # slower lately than the budget
+    monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 1e9)
+    served.set_traffic(MODEL, {"v1": 0.5, "v2": 0.5}, reason="a/b")
+    assert not served.answers_at_once(MODEL, lone)  # a new split: its cost is unknown
+    served.serving.close()  # waits for the new split's versions to load
+    served.predict(MODEL, lone)
+    assert served.answers_at_once(MODEL, lone)
