@@ -66,8 +66,9 @@ class _Item:
     end: int = -1
     """The journal offset just past this item's record, once journaled."""
     done: Future[int] = field(default_factory=Future)
-    waited: bool = True
-    """Its writer waits, and so leads the group commit that takes it."""
+    leads: bool = True
+    """Its writer waits, and leads the group commit that takes it; else the journal thread
+    commits it (see `_leads`)."""
     journaled: bool = False
     """Its group commit is over (it is appended and synced, or refused)."""
 
@@ -79,6 +80,14 @@ class _Item:
         return (
             self.frame if self.frame is not None else repo.rows_frame(self.table, self.rows or [])
         )
+
+
+def _leads() -> bool:
+    """May a waiting writer in this thread lead a group commit? Not the main thread: Ctrl+C
+    raises there, at any point, and halfway through a commit it would leave the journal's
+    offsets or the hand-off to the loader half done. There the journal thread commits, and
+    an interrupted writer leaves its item queued for it."""
+    return threading.current_thread() is not threading.main_thread()
 
 
 def _encode(item: _Item) -> bytes:
@@ -139,8 +148,8 @@ class EventWriter:
         """Signalled when a group commit ends or an item nobody waits for arrives."""
         self._queued: list[_Item] = []
         """Accepted items (and flush markers) waiting for the next group commit, in order."""
-        self._unwaited = 0
-        """Queued items whose writers do not wait: the journal thread commits those."""
+        self._unled = 0
+        """Queued items no writer leads a commit for: the journal thread commits those."""
         self._appending = False
         self._pending = 0
         """Rows accepted and not yet loaded (journaled or on their way)."""
@@ -186,7 +195,7 @@ class EventWriter:
         ):
             raise InvalidInput(f"every row needs a {column}")
         item.payload = _encode(item)  # in the caller's thread: encoding runs in parallel
-        item.waited = wait
+        item.leads = wait and _leads()
         with self._lock:
             self._refuse_if_unable()
             if self._pending + height > self.max_pending:
@@ -194,13 +203,11 @@ class EventWriter:
                     f"ingest is behind by {self._pending:,} rows; retry shortly", retry_after_s=1.0
                 )
             self._pending += height
-            self._queued.append(item)
-            if not wait:
-                self._unwaited += 1
-                self._turn.notify_all()
+            self._queue(item)
         if not wait:
             return height
-        self._commit(item)
+        if item.leads:
+            self._commit(item)
         return item.done.result()
 
     @property
@@ -219,12 +226,13 @@ class EventWriter:
 
     def flush(self) -> None:
         """Return once every row queued before this call is loaded into the event tables."""
-        marker = _Item("", None, dedup=False)
+        marker = _Item("", None, dedup=False, leads=_leads())
         with self._lock:
             if self._closed:
                 return
-            self._queued.append(marker)
-        self._commit(marker)  # passes it to the loader behind everything queued before
+            self._queue(marker)
+        if marker.leads:
+            self._commit(marker)  # passes it to the loader behind everything queued before
         marker.done.result()
 
     def close(self) -> None:
@@ -280,6 +288,13 @@ class EventWriter:
 
     # --- group commit: append, sync, acknowledge ----------------------------------------
 
+    def _queue(self, item: _Item) -> None:
+        """With `_lock` held: queue `item` for the next group commit."""
+        self._queued.append(item)
+        if not item.leads:
+            self._unled += 1
+            self._turn.notify_all()
+
     def _commit(self, item: _Item) -> None:
         """Return once `item` is journaled, leading a group commit when none is under way.
 
@@ -302,7 +317,7 @@ class EventWriter:
             size += len(self._queued[cut].payload)
             cut += 1
         batch, self._queued = self._queued[:cut], self._queued[cut:]
-        self._unwaited -= sum(1 for i in batch if not i.waited)
+        self._unled -= sum(1 for i in batch if not i.leads)
         self._appending = True
         self._lock.release()
         try:
@@ -333,11 +348,11 @@ class EventWriter:
             self._to_load.put(batch)
 
     def _journal_loop(self) -> None:
-        """Commits what no writer waits for (`wait=False`); at close, once every accepted
-        item is journaled, tells the loader to stop."""
+        """Commits what no writer leads a commit for; at close, once every accepted item is
+        journaled, tells the loader to stop."""
         with self._turn:
             while True:
-                if self._unwaited and not self._appending:
+                if (self._unled or (self._closed and self._queued)) and not self._appending:
                     self._append_group()
                 elif self._closed and not self._queued and not self._appending:
                     break

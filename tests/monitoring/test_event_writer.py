@@ -3,9 +3,11 @@ a sealed minute marks it dirty."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
 
 from core.engine import LocalEngine
 from storage.repos import events as repo
@@ -53,4 +55,35 @@ def test_a_late_row_for_a_sealed_minute_marks_it_dirty(engine: LocalEngine) -> N
     )
     with engine.store.read() as conn:
         assert conn.rows("SELECT minute FROM rollup_dirty") == [{"minute": T0}]
+    assert _count(engine) == 2
+
+
+def test_a_waiting_writer_leads_its_commit_except_on_the_main_thread(
+    engine: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker threads append and sync their own group (no hand-off); the main thread, where
+    Ctrl+C can strike halfway through a commit, leaves it to the journal thread."""
+    engine.create_model("m", "classification")
+    w = engine.writer
+    appended_by: list[str] = []
+    append = w.journal.append
+
+    def recording(payloads: list[bytes]) -> list[int]:
+        appended_by.append(threading.current_thread().name)
+        return append(payloads)
+
+    monkeypatch.setattr(w.journal, "append", recording)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    assert threading.current_thread() is threading.main_thread()
+    w.write_rows("prediction_events", [_row("main", now)], dedup=False)
+    worker = threading.Thread(
+        target=w.write_rows,
+        args=("prediction_events", [_row("worker", now)]),
+        kwargs={"dedup": False},
+        name="a-request",
+    )
+    worker.start()
+    worker.join()
+    w.flush()  # from the main thread too
+    assert appended_by == ["mlc-event-journal", "a-request"]
     assert _count(engine) == 2
