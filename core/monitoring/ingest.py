@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import queue
+import signal
 import threading
 import time
 from concurrent.futures import Future
@@ -83,11 +84,18 @@ class _Item:
 
 
 def _leads() -> bool:
-    """May a waiting writer in this thread lead a group commit? Not the main thread: Ctrl+C
-    raises there, at any point, and halfway through a commit it would leave the journal's
-    offsets or the hand-off to the loader half done. There the journal thread commits, and
-    an interrupted writer leaves its item queued for it."""
-    return threading.current_thread() is not threading.main_thread()
+    """May a waiting writer in this thread lead a group commit? Not where Ctrl+C raises
+    KeyboardInterrupt: it can strike at any point, and halfway through a commit it would
+    leave the journal's offsets or the hand-off to the loader half done. That is the main
+    thread, unless SIGINT is ignored, kills the process, or is handled by an asyncio loop
+    (`mlc serve`, whose lone predictions run on its loop in the main thread). Elsewhere the
+    journal thread commits, and an interrupted writer leaves its item queued for it."""
+    if threading.current_thread() is not threading.main_thread():
+        return True
+    handler = signal.getsignal(signal.SIGINT)
+    return handler in (signal.SIG_IGN, signal.SIG_DFL) or (
+        getattr(handler, "__module__", None) == "asyncio.unix_events"  # its no-op wake-up
+    )
 
 
 def _encode(item: _Item) -> bytes:

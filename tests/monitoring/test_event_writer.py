@@ -3,6 +3,8 @@ a sealed minute marks it dirty."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -85,5 +87,15 @@ def test_a_waiting_writer_leads_its_commit_except_on_the_main_thread(
     worker.start()
     worker.join()
     w.flush()  # from the main thread too
-    assert appended_by == ["mlc-event-journal", "a-request"]
-    assert _count(engine) == 2
+
+    async def served() -> None:  # as in `mlc serve`: SIGINT goes to the loop, never raises
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, lambda: None)
+        try:
+            w.write_rows("prediction_events", [_row("on-the-loop", now)], dedup=False)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    asyncio.run(served())
+    assert appended_by == ["mlc-event-journal", "a-request", "MainThread"]
+    assert _count(engine) == 3
