@@ -725,12 +725,13 @@ class LocalEngine:
     ) -> list[Prediction]:
         return self.serving.predict(model, requests, environment)
 
-    def answers_at_once(
+    def predict_at_once(
         self, model: str, requests: list[Any], *, environment: str = "production"
-    ) -> bool:
-        """For the server hosting this engine: may `predict` run on its event loop? (No
-        store read, no model load, a few ms at most; `PredictionService.answers_at_once`.)"""
-        return self.serving.answers_at_once(model, environment, requests)
+    ) -> list[Prediction] | None:
+        """For the server hosting this engine, on its event loop: `predict` when that cannot
+        block for long (no store read, no model load, a few ms at most), else None with
+        nothing written (`PredictionService.predict_at_once`)."""
+        return self.serving.predict_at_once(model, environment, requests)
 
     def log_events(
         self, model: str, events: list[dict[str, Any]] | bytes, *, max_items: int = 10_000

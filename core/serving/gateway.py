@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 _thread = threading.local()
 
 
+class _NotInMemory(Exception):
+    """`predict(from_memory=True)` would have read the store or loaded a model."""
+
+
 _estimators_loaded = 0
 """Models loaded by this process so far: a model may bring the first OpenMP runtime."""
 
@@ -105,15 +109,20 @@ class PredictionService:
     # --- data plane ---------------------------------------------------------------------
 
     def predict(
-        self, model: str, requests: Sequence[Any], environment: str = "production"
+        self,
+        model: str,
+        requests: Sequence[Any],
+        environment: str = "production",
+        *,
+        from_memory: bool = False,
     ) -> list[Prediction]:
         if not requests:
             raise InvalidInput("no prediction requests in the body")
         if len(requests) > MAX_BATCH:
             raise InvalidInput(f"at most {MAX_BATCH} requests per batch")
         started = time.perf_counter()
-        info = self._model(model)
-        route = self._route(model, environment)
+        info = self._model(model, from_memory)
+        route = self._route(model, environment, from_memory)
         warm = len(requests) == 1 and self._all_loaded(model, route)
         if self.entity_features is not None:  # `entity` → its features; explicit ones win
             requests = self.entity_features.enrich(model, route.splitter.traffic, requests)
@@ -137,11 +146,13 @@ class PredictionService:
         # Every version that may serve this model: a feature one of them reads is not unknown.
         if route.known is None:
             route.known = frozenset(
-                name for v in route.splitter.traffic for name in self._load(model, v).schema
+                name
+                for v in route.splitter.traffic
+                for name in self._load(model, v, from_memory).schema
             )
         known = route.known
         for version, indices in by_version.items():
-            loaded = self._load(model, version)
+            loaded = self._load(model, version, from_memory)
             _one_openmp_thread()
             checked = [
                 req.check_features(requests[i].get("features"), loaded.schema, i, known)
@@ -215,6 +226,19 @@ class PredictionService:
             if a is not None
         ]
 
+    def predict_at_once(
+        self, model: str, environment: str, requests: Sequence[Any]
+    ) -> list[Prediction] | None:
+        """`predict`, for a server's event loop: only when `answers_at_once`, and never
+        reading the store or loading a model (a deploy may land between the check and the
+        prediction). None when it cannot, with nothing written: predict in a worker thread."""
+        if not self.answers_at_once(model, environment, requests):
+            return None
+        try:
+            return self.predict(model, requests, environment, from_memory=True)
+        except _NotInMemory:
+            return None
+
     def answers_at_once(self, model: str, environment: str, requests: Sequence[Any]) -> bool:
         """True when `predict` of `requests` cannot block for long: a lone request (no
         `entity` to look up) to a route whose model, split and versions are all in memory
@@ -256,9 +280,11 @@ class PredictionService:
 
     # --- caches -------------------------------------------------------------------------
 
-    def _model(self, name: str) -> Model:
+    def _model(self, name: str, from_memory: bool = False) -> Model:
         model = self._models.get(name)
         if model is None:
+            if from_memory:
+                raise _NotInMemory(name)
             model = self.registry.get_model(name)
             self._models[name] = model
         return model
@@ -266,10 +292,12 @@ class PredictionService:
     def _schema_of_model(self, model: Model) -> dict[str, FeatureType]:
         return {f.name: f.type for f in model.features}
 
-    def _route(self, model: str, environment: str) -> _Route:
+    def _route(self, model: str, environment: str, from_memory: bool = False) -> _Route:
         key = (model, environment)
         route = self._routes.get(key)
         if route is None:
+            if from_memory:
+                raise _NotInMemory(model)
             rev = self.deployments.current(model, environment)
             if rev is None:
                 raise Conflict(f"{model} has no {environment} deployment: deploy a version first")
@@ -313,7 +341,7 @@ class PredictionService:
             except Exception:  # a broken artifact is reported by the request that needs it
                 log.warning("could not preload %s:%s", rev.model_id, version, exc_info=True)
 
-    def _load(self, model: str, version: str) -> _Loaded:
+    def _load(self, model: str, version: str, from_memory: bool = False) -> _Loaded:
         global _estimators_loaded
         key = (model, version)
         with self._lock:
@@ -321,6 +349,8 @@ class PredictionService:
             if hit is not None:
                 self._loaded.move_to_end(key)
                 return hit
+        if from_memory:
+            raise _NotInMemory(f"{model}:{version}")
         v = self.registry.get_version(model, version)
         estimator = self.registry.load_estimator(model, version)  # sha256-checked
         schema = _version_schema(v.validation, v.signature, self._model(model))

@@ -138,19 +138,51 @@ def test_a_lone_request_is_answered_at_once_only_when_nothing_can_block_it(
 
     monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 1e9)  # however loaded the machine
     lone = [{"features": features(0)}]
-    assert not served.answers_at_once(MODEL, lone)  # its cost is not known yet
+    assert not served.serving.answers_at_once(
+        MODEL, "production", lone
+    )  # its cost is not known yet
     served.predict(MODEL, lone)
-    assert not served.answers_at_once(MODEL, lone)  # that one loaded the model: no measure
+    assert not served.serving.answers_at_once(
+        MODEL, "production", lone
+    )  # that one loaded the model: no measure
     served.predict(MODEL, lone)
-    assert served.answers_at_once(MODEL, lone)
-    assert not served.answers_at_once(MODEL, lone * 2)  # a batch: a worker thread's job
-    assert not served.answers_at_once(MODEL, [{"entity": "c-1"}])  # a store lookup
-    assert not served.answers_at_once(MODEL, lone, environment="staging")  # no route yet
+    assert served.serving.answers_at_once(MODEL, "production", lone)
+    assert not served.serving.answers_at_once(
+        MODEL, "production", lone * 2
+    )  # a batch: a worker thread's job
+    assert not served.serving.answers_at_once(
+        MODEL, "production", [{"entity": "c-1"}]
+    )  # a store lookup
+    assert not served.serving.answers_at_once(MODEL, "staging", lone)  # no route yet
     monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 0.0)
-    assert not served.answers_at_once(MODEL, lone)  # slower lately than the budget
+    assert not served.serving.answers_at_once(
+        MODEL, "production", lone
+    )  # slower lately than the budget
     monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 1e9)
     served.set_traffic(MODEL, {"v1": 0.5, "v2": 0.5}, reason="a/b")
-    assert not served.answers_at_once(MODEL, lone)  # a new split: its cost is unknown
+    assert not served.serving.answers_at_once(
+        MODEL, "production", lone
+    )  # a new split: its cost is unknown
     served.serving.close()  # waits for the new split's versions to load
     served.predict(MODEL, lone)
-    assert served.answers_at_once(MODEL, lone)
+    assert served.serving.answers_at_once(MODEL, "production", lone)
+
+
+def test_an_answer_at_once_never_loads_a_model_or_reads_the_store(
+    served: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the check and the prediction a deploy (or an eviction) can leave a version
+    unloaded: the prediction on the event loop then declines, with nothing written, rather
+    than load the model there."""
+    from core.serving import gateway
+
+    monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 1e9)  # however loaded the machine
+    lone = [{"features": features(0)}]
+    served.predict(MODEL, lone)
+    served.predict(MODEL, lone)
+    assert served.predict_at_once(MODEL, lone) is not None  # answered from memory
+    monkeypatch.setattr(served.serving, "answers_at_once", lambda *a: True)  # the race
+    served.serving._loaded.clear()
+    assert served.predict_at_once(MODEL, lone) is None
+    assert not served.serving._loaded  # nothing loaded on the caller's loop
+    assert _stored(served) == 3

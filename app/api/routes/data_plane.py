@@ -98,9 +98,8 @@ async def predict(
     body = await read_json(request)
     single = isinstance(body, dict)
     items = objects(request, [body] if single else body, "requests")
-    if engine.answers_at_once(name, items, environment=environment):
-        found = engine.predict(name, items, environment=environment)
-    else:
+    found = engine.predict_at_once(name, items, environment=environment)
+    if found is None:
         found = await run_in_threadpool(engine.predict, name, items, environment=environment)
     answers = [_prediction(p) for p in found]
     return _json(answers[0] if single else answers)
