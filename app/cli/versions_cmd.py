@@ -12,6 +12,7 @@ from app.cli.output import emit, fields, state, success, table
 from core import names
 from core.domain import ModelVersion
 from core.errors import InvalidInput
+from core.inputs import read_input
 
 app = typer.Typer(help="Model versions: immutable, numbered v1, v2, …", no_args_is_help=True)
 
@@ -28,17 +29,6 @@ def _json_object(text: str | None, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput(f"--{what} must be a JSON object, e.g. '{{\"accuracy\": 0.91}}'")
     return value
-
-
-def _read_artifact(path: Path) -> bytes:
-    if not path.exists():
-        raise InvalidInput(f"artifact file {path} does not exist")
-    if not path.is_file():
-        raise InvalidInput(f"artifact {path} is not a file")
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InvalidInput(f"cannot read artifact {path}: {e.strerror}") from None
 
 
 @app.command("register")
@@ -58,7 +48,7 @@ def register(
     metric_values = _json_object(metrics, "metrics")
     param_values = _json_object(params, "params")
     tags = dict(names.tag(t) for t in tag or [])
-    data = _read_artifact(artifact)
+    data = read_input(artifact, "artifact file")
     version = state(ctx).engine().register_version(
         model, data, algorithm=algorithm, parameters=param_values, metrics=metric_values,
         description=description, parent_version=parent, training_data_hash=data_hash, tags=tags,

@@ -23,7 +23,6 @@ entity or between the store and a file, or changing an entity's key that views u
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 from core import names
 from core.domain import Feature, FeatureType
 from core.errors import InvalidInput
+from core.inputs import read_toml
 from core.timeparse import duration_text, parse_duration
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -127,14 +127,7 @@ def feature_name(value: str) -> str:
 
 def load(path: str | Path) -> Definitions:
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise InvalidInput(f"feature definitions {path} do not exist") from None
-    except OSError as e:
-        raise InvalidInput(f"cannot read feature definitions {path}: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise InvalidInput(f"feature definitions {path} are not valid TOML: {e}") from None
+    raw = read_toml(path, "feature definitions file")
     return parse(raw, base_dir=path.resolve().parent, source=path)
 
 

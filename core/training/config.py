@@ -7,7 +7,6 @@ Parsing is strict: an unknown section or key is an error naming it, because a mi
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from core import names
 from core.domain import Task
 from core.errors import InvalidInput
+from core.inputs import read_toml
 
 _SECTIONS: dict[str, set[str]] = {
     "model": {"name", "task", "description"},
@@ -85,16 +85,7 @@ class TrainingConfig:
 
 def load_config(path: str | Path) -> TrainingConfig:
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise InvalidInput(f"training config {path} does not exist") from None
-    except OSError as e:
-        raise InvalidInput(f"cannot read training config {path}: {e.strerror}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise InvalidInput(f"training config {path} is not valid TOML: {e}") from None
+    raw = read_toml(path, "training config")
     return parse_config(raw, base_dir=path.parent.resolve(), source=path)
 
 

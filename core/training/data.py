@@ -18,6 +18,7 @@ import polars as pl
 
 from core.domain import FeatureType, Task
 from core.errors import InvalidInput
+from core.inputs import read_input
 from core.training.config import DataSpec, SplitSpec
 
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -65,12 +66,7 @@ def read_with_sha256(path: Path, what: str = "dataset") -> tuple[pl.DataFrame, s
     """A Parquet or CSV file's rows and the sha256 of the bytes as read (one read, so the
     hash is of exactly what was parsed)."""
     fmt = _format(path, what)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"{what} {path} does not exist") from None
-    except OSError as e:
-        raise InvalidInput(f"cannot read {what} {path}: {e.strerror}") from None
+    raw = read_input(path, what)
     buf = io.BytesIO(raw)
     try:
         frame = pl.read_parquet(buf) if fmt == "parquet" else pl.read_csv(buf, try_parse_dates=True)
