@@ -41,6 +41,15 @@ class _Closing(Exception):
     """The console closed while the demo was still being built: stop building."""
 
 
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl+C or SIGTERM in a headless demo.
+
+    A subclass, not KeyboardInterrupt itself: when a KeyboardInterrupt of that exact type
+    passes through code a native library runs with PyRun_String (pyo3 and pybind11 do), even
+    if it is caught, CPython marks it unhandled and a `python -m app` process then ends by
+    SIGINT instead of with the exit code the demo returns (seen in CI as -2, not 130)."""
+
+
 def demo(
     ctx: typer.Context,
     store: Annotated[
@@ -251,7 +260,7 @@ def _interrupts(flag: threading.Event) -> Iterator[None]:
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         flag.set()
-        raise KeyboardInterrupt
+        raise _Interrupted
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
