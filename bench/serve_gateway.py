@@ -218,11 +218,14 @@ def main() -> None:
             while time.perf_counter() < warm_until:
                 _latency_client(server.port, single, 20)
             # Bare predict and gateway in alternating rounds, so both see the same machine
-            # (these VMs drift by tens of percent within a minute).
+            # (these VMs drift by tens of percent within a minute). Single requests first,
+            # then batches: each size is measured with the store loading its own events, not
+            # a backlog of the other's (25 batches leave 2,500 events for the loader).
             base1, lat1, base100, lat100 = [], [], [], []
             for _ in range(20):
                 base1 += baseline_times(pipe, features, rows, 1, 100)
                 lat1 += _latency_client(server.port, single, 100)
+            for _ in range(20):
                 base100 += baseline_times(pipe, features, rows, 100, 25)
                 lat100 += _latency_client(server.port, batch, 25)
             n, took = load(server.port, [single] * args.clients, args.seconds)

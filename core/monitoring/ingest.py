@@ -98,12 +98,20 @@ def _leads() -> bool:
     )
 
 
+_FLOAT_COLUMNS = {
+    table: [i for i, kind in enumerate(repo.columns(table).values()) if kind == pl.Float64]
+    for table in _TABLES
+}
+"""Where a row may hold NaN or infinity (by position), which JSON cannot carry."""
+
+
 def _encode(item: _Item) -> bytes:
     """Version, table, dedup and kind in a byte each, then Arrow IPC or a JSON list of rows
     (JSON has no NaN or infinity: rows holding one go as a frame)."""
     rows = item.rows
+    floats = _FLOAT_COLUMNS[item.table]
     if rows is not None and any(
-        isinstance(v, float) and not math.isfinite(v) for r in rows for v in r
+        (v := r[i]) is not None and not math.isfinite(v) for r in rows for i in floats
     ):
         item = _Item(item.table, item.as_frame(), item.dedup)
     head = bytes((_VERSION, _TABLES.index(item.table), int(item.dedup)))

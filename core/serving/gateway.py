@@ -13,10 +13,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 import polars as pl
 from threadpoolctl import threadpool_limits
@@ -71,6 +70,10 @@ class _Loaded:
     estimator: Any
     schema: dict[str, FeatureType]
     classes: list[Any] | None
+    labels: list[Any] = field(default_factory=list)
+    """`classes` as answered (JSON-ready), by the estimator's class index."""
+    class_names: list[str] = field(default_factory=list)
+    """`classes` as the keys of answered probabilities."""
 
 
 @dataclass
@@ -126,21 +129,29 @@ class PredictionService:
         warm = len(requests) == 1 and self._all_loaded(model, route)
         if self.entity_features is not None:  # `entity` → its features; explicit ones win
             requests = self.entity_features.enrich(model, route.splitter.traffic, requests)
-        ids, units = [], []
-        client_ids = False
+        raw_ids = []
         for i, item in enumerate(requests):
             if not isinstance(item, dict):
                 raise InvalidInput(f"item {i}: a request must be a JSON object")
-            client_ids = client_ids or item.get("request_id") is not None
-            rid = req.request_id(item.get("request_id"), i, required=False)
-            ids.append(rid)
-            unit = item.get("unit_id")
-            units.append(rid if unit is None else str(unit))
+            raw_ids.append(item.get("request_id"))
+        fresh = req.new_ids(raw_ids.count(None))
+        client_ids = len(fresh) < len(raw_ids)
+        fresh_ids = iter(fresh)
+        ids = [
+            next(fresh_ids) if raw is None else req.request_id(raw, i, required=True)
+            for i, raw in enumerate(raw_ids)
+        ]
+        units = [
+            rid if (unit := item.get("unit_id")) is None else str(unit)
+            for rid, item in zip(ids, requests, strict=True)
+        ]
         assigned = route.splitter.assign_many(units)
         by_version: dict[str, list[int]] = {}
         for i, version in enumerate(assigned):
             by_version.setdefault(version, []).append(i)
-        answers: list[Prediction | None] = [None] * len(requests)
+        answers: list[tuple[str, Any, dict[str, float] | None]] = [("", None, None)] * len(ids)
+        """Per item: the version that answered, its prediction and class probabilities."""
+        regression = info.task is Task.REGRESSION
         done: list[tuple[Any, ...]] = []
         """Per answered item: request id, version number, unit, features, label, value, score."""
         # Every version that may serve this model: a feature one of them reads is not unknown.
@@ -165,7 +176,7 @@ class PredictionService:
                 loaded.schema,
             )
             try:
-                proba = None
+                probas = None
                 if (
                     info.task is Task.CLASSIFICATION
                     and loaded.classes
@@ -174,17 +185,15 @@ class PredictionService:
                     # One pass through the pipeline: the label is the most probable class,
                     # which is what `predict` returns for every catalogue classifier.
                     proba = loaded.estimator.predict_proba(X)
-                    predicted = np.asarray(loaded.classes, dtype=object)[proba.argmax(axis=1)]
+                    labels = [loaded.labels[j] for j in proba.argmax(axis=1).tolist()]
+                    probas = proba.tolist()  # lists once, not numpy indexing per row
                 else:
-                    predicted = loaded.estimator.predict(X)
+                    labels = to_jsonable(loaded.estimator.predict(X).tolist())
             except Exception as e:
                 raise MlcError(
                     f"{model}:{version} failed to predict: {type(e).__name__}: {e}"
                 ) from e
-            # Python lists once per version, not numpy indexing and conversions per row.
-            labels = to_jsonable(predicted.tolist())
-            probas = proba.tolist() if proba is not None and loaded.classes is not None else None
-            names = [str(c) for c in loaded.classes] if probas is not None else []
+            names = loaded.class_names
             binary = len(names) == 2
             for row_no, i in enumerate(indices):
                 label = labels[row_no]
@@ -194,14 +203,7 @@ class PredictionService:
                     probs = dict(zip(names, probas[row_no], strict=True))
                     if binary:
                         score = probas[row_no][1]
-                answers[i] = Prediction(
-                    request_id=ids[i],
-                    version=version,
-                    prediction=label,
-                    latency_ms=0.0,
-                    probabilities=probs,
-                )
-                regression = info.task is Task.REGRESSION
+                answers[i] = (version, label, probs)
                 done.append((
                     ids[i], loaded.number, units[i],
                     orjson.dumps(requests[i].get("features")).decode(),
@@ -220,10 +222,10 @@ class PredictionService:
         if warm:  # a time including a model load says nothing of the next request
             took = (time.perf_counter() - started) * 1000.0
             route.lone_ms = took if route.lone_ms is None else 0.8 * route.lone_ms + 0.2 * took
+        latency = round(latency, 3)
         return [
-            Prediction(a.request_id, a.version, a.prediction, round(latency, 3), a.probabilities)
-            for a in answers
-            if a is not None
+            Prediction(rid, version, label, latency, probs)
+            for rid, (version, label, probs) in zip(ids, answers, strict=True)
         ]
 
     def predict_at_once(
@@ -353,7 +355,10 @@ class PredictionService:
         estimator = self.registry.load_estimator(model, version)  # sha256-checked
         schema = _version_schema(v.validation, v.signature, self._model(model))
         classes = v.signature.get("classes")
-        loaded = _Loaded(v.version, v.number, estimator, schema, classes)
+        loaded = _Loaded(
+            v.version, v.number, estimator, schema, classes,
+            labels=to_jsonable(list(classes or ())), class_names=[str(c) for c in classes or ()],
+        )  # fmt: skip
         with self._lock:
             _estimators_loaded += 1
             self._loaded[key] = loaded

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-import uuid
+import os
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -29,11 +29,18 @@ def _where(index: int | None) -> str:
     return f"item {index}: " if index is not None else ""
 
 
+def new_ids(n: int) -> list[str]:
+    """`n` fresh request ids of 128 random bits in hex (a uuid4's 122 and more): one read of
+    the OS's random source for a whole batch, where `uuid4()` per id cost 2 µs each."""
+    hexed = os.urandom(16 * n).hex()
+    return [hexed[i : i + 32] for i in range(0, 32 * n, 32)]
+
+
 def request_id(raw: Any, index: int | None, *, required: bool) -> str:
     if raw is None:
         if required:
             raise InvalidInput(f"{_where(index)}request_id is required")
-        return uuid.uuid4().hex
+        return new_ids(1)[0]
     if (
         not isinstance(raw, str | int)
         or isinstance(raw, bool)

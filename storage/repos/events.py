@@ -99,7 +99,7 @@ def columns(table: str) -> dict[str, pl.DataType]:
 def insert_frame(conn: Conn, table: str, frame: pl.DataFrame, *, dedup: bool = True) -> None:
     """Append rows whose (model_id, request_id) is not stored yet; replays are no-ops.
 
-    `dedup=False` is for ids the server just generated (uuid4: they cannot be stored yet):
+    `dedup=False` is for ids the server just generated (128 random bits: not stored yet):
     the rows are appended with no index to maintain, the fast path. Prediction events with
     client-supplied ids are claimed first in `event_keys` (its primary key is the only index
     on the path): only the rows whose key was new there are appended, once each. Actuals

@@ -3,6 +3,7 @@ once, a torn tail is cut off, and a loaded journal is deleted."""
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,27 @@ def test_acknowledged_rows_survive_a_crash_before_loading(model_home: Path) -> N
     assert len(stored) == 52
     assert ("a", T0, '{"x": 1.5}') in stored  # timestamps and strings as written
     assert not list((model_home / JOURNAL_DIR).glob("*.log"))  # loaded, then deleted
+
+
+def test_non_finite_values_in_acknowledged_rows_survive_a_crash(model_home: Path) -> None:
+    """JSON has no NaN or infinity: rows holding one are journaled another way, not as null."""
+    _crash_after_writing(
+        model_home,
+        """
+        nan = ("m", "nan", T0, 1, "production", None, None, None, None, float("nan"), 0.4,
+               2.0, None, "t")
+        inf = ("m", "inf", T0, 1, "production", None, None, None, None, 1.0, 0.4,
+               float("inf"), None, "t")
+        writer.write_rows("prediction_events", [nan, inf, row("plain")])
+        """,
+    )
+    with closing(LocalEngine.open(model_home)) as engine, engine.store.read() as conn:
+        got = {
+            r["request_id"]: (r["value"], r["latency_ms"])
+            for r in conn.rows("SELECT request_id, value, latency_ms FROM prediction_events")
+        }
+    assert math.isnan(got["nan"][0]) and got["inf"] == (1.0, math.inf)
+    assert got["plain"] == (None, 2.0)
 
 
 def test_a_journal_replayed_twice_loads_once(model_home: Path, tmp_path: Path) -> None:
