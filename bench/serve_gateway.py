@@ -1,7 +1,8 @@
 """Gateway speed: predict latency and throughput, and log-only ingest, over real HTTP.
 
 Starts `mlc serve` on 127.0.0.1 over a temporary store holding a credit-default model
-(hist_gradient_boosting on the sample data), then measures:
+(hist_gradient_boosting on the sample data), called with an operator's bearer token, then
+measures:
   - the baseline: the same model's own `predict_proba` called directly in this process
     (one row, and a batch of 100), the floor any gateway adds to, in rounds alternating with
   - POST /v1/models/credit-default/predict, one request at a time on a kept-alive connection
@@ -42,7 +43,7 @@ def _rows(n: int, offset: int = 0) -> list[dict]:
     return frame.drop(["application_id", "applied_at", "default"]).to_dicts()
 
 
-def setup(home: Path) -> object:
+def setup(home: Path) -> tuple[Any, dict[str, Any], str]:
     import skops.io as sio
 
     from core.domain import Feature, Task
@@ -70,9 +71,10 @@ def setup(home: Path) -> object:
         engine.register_version(MODEL, sio.dumps(pipe), algorithm="hist_gradient_boosting")
         engine.transition_version(MODEL, "v1", "validated")
         engine.deploy(MODEL, "v1")
+        _, secret = engine.create_token("bench", "operator")
     finally:
         engine.close()
-    return pipe, data.schema.features
+    return pipe, data.schema.features, secret
 
 
 def baseline_times(
@@ -107,11 +109,13 @@ class _Client:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
-    @staticmethod
-    def encode(path: str, body: bytes) -> bytes:
+    token = ""
+
+    @classmethod
+    def encode(cls, path: str, body: bytes) -> bytes:
         head = (
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+            f"Authorization: Bearer {cls.token}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         return head.encode() + body
 
@@ -199,11 +203,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "store"
-        pipe, features = setup(home)
+        pipe, features, _Client.token = setup(home)
         rows = _rows(1000)
-        # What `mlc serve` runs with, not the tests' fast controller tick.
+        # What `mlc serve` runs with, not the tests' fast controller tick; over TCP with a
+        # bearer token, as serving replicas call it.
         os.environ["MLC_CONTROLLER_TICK_S"] = "1.0"
-        server = Server(home).start()
+        server = Server(home, insecure=False).start()
         try:
             predict = f"/v1/models/{MODEL}/predict"
             single = [
@@ -246,7 +251,8 @@ def main() -> None:
             eps = n * 1000 / took
             # Acknowledged means journaled; a read waits until DuckDB holds every row.
             t0 = time.perf_counter()
-            with httpx.Client(base_url=server.url, timeout=600) as client:
+            auth = {"Authorization": f"Bearer {_Client.token}"}
+            with httpx.Client(base_url=server.url, timeout=600, headers=auth) as client:
                 stored = client.get(f"/api/v1/models/{MODEL}/metrics").raise_for_status()
             drained = time.perf_counter() - t0
             del stored

@@ -132,11 +132,31 @@ class TokenService:
 
     def authenticate(self, secret: str) -> ApiToken:
         """The active token whose secret this is; `Unauthenticated` otherwise."""
+        found = self._match(secret, self._tokens())
+        self._touch(found)
+        return found
+
+    def authenticate_at_once(self, secret: str) -> ApiToken | None:
+        """`authenticate` from memory alone, for a server's event loop: None when that would
+        read the store (the cached tokens are stale) or write it (the token's last use is due
+        to be recorded); the caller then authenticates in a worker thread."""
+        now = time.monotonic()
+        with self._lock:
+            if self._stale(now):
+                return None
+            tokens = self._cache
+        found = self._match(secret, tokens)
+        with self._lock:
+            due = now - self._touched.get(found.id, -float("inf")) >= self.TOUCH_EVERY_S
+        return None if due else found
+
+    @staticmethod
+    def _match(secret: str, tokens: list[tuple[str, ApiToken]]) -> ApiToken:
         if not secret.startswith(SECRET_PREFIX):
             raise Unauthenticated("invalid token: an mlc token starts with 'mlc_'")
         digest = _hash(secret)
         found = None
-        for stored, token in self._tokens():
+        for stored, token in tokens:
             # Constant-time per comparison, and every token is compared: how long this takes
             # says nothing about how close a guess came.
             if hmac.compare_digest(stored, digest):
@@ -145,12 +165,14 @@ class TokenService:
             raise Unauthenticated("invalid token: no such token")
         if found.revoked_at is not None:
             raise Unauthenticated(f"token {found.name!r} has been revoked")
-        self._touch(found)
         return found
+
+    def _stale(self, now: float) -> bool:
+        return now - self._loaded_at > self.CACHE_TTL_S
 
     def _tokens(self) -> list[tuple[str, ApiToken]]:
         with self._lock:
-            if time.monotonic() - self._loaded_at > self.CACHE_TTL_S:
+            if self._stale(time.monotonic()):
                 with self.store.read() as conn:
                     rows = repo.list_all(conn)
                 self._cache = [(str(r["secret_sha256"]), _token(r)) for r in rows]

@@ -26,6 +26,13 @@ bearer = HTTPBearer(
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
+async def engine_for(request: Request, need: Role) -> LocalEngine:
+    """The engine acting for the caller of `request`, who must have role `need`: what the
+    `Viewer`/`Operator`/`Admin` dependencies give, for routes served without FastAPI's
+    parameter resolution (the data plane)."""
+    return await _engine_for(request, await bearer(request), need)
+
+
 async def _engine_for(
     request: Request, credentials: HTTPAuthorizationCredentials | None, need: Role
 ) -> LocalEngine:
@@ -37,8 +44,11 @@ async def _engine_for(
         raise Unauthenticated(
             "missing bearer token: send 'Authorization: Bearer <token>' (mlc: --token or MLC_TOKEN)"
         )
-    # In the threadpool: authenticating may read the store (and note the token's last use).
-    token = await run_in_threadpool(engine.tokens.authenticate, credentials.credentials)
+    # From memory on the event loop when it can; else in the threadpool, as authenticating
+    # may read the store (and note the token's last use). The hop cost ~0.4 ms (measured).
+    token = engine.tokens.authenticate_at_once(credentials.credentials)
+    if token is None:
+        token = await run_in_threadpool(engine.tokens.authenticate, credentials.credentials)
     if not role_allows(token.role, need):
         raise PermissionDenied(
             f"token {token.name!r} has role {token.role.value}; this needs {need.value} or above"

@@ -83,3 +83,37 @@ def test_roles_are_ordered() -> None:
     assert role_allows(Role.ADMIN, Role.OPERATOR) and role_allows(Role.OPERATOR, Role.OPERATOR)
     assert not role_allows(Role.VIEWER, Role.OPERATOR)
     assert not role_allows(Role.OPERATOR, Role.ADMIN)
+
+
+def test_authenticating_at_once_never_touches_the_store(
+    engine: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a server's event loop may call: the same answer as `authenticate` from memory,
+    or None when the store must be read (stale copy) or written (last use due)."""
+    token, secret = engine.create_token("ci", "viewer")
+    assert engine.tokens.authenticate_at_once(secret) is None  # its first use is due
+    assert engine.tokens.authenticate(secret) == token  # records it
+    used = engine.list_tokens()[0].last_used_at
+
+    def no_store(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the store was used")
+
+    monkeypatch.setattr(engine.tokens.store, "read", no_store)
+    monkeypatch.setattr(engine.tokens.store, "write", no_store)
+    assert engine.tokens.authenticate_at_once(secret) == token
+    with pytest.raises(Unauthenticated, match="no such token"):
+        engine.tokens.authenticate_at_once("mlc_" + "x" * 43)
+    monkeypatch.setattr(engine.tokens, "CACHE_TTL_S", -1.0)  # the copy is now stale
+    assert engine.tokens.authenticate_at_once(secret) is None
+    monkeypatch.undo()
+    assert engine.list_tokens()[0].last_used_at == used
+
+
+def test_a_revoked_token_is_refused_at_once(engine: LocalEngine) -> None:
+    _, secret = engine.create_token("ci", "admin")
+    engine.tokens.authenticate(secret)
+    engine.revoke_token("ci")
+    with pytest.raises(Unauthenticated, match="'ci' has been revoked"):
+        engine.tokens.authenticate(secret)  # refreshes the copy, which revoking invalidated
+    with pytest.raises(Unauthenticated, match="'ci' has been revoked"):
+        engine.tokens.authenticate_at_once(secret)

@@ -22,8 +22,11 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, home: Path, port: int | None = None, *extra: str) -> None:
+    def __init__(
+        self, home: Path, port: int | None = None, *extra: str, insecure: bool = True
+    ) -> None:
         self.home = home
+        self.insecure = insecure
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra = extra
@@ -44,7 +47,7 @@ class Server:
                 "serve",
                 "--port",
                 str(self.port),
-                "--insecure",
+                *(["--insecure"] if self.insecure else []),
                 *self.extra,
             ],
             cwd=ROOT,

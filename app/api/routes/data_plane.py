@@ -5,24 +5,31 @@ until its events are committed, runs in the threadpool so the event loop never w
 A lone prediction that the engine can answer from memory within a few ms is the exception:
 it runs on the loop, as the hop to a worker thread and back cost it ~0.4 ms at p50 and up
 to 1.9 ms at p99 (measured), and single-request throughput rose from ~190 to ~225/s.
+
+These are plain Starlette routes, served ahead of the control API: FastAPI's per-request
+resolution of parameters and dependencies cost a lone prediction ~0.2 ms (0.43 vs 0.17 ms
+of framework per request, measured in process), a fifth of all the gateway adds. Each
+handler authenticates itself (`engine_for`), and `OPENAPI_PATHS` documents them.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
-from app.api.auth import Operator, Viewer
+from app.api.auth import engine_for
 from app.api.body import objects, read_body, read_json
-from core.domain import Prediction
+from core.domain import Prediction, Role
 from core.errors import InvalidInput
 
-router = APIRouter(prefix="/v1/models/{name}", tags=["data plane"])
-
+PREFIX = "/v1/models/{name}"
 _REQUEST = {
     "type": "object",
     "description": "Send `features`, or an `entity` whose materialized features are fetched"
@@ -90,11 +97,11 @@ def _prediction(p: Prediction) -> dict[str, Any]:
     return out
 
 
-@router.post("/predict", openapi_extra=_PREDICT_BODY)
-async def predict(
-    name: str, request: Request, engine: Viewer, environment: str = "production"
-) -> Response:
+async def predict(request: Request) -> Response:
     """One request object answers one prediction; a list answers a list, in order."""
+    engine = await engine_for(request, Role.VIEWER)
+    name: str = request.path_params["name"]
+    environment = request.query_params.get("environment", "production")
     body = await read_json(request)
     single = isinstance(body, dict)
     items = objects(request, [body] if single else body, "requests")
@@ -105,9 +112,9 @@ async def predict(
     return _json(answers[0] if single else answers)
 
 
-@router.post("/events", openapi_extra=_EVENTS_BODY)
-async def log_events(name: str, request: Request, engine: Operator) -> Response:
+async def log_events(request: Request) -> Response:
     """Log-only prediction events from an external server; answered once committed."""
+    engine = await engine_for(request, Role.OPERATOR)
     body = await read_body(request)
     if not body.lstrip().startswith(b"["):
         try:
@@ -117,14 +124,61 @@ async def log_events(name: str, request: Request, engine: Operator) -> Response:
         objects(request, value, "events")  # not a list: refused with the usual message
     # The raw body goes to the engine, which parses it straight into columns.
     received = await run_in_threadpool(
-        engine.log_events, name, body, max_items=request.app.state.max_batch
+        engine.log_events, request.path_params["name"], body, max_items=request.app.state.max_batch
     )
     return _json({"received": received, "new": received})
 
 
-@router.post("/actuals", openapi_extra=_ACTUALS_BODY)
-async def record_actuals(name: str, request: Request, engine: Operator) -> Response:
+async def record_actuals(request: Request) -> Response:
     """Late labels by request id; a replayed batch adds nothing twice."""
+    engine = await engine_for(request, Role.OPERATOR)
     items = objects(request, await read_json(request), "actuals")
-    new = await run_in_threadpool(engine.record_actuals, name, items)
+    new = await run_in_threadpool(engine.record_actuals, request.path_params["name"], items)
     return _json({"received": len(items), "new": new})
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+_ROUTES: list[tuple[str, Handler, dict[str, Any], list[dict[str, Any]]]] = [
+    ("/predict", predict, _PREDICT_BODY, [{
+        "name": "environment", "in": "query", "required": False,
+        "schema": {"type": "string", "default": "production"},
+    }]),
+    ("/events", log_events, _EVENTS_BODY, []),
+    ("/actuals", record_actuals, _ACTUALS_BODY, []),
+]  # fmt: skip
+
+routes = [Route(PREFIX + path, handler, methods=["POST"]) for path, handler, _, _ in _ROUTES]
+
+
+def _operation(
+    path: str, handler: Handler, body: dict[str, Any], query: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What FastAPI would document for `handler` had it resolved the parameters itself."""
+    return {
+        "tags": ["data plane"],
+        "summary": handler.__name__.replace("_", " ").capitalize(),
+        "description": (handler.__doc__ or "").strip(),
+        "operationId": re.sub(r"\W", "_", handler.__name__ + PREFIX + path) + "_post",
+        "security": [{"token": []}],
+        "parameters": [
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+            *query,
+        ],
+        **body,
+        "responses": {
+            "200": {
+                "description": "Successful Response",
+                "content": {"application/json": {"schema": {}}},
+            },
+            "default": {
+                "description": 'An error: `{"error": kind, "detail": message}`',
+                "content": {"application/json": {"schema": {}}},
+            },
+        },
+    }
+
+
+OPENAPI_PATHS = {
+    PREFIX + path: {"post": _operation(path, handler, body, query)}
+    for path, handler, body, query in _ROUTES
+}
