@@ -109,13 +109,11 @@ class _Client:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
-    token = ""
-
-    @classmethod
-    def encode(cls, path: str, body: bytes) -> bytes:
+    @staticmethod
+    def encode(path: str, body: bytes, token: str) -> bytes:
         head = (
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {cls.token}\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         return head.encode() + body
 
@@ -203,7 +201,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "store"
-        pipe, features, _Client.token = setup(home)
+        pipe, features, token = setup(home)
         rows = _rows(1000)
         # What `mlc serve` runs with, not the tests' fast controller tick; over TCP with a
         # bearer token, as serving replicas call it.
@@ -212,10 +210,11 @@ def main() -> None:
         try:
             predict = f"/v1/models/{MODEL}/predict"
             single = [
-                _Client.encode(predict, json.dumps({"features": r}).encode()) for r in rows[:200]
+                _Client.encode(predict, json.dumps({"features": r}).encode(), token)
+                for r in rows[:200]
             ]
             batch = [
-                _Client.encode(predict, json.dumps([{"features": r} for r in rows[i : i + 100]]).encode())
+                _Client.encode(predict, json.dumps([{"features": r} for r in rows[i : i + 100]]).encode(), token)
                 for i in range(0, 500, 100)
             ]  # fmt: skip
             # Warm up while the owner loads its models and settles (a few seconds).
@@ -245,13 +244,13 @@ def main() -> None:
                         {"request_id": f"c{c}-b{b}-{i}", "version": "v1", "prediction": i % 2, "score": 0.3,
                          "latency_ms": 2.5, "features": rows[i]}
                         for i in range(1000)
-                    ]).encode()))  # fmt: skip
+                    ]).encode(), token))  # fmt: skip
                 event_bodies.append(bodies)
             n, took = load(server.port, event_bodies, args.seconds)
             eps = n * 1000 / took
             # Acknowledged means journaled; a read waits until DuckDB holds every row.
             t0 = time.perf_counter()
-            auth = {"Authorization": f"Bearer {_Client.token}"}
+            auth = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=server.url, timeout=600, headers=auth) as client:
                 stored = client.get(f"/api/v1/models/{MODEL}/metrics").raise_for_status()
             drained = time.perf_counter() - t0

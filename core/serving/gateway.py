@@ -70,10 +70,15 @@ class _Loaded:
     estimator: Any
     schema: dict[str, FeatureType]
     classes: list[Any] | None
-    labels: list[Any] = field(default_factory=list)
+    labels: list[Any] = field(init=False)
     """`classes` as answered (JSON-ready), by the estimator's class index."""
-    class_names: list[str] = field(default_factory=list)
+    class_names: list[str] = field(init=False)
     """`classes` as the keys of answered probabilities."""
+
+    def __post_init__(self) -> None:
+        # Once per loaded version, not per request.
+        object.__setattr__(self, "labels", to_jsonable(list(self.classes or ())))
+        object.__setattr__(self, "class_names", [str(c) for c in self.classes or ()])
 
 
 @dataclass
@@ -355,10 +360,7 @@ class PredictionService:
         estimator = self.registry.load_estimator(model, version)  # sha256-checked
         schema = _version_schema(v.validation, v.signature, self._model(model))
         classes = v.signature.get("classes")
-        loaded = _Loaded(
-            v.version, v.number, estimator, schema, classes,
-            labels=to_jsonable(list(classes or ())), class_names=[str(c) for c in classes or ()],
-        )  # fmt: skip
+        loaded = _Loaded(v.version, v.number, estimator, schema, classes)
         with self._lock:
             _estimators_loaded += 1
             self._loaded[key] = loaded
