@@ -19,6 +19,11 @@ def traffic(weights: dict[str, float]) -> str:
     return describe(weights)
 
 
+def clip(text: str, width: int) -> str:
+    """`text` in at most `width` characters, the cut shown by `…`."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def pct(fraction: float | None, digits: int = 0) -> str:
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "—"

@@ -116,6 +116,31 @@ def test_list_then_detail_shows_arms_results_and_advice(fleet: LocalEngine, ab: 
     drive(app, script)
 
 
+def test_a_long_name_is_clipped_so_the_samples_stay_in_view(fleet: LocalEngine) -> None:
+    name = "v2 gradient boosting vs v1 baseline"  # the demo's
+    test = fleet.create_ab_test(
+        ABTestConfig(model=MODEL, name=name, versions=["v1", "v2"], split={"v1": 50, "v2": 50})
+    )
+    fleet.start_ab_test(test.id)
+    fleet.predict(MODEL, [{"unit_id": f"u{i}", "features": features(i)} for i in range(40)])
+    observed = fleet.analyze_test_results(test.id).srm["observed"]
+    samples = f"{observed['v1']} / {observed['v2']}"
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await pilot.press("colon", *"ab", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ABTestsScreen)
+                       and samples in screen_text(app))  # fmt: skip
+        text = screen_text(app)
+        assert "v2 gradient boosting vs…" in text and name not in text
+        await pilot.press("slash", *"baseline", "enter")  # the filter sees the whole name
+        await wait_for(pilot, lambda: app.screen.query_one(ResourceTable).row_count == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: name in screen_text(app))
+
+    drive(app, script)
+
+
 def test_ab_with_an_id_opens_the_detail(fleet: LocalEngine, ab: str) -> None:
     app = create_console(fleet)
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 # The id last: it is long, and the rest must show at 80 columns.
 COLUMNS = ("NAME", "MODEL", "STATUS", "ARMS AND SPLIT", "STARTED", "SAMPLES", "TEST")
+NAME_WIDTH = 24
+"""A long name is clipped in the list (Enter shows it whole) so the samples stay in view."""
 
 STATUS_STYLE = {
     TestStatus.RUNNING: "bold green",
@@ -123,7 +125,7 @@ class ABTestsScreen(ResourceScreen):
         for r in order:
             t = r.test
             cells = (
-                Text(t.name, style="bold"),
+                Text(fmt.clip(t.name, NAME_WIDTH), style="bold"),
                 t.model_id,
                 status_cell(t.status),
                 arms_cell(t.traffic_split),
@@ -131,7 +133,7 @@ class ABTestsScreen(ResourceScreen):
                 samples_cell(r.samples),
                 t.id,
             )
-            if self.matches(*cells):
+            if self.matches(t.name, *cells):  # the whole name, not the clipped one
                 rows.append((t.id, cells))
         self.query_one(ResourceTable).replace(COLUMNS, rows)
         summary = "arms in order, the first is the control · samples: units per arm"
