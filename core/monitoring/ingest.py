@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import queue
 import signal
 import threading
 import time
@@ -34,6 +33,7 @@ import orjson
 import polars as pl
 
 from core.errors import InvalidInput, Overloaded, StoreUnavailable
+from core.monitoring.batch_queue import BatchQueue
 from storage import journal as journal_repo
 from storage.conn import Conn
 from storage.journal import Journal
@@ -43,7 +43,6 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
 _TABLES = ("prediction_events", "actuals")
 _VERSION = 1
 """Of the record format below; a record of another version is set aside, never misread."""
@@ -158,7 +157,8 @@ class EventWriter:
         self.journal = Journal(store.home / JOURNAL_DIR)
         self.loads = 0
         self._replay()
-        self._to_load: queue.Queue[list[_Item] | object] = queue.Queue()
+        self._to_load: BatchQueue[list[_Item]] = BatchQueue()
+        """Journaled groups, in journal order, for the loader."""
         self._lock = threading.Lock()
         self._turn = threading.Condition(self._lock)
         """Signalled when a group commit ends or an item nobody waits for arrives."""
@@ -166,6 +166,8 @@ class EventWriter:
         """Accepted items (and flush markers) waiting for the next group commit, in order."""
         self._unled = 0
         """Queued items no writer leads a commit for: the journal thread commits those."""
+        self._waiting = 0
+        """Writers waiting on `_turn` for a group commit that another leads."""
         self._appending = False
         self._pending = 0
         """Rows accepted and not yet loaded (journaled or on their way)."""
@@ -322,7 +324,11 @@ class EventWriter:
                 if not self._appending:
                     self._append_group()
                 else:
-                    self._turn.wait()
+                    self._waiting += 1
+                    try:
+                        self._turn.wait()
+                    finally:
+                        self._waiting -= 1
 
     def _append_group(self) -> None:
         """With `_turn` held and no group under way: take the queued items and journal them
@@ -343,7 +349,10 @@ class EventWriter:
             self._appending = False
             for item in batch:
                 item.journaled = True
-            self._turn.notify_all()
+            # Only when someone has a reason to wake: a lone writer's every commit woke the
+            # journal thread to find nothing to do, taking the GIL from the request.
+            if self._waiting or self._unled or self._closed:
+                self._turn.notify_all()
 
     def _journal(self, batch: list[_Item]) -> None:
         rows = [i for i in batch if i.table]
@@ -361,7 +370,8 @@ class EventWriter:
                 item.end = end
                 item.done.set_result(item.height)
         if batch:
-            self._to_load.put(batch)
+            urgent = any(not i.table for i in batch)  # a flush waits for it
+            self._to_load.put(batch, sum(i.height for i in batch), urgent=urgent)
 
     def _journal_loop(self) -> None:
         """Commits what no writer leads a commit for; at close, once every accepted item is
@@ -374,19 +384,18 @@ class EventWriter:
                     break
                 else:
                     self._turn.wait()
-        self._to_load.put(_STOP)
+        self._to_load.close()
 
     # --- the loader thread: journal → DuckDB, exactly once ------------------------------
 
     def _load_loop(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._to_load.get()
-            if first is _STOP:
-                return
-            batch: list[_Item] = first  # type: ignore[assignment]
+        """At a low rate, linger for more rows unless a reader waits: a load is a DuckDB
+        transaction with its own commit (5-7 ms here for a few rows) competing with requests
+        for the CPU; loading every 50 ms cost single predictions ~1 ms at p50 (measured). At
+        a high rate, take what is queued: the loader is then the bottleneck."""
+        while (groups := self._to_load.take(LINGER_S, LINGER_ROWS, self.max_batch)) is not None:
+            batch = [item for group in groups for item in group]
             try:
-                stopping = self._gather(batch)
                 items = [i for i in batch if i.table]
                 if items and self._failure is None:
                     self._load_or_reject(items)
@@ -403,30 +412,6 @@ class EventWriter:
                         marker.done.set_result(0)
                     else:
                         marker.done.set_exception(self._failure)
-
-    def _gather(self, batch: list[_Item]) -> bool:
-        """Add what else is queued to `batch`; True when the writer is stopping.
-
-        At a low rate, linger for more unless a reader waits: a load is a DuckDB transaction
-        with its own commit (5-7 ms here for a few rows) competing with requests for the
-        CPU; loading every 50 ms cost single predictions ~1 ms at p50 (measured). At a high
-        rate, take what is queued: the loader is then the bottleneck."""
-        rows = sum(i.height for i in batch)
-        deadline = time.monotonic() + LINGER_S
-        reader_waits = any(not i.table for i in batch)
-        while rows < self.max_batch:
-            left = 0.0 if reader_waits or rows >= LINGER_ROWS else deadline - time.monotonic()
-            try:
-                nxt = self._to_load.get(timeout=left) if left > 0 else self._to_load.get_nowait()
-            except queue.Empty:
-                return False
-            if nxt is _STOP:
-                return True
-            more: list[_Item] = nxt  # type: ignore[assignment]
-            batch.extend(more)
-            rows += sum(i.height for i in more)
-            reader_waits = reader_waits or any(not i.table for i in more)
-        return False
 
     def _load_or_reject(self, items: list[_Item]) -> None:
         """Load `items` in one transaction. If that fails, load them one by one, each with a
