@@ -27,7 +27,7 @@ from core.monitoring.ingest import EventWriter
 from core.registry import ModelRegistry
 from core.serving import requests as req
 from core.serving.splitter import TrafficSplitter
-from core.training.data import to_model_frame
+from core.training.data import model_dtypes
 
 if TYPE_CHECKING:
     from core.features.online import EntityFeatures
@@ -74,11 +74,14 @@ class _Loaded:
     """`classes` as answered (JSON-ready), by the estimator's class index."""
     class_names: list[str] = field(init=False)
     """`classes` as the keys of answered probabilities."""
+    dtypes: dict[str, pl.DataType] = field(init=False)
+    """`schema` as the frame the estimator reads (`model_dtypes`)."""
 
     def __post_init__(self) -> None:
         # Once per loaded version, not per request.
         object.__setattr__(self, "labels", to_jsonable(list(self.classes or ())))
         object.__setattr__(self, "class_names", [str(c) for c in self.classes or ()])
+        object.__setattr__(self, "dtypes", model_dtypes(self.schema))
 
 
 @dataclass
@@ -174,12 +177,9 @@ class PredictionService:
                 req.check_features(requests[i].get("features"), loaded.schema, i, known)
                 for i in indices
             ]
-            X = to_model_frame(
-                pl.DataFrame(
-                    checked, schema={k: _dtype(t) for k, t in loaded.schema.items()}, orient="row"
-                ),
-                loaded.schema,
-            )
+            # `check_features` typed every value as `model_dtypes` wants it, so this is the
+            # frame `to_model_frame` would give, without its cast pass (~0.2 ms a request).
+            X = pl.DataFrame(checked, schema=loaded.dtypes, orient="row")
             try:
                 probas = None
                 if (
@@ -374,10 +374,6 @@ def _batch_size(items: Sequence[Any]) -> None:
         raise InvalidInput("the body must be a JSON list")
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"at most {MAX_BATCH} items per batch")
-
-
-def _dtype(kind: FeatureType) -> Any:
-    return pl.String if kind is FeatureType.CATEGORICAL else pl.Float64
 
 
 def _version_schema(

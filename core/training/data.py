@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,17 +170,20 @@ def model_columns(features: dict[str, FeatureType]) -> tuple[list[str], list[str
     return numeric, categorical
 
 
+def model_dtypes(features: Mapping[str, FeatureType | str]) -> dict[str, pl.DataType]:
+    """The dtype of each feature as the pipeline is trained on it and sees it when serving:
+    categorical features are strings, numeric and binary ones floats (booleans as 0/1)."""
+    return {
+        name: pl.String() if FeatureType(kind) is FeatureType.CATEGORICAL else pl.Float64()
+        for name, kind in features.items()
+    }
+
+
 def to_model_frame(frame: pl.DataFrame, features: dict[str, FeatureType | str]) -> pl.DataFrame:
-    """The features in the dtypes the pipeline was trained on; training and serving share it."""
-    exprs = []
-    for name, kind in features.items():
-        col = pl.col(name)
-        kind = FeatureType(kind)
-        if kind is FeatureType.CATEGORICAL:
-            exprs.append(col.cast(pl.String))
-        else:  # numeric and binary (booleans become 0/1)
-            exprs.append(col.cast(pl.Float64, strict=False))
-    return frame.select(exprs)
+    """The features in `model_dtypes`, in order; training and serving share it."""
+    return frame.select(
+        pl.col(name).cast(dtype, strict=False) for name, dtype in model_dtypes(features).items()
+    )
 
 
 def load_labelled(spec: DataSpec) -> tuple[pl.DataFrame, np.ndarray, str]:

@@ -7,10 +7,15 @@ import sys
 import textwrap
 from pathlib import Path
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
+from core.domain import FeatureType
 from core.engine import LocalEngine
 from core.errors import Conflict, InvalidInput
+from core.serving.requests import check_features
+from core.training.data import model_dtypes, to_model_frame
 from storage.repos import events as events_repo
 from tests.serving.conftest import MODEL, features
 
@@ -31,6 +36,27 @@ def test_predict_answers_and_logs_each_request_durably(served: LocalEngine) -> N
     batch = served.predict(MODEL, [{"features": features(i)} for i in range(100)])
     assert len(batch) == 100 and len({p.request_id for p in batch}) == 100
     assert _stored(served) == 101  # acknowledged → committed
+
+
+def test_checked_features_make_the_frame_training_made() -> None:
+    """The gateway builds the estimator's frame straight from checked features, skipping
+    `to_model_frame`: it must be the very frame that function makes of the raw rows."""
+    schema = {
+        "age": FeatureType.NUMERIC,
+        "income": FeatureType.NUMERIC,
+        "cosigner": FeatureType.BINARY,
+        "region": FeatureType.CATEGORICAL,
+        "grade": FeatureType.CATEGORICAL,
+    }
+    raw = [
+        {"age": 31, "income": 52_000.5, "cosigner": True, "region": "north", "grade": 3},
+        {"age": 47.5, "income": None, "cosigner": 0, "region": None, "grade": 2},
+        {"age": None, "income": 0, "cosigner": None, "region": "east", "grade": None},
+    ]
+    typed = pl.DataFrame(
+        [check_features(r, schema) for r in raw], schema=model_dtypes(schema), orient="row"
+    )
+    assert_frame_equal(typed, to_model_frame(pl.DataFrame(raw, strict=False), schema))
 
 
 def test_routing_is_sticky_per_unit_and_follows_the_split(served: LocalEngine) -> None:
