@@ -111,6 +111,8 @@ class PredictionService:
         """Fetches the online features of a request that names an `entity` (feature store)."""
         self._models: dict[str, Model] = {}
         self._loaded: OrderedDict[tuple[str, str], _Loaded] = OrderedDict()
+        self._loading: dict[tuple[str, str], threading.Lock] = {}
+        """A lock per version being loaded (see `_load`)."""
         self._routes: dict[tuple[str, str], _Route] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -354,19 +356,30 @@ class PredictionService:
             if hit is not None:
                 self._loaded.move_to_end(key)
                 return hit
-        if from_memory:
-            raise _NotInMemory(f"{model}:{version}")
-        v = self.registry.get_version(model, version)
-        estimator = self.registry.load_estimator(model, version)  # sha256-checked
-        schema = _version_schema(v.validation, v.signature, self._model(model))
-        classes = v.signature.get("classes")
-        loaded = _Loaded(v.version, v.number, estimator, schema, classes)
-        with self._lock:
-            _estimators_loaded += 1
-            self._loaded[key] = loaded
-            while len(self._loaded) > self._cache_size:
-                self._loaded.popitem(last=False)
-        return loaded
+            if from_memory:
+                raise _NotInMemory(f"{model}:{version}")
+            # Once per version: a request arriving while the preload (or another request)
+            # loads it waits for that load rather than deserialising a second copy.
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            with self._lock:
+                hit = self._loaded.get(key)
+            if hit is not None:
+                return hit
+            try:
+                v = self.registry.get_version(model, version)
+                estimator = self.registry.load_estimator(model, version)  # sha256-checked
+                schema = _version_schema(v.validation, v.signature, self._model(model))
+                loaded = _Loaded(v.version, v.number, estimator, schema, v.signature.get("classes"))
+                with self._lock:
+                    _estimators_loaded += 1
+                    self._loaded[key] = loaded
+                    while len(self._loaded) > self._cache_size:
+                        self._loaded.popitem(last=False)
+                return loaded
+            finally:
+                with self._lock:
+                    self._loading.pop(key, None)
 
 
 def _batch_size(items: Sequence[Any]) -> None:

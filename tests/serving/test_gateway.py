@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import polars as pl
@@ -57,6 +59,35 @@ def test_checked_features_make_the_frame_training_made() -> None:
         [check_features(r, schema) for r in raw], schema=model_dtypes(schema), orient="row"
     )
     assert_frame_equal(typed, to_model_frame(pl.DataFrame(raw, strict=False), schema))
+
+
+def test_a_version_is_loaded_once_however_many_ask_at_once(
+    served: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = served.serving.registry
+    loads = 0
+    real = registry.load_estimator
+
+    def counted(model: str, version: str) -> object:
+        nonlocal loads
+        loads += 1
+        time.sleep(0.2)  # a slow load, so that every thread asks while it runs
+        return real(model, version)
+
+    monkeypatch.setattr(registry, "load_estimator", counted)
+    go = threading.Barrier(6)
+    answered: list[str] = []
+
+    def ask() -> None:
+        go.wait()
+        answered.append(served.predict(MODEL, [{"features": features(1)}])[0].version)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == 1 and answered == ["v1"] * 6
 
 
 def test_routing_is_sticky_per_unit_and_follows_the_split(served: LocalEngine) -> None:
