@@ -99,3 +99,45 @@ def test_a_waiting_writer_leads_its_commit_except_on_the_main_thread(
     asyncio.run(served())
     assert appended_by == ["mlc-event-journal", "a-request", "MainThread"]
     assert _count(engine) == 3
+
+
+@pytest.mark.parametrize("leads", [True, False], ids=["leading writer", "waiting writer"])
+def test_a_journal_that_cannot_write_fails_the_writer_not_the_rest(
+    engine: LocalEngine, monkeypatch: pytest.MonkeyPatch, leads: bool
+) -> None:
+    """Whether the writer commits its own rows (a worker thread) or waits while the journal
+    thread does (the main thread outside an event loop), the failure reaches it."""
+    import errno
+
+    from core.errors import StoreUnavailable
+    from storage import journal as journal_module
+
+    engine.create_model("m", "classification")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    w = engine.writer
+    real_write = journal_module.os.write
+
+    def disk_full(fd: int, data: memoryview) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal_module.os, "write", disk_full)
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            w.write_rows("prediction_events", [_row("lost", now)], dedup=False)
+        except StoreUnavailable as e:
+            failures.append(e)
+
+    if leads:
+        t = threading.Thread(target=write)
+        t.start()
+        t.join()
+    else:
+        write()
+    assert [str(e) for e in failures] == [
+        "cannot write the event journal: [Errno 28] No space left on device"
+    ]
+    monkeypatch.setattr(journal_module.os, "write", real_write)
+    w.write_rows("prediction_events", [_row("kept", now)], dedup=False)
+    assert _count(engine) == 1
