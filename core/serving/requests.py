@@ -67,31 +67,44 @@ def check_features(
     `known` is every feature the model's serving versions read: a request is refused for a
     feature no version knows, while a version that reads fewer simply ignores the others.
     """
-    if not isinstance(features, Mapping):
+    # Per item of a batch (~2 µs each for a dozen features): exact types first (what JSON
+    # decodes to), the general checks only for what is left; no enum lookups, as a StrEnum
+    # member equals its string value.
+    if type(features) is not dict and not isinstance(features, Mapping):
         raise InvalidInput(f"{_where(index)}features must be a JSON object")
     expected = known if known is not None else schema
-    unknown = [k for k in features if k not in expected]
-    if unknown:
-        raise InvalidInput(
-            f"{_where(index)}unknown feature {unknown[0]!r}; expected {', '.join(expected)}"
-        )
+    for key in features:
+        if key not in expected:
+            raise InvalidInput(
+                f"{_where(index)}unknown feature {key!r}; expected {', '.join(expected)}"
+            )
     out: dict[str, Any] = {}
-    # Per item of a batch, so no enum lookups: a StrEnum member equals its string value.
     for name, kind in schema.items():
         value = features.get(name)
+        exact = type(value)
         if value is None:
             out[name] = None
         elif kind == _CATEGORICAL:
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
+            if exact is str:
+                out[name] = value
+            elif exact is bool or not isinstance(value, str | int | float):
                 raise InvalidInput(f"{_where(index)}feature {name!r} must be a string")
-            out[name] = str(value)
+            else:
+                out[name] = str(value)
         elif kind == _BINARY:
             if isinstance(value, bool) or value in (0, 1):
                 out[name] = float(value)
             else:
                 raise InvalidInput(f"{_where(index)}feature {name!r} must be true or false")
-        elif type(value) is float and math.isfinite(value):  # the usual case, checked first
+        elif exact is float and math.isfinite(value):
             out[name] = value
+        elif exact is int:
+            try:
+                out[name] = float(value)
+            except OverflowError:  # beyond any float: no JSON number, but the Python API
+                raise InvalidInput(
+                    f"{_where(index)}feature {name!r} is too large for a number"
+                ) from None
         else:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidInput(

@@ -111,6 +111,8 @@ def test_a_new_revision_reroutes_at_once(served: LocalEngine) -> None:
         ({"features": {"age": "old", "region": "north"}}, "feature 'age' must be a number"),
         ({"features": {"age": 30, "region": "north", "income": 1}}, "unknown feature 'income'"),
         ({"features": {"age": float("nan"), "region": "north"}}, "NaN and infinity are refused"),
+        ({"features": {"age": 10**400, "region": "north"}}, "'age' is too large for a number"),
+        ({"features": {"age": 30, "region": ["north"]}}, "feature 'region' must be a string"),
         ({"features": [1, 2]}, "features must be a JSON object"),
         ({"request_id": "", "features": {"age": 30}}, "request_id must be a non-empty string"),
     ],
