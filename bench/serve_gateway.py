@@ -12,7 +12,8 @@ measures:
     and synced), and the rate counting until DuckDB holds them all.
 Clients send requests encoded whole beforehand on kept-alive connections and only read the
 answers (`_Client`), so they measure the server, not themselves. During the latency rounds
-this script runs on CPU 0 and the server on CPU 1 (`--no-pin` leaves them to the scheduler).
+this script runs on CPU 0 and the server's event loop on CPU 1 (`--no-pin` leaves them to
+the scheduler).
 Prints medians and the gateway's added latency over the baseline.
 
     uv run python bench/serve_gateway.py [--seconds 5] [--clients 4] [--no-pin]
@@ -195,31 +196,34 @@ def load(port: int, per_client: list[list[bytes]], seconds: float) -> tuple[int,
     return sum(n for n, _ in results), max(end for _, end in results) - t0
 
 
-def _set_affinity(pid: int, cpus: set[int]) -> None:
-    """Every thread of process `pid` (threads it starts later inherit its main thread's)."""
+def _set_affinity(pid: int, main: set[int], others: set[int]) -> None:
+    """Process `pid`'s main thread on `main`, its other threads on `others` (threads its main
+    thread starts later inherit `main`)."""
     for tid in os.listdir(f"/proc/{pid}/task"):
         with contextlib.suppress(ProcessLookupError):  # a thread that just ended
-            os.sched_setaffinity(int(tid), cpus)
+            os.sched_setaffinity(int(tid), main if int(tid) == pid else others)
 
 
 def _pin_apart(server_pid: int) -> set[int] | None:
     """For the latency rounds, this script (the client and the bare predict) on CPU 0 and
-    the server on CPU 1, as one pins a load generator apart from what it measures. Left to
-    the scheduler, the server's request thread hops between the two cores after each wake-up
-    by the client, and the very same `predict_proba` ran ~0.3 ms slower at p50 in the server
-    than here (measured), which no gateway code causes. Returns the CPUs this script had, or
-    None when it has too few to pin apart."""
+    the server's request thread (its event loop) on CPU 1, as one keeps a load generator
+    apart from what it measures; the server's other threads (the event loader, DuckDB's) may
+    run on either. Left to the scheduler, the request thread hops between the two cores
+    after each wake-up by the client, and the very same `predict_proba` ran ~0.3 ms slower
+    at p50 in the server than here (measured), which no gateway code causes. Pinning every
+    server thread to CPU 1 instead made a batch wait behind each 5,000-row load (p99 +16 ms).
+    Returns the CPUs this script had, or None when it has too few to pin apart."""
     if not hasattr(os, "sched_setaffinity") or not {0, 1} <= (cpus := os.sched_getaffinity(0)):
         return None
     os.sched_setaffinity(0, {0})
-    _set_affinity(server_pid, {1})
+    _set_affinity(server_pid, {1}, cpus)
     return cpus
 
 
 def _unpin(server_pid: int, cpus: set[int]) -> None:
     """Back to `cpus`, for the throughput rounds (several clients and the server)."""
     os.sched_setaffinity(0, cpus)
-    _set_affinity(server_pid, cpus)
+    _set_affinity(server_pid, cpus, cpus)
 
 
 def main() -> None:
@@ -307,7 +311,11 @@ def main() -> None:
 
     print(
         f"latency over 20 alternating rounds: {len(lat1)} single requests, {len(lat100)} batches of 100"
-        + (", this script on CPU 0 and the server on CPU 1" if pinned is not None else "")
+        + (
+            ", this script on CPU 0 and the server's event loop on CPU 1"
+            if pinned is not None
+            else ""
+        )
     )
     for label, base, lat in (("1 row     ", base1, lat1), ("100 rows  ", base100, lat100)):
         print(
