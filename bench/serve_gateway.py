@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MODEL = "credit-default"
+ROUNDS = 20
+"""Of bare predicts and gateway requests, alternating, per size."""
 
 
 def _rows(n: int, offset: int = 0) -> list[dict]:
@@ -226,6 +228,24 @@ def _unpin(server_pid: int, cpus: set[int]) -> None:
     _set_affinity(server_pid, cpus, cpus)
 
 
+def _p99_added_interval(
+    base: list[float], lat: list[float], rounds: int, draws: int = 2_000
+) -> tuple[float, float]:
+    """A 95% interval for p99(gateway) - p99(bare predict), resampling whole rounds: a round
+    of each, paired, as they ran side by side, so a slow minute of the host moves both. How
+    much of a difference between two runs is the host's noise (a p99 of 2,000 requests
+    rests on its 20 slowest)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    bare = np.asarray(base).reshape(rounds, -1)
+    gateway = np.asarray(lat).reshape(rounds, -1)
+    picks = rng.integers(0, rounds, size=(draws, rounds))
+    added = [np.percentile(gateway[p], 99) - np.percentile(bare[p], 99) for p in picks]
+    low, high = np.percentile(added, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -268,10 +288,10 @@ def main() -> None:
             # then batches: each size is measured with the store loading its own events, not
             # a backlog of the other's (25 batches leave 2,500 events for the loader).
             base1, lat1, base100, lat100 = [], [], [], []
-            for _ in range(20):
+            for _ in range(ROUNDS):
                 base1 += baseline_times(pipe, features, rows, 1, 100)
                 lat1 += _latency_client(server.port, single, 100)
-            for _ in range(20):
+            for _ in range(ROUNDS):
                 base100 += baseline_times(pipe, features, rows, 100, 25)
                 lat100 += _latency_client(server.port, batch, 25)
             if pinned is not None:
@@ -310,7 +330,7 @@ def main() -> None:
         return statistics.quantiles(xs, n=100)[98]
 
     print(
-        f"latency over 20 alternating rounds: {len(lat1)} single requests, {len(lat100)} batches of 100"
+        f"latency over {ROUNDS} alternating rounds: {len(lat1)} single requests, {len(lat100)} batches of 100"
         + (
             ", this script on CPU 0 and the server's event loop on CPU 1"
             if pinned is not None
@@ -318,10 +338,12 @@ def main() -> None:
         )
     )
     for label, base, lat in (("1 row     ", base1, lat1), ("100 rows  ", base100, lat100)):
+        low, high = _p99_added_interval(base, lat, ROUNDS)
         print(
             f"  {label} model's own predict_proba p50 {p50(base):6.2f} ms p99 {p99(base):6.2f} ms"
             f" | gateway p50 {p50(lat):6.2f} ms p99 {p99(lat):6.2f} ms"
             f" | adds p50 {p50(lat) - p50(base):+.2f} ms, p99 {p99(lat) - p99(base):+.2f} ms"
+            f" (95% interval {low:+.2f} to {high:+.2f})"
         )
     print(
         f"gateway predict throughput ({args.clients} clients): {rps1:,.0f} requests/s single, {rps100:,.0f} requests/s"
