@@ -34,6 +34,7 @@ from core.training.data import (
 from core.training.search import HyperparameterOptimizer, Trial
 from core.training.spec import JobSpec, Send
 from core.trusted_types import TRUSTED_TYPES
+from storage.artifacts import load_bytes
 
 
 def default_search_metric(task: Task, n_classes: int) -> str:
@@ -258,7 +259,7 @@ def _validate(
 def _score_champion(spec: JobSpec, data: PreparedData) -> dict[str, float] | None:
     """The champion's metrics on this job's holdout, or None if it cannot read these rows."""
     assert spec.champion is not None
-    champion = sio.loads(spec.champion.artifact, trusted=list(TRUSTED_TYPES))
+    champion = load_bytes(spec.champion.artifact, TRUSTED_TYPES, origin="champion artifact")
     holdout = data.holdout_raw
     if not set(spec.champion.inputs) <= set(holdout.columns):
         return None

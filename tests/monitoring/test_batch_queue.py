@@ -20,8 +20,11 @@ def _taking(q: BatchQueue[str], *args: float) -> tuple[threading.Thread, list]:
 
 def _until(cond: Callable[[], bool]) -> None:
     event = threading.Event()
-    while not cond():
+    for _ in range(2_000):  # 10 s, then fail rather than hang
+        if cond():
+            return
         event.wait(0.005)
+    raise AssertionError("the consumer never started lingering")
 
 
 def test_takes_what_gathered_during_the_linger_in_order() -> None:
