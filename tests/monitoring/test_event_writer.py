@@ -141,3 +141,41 @@ def test_a_journal_that_cannot_write_fails_the_writer_not_the_rest(
     monkeypatch.setattr(journal_module.os, "write", real_write)
     w.write_rows("prediction_events", [_row("kept", now)], dedup=False)
     assert _count(engine) == 1
+
+
+def test_a_load_in_slices_stores_every_row_once_and_the_first_copy_wins(
+    engine: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load turns rows into frames a slice at a time (letting request threads run between
+    slices): rows and replays spread over many slices and frames still store each row once,
+    with the first copy journaled, as in one piece."""
+    from core.monitoring import ingest
+
+    monkeypatch.setattr(ingest, "SLICE_ROWS", 7)
+    engine.create_model("m", "classification")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    w = engine.writer
+    w.write_rows("prediction_events", [_row(f"r{i}", now, "first") for i in range(30)], wait=False)
+    frame = pl.DataFrame(
+        [_row(f"f{i}", now) for i in range(10)], schema=repo.columns("prediction_events"),
+        orient="row",
+    )  # fmt: skip
+    w.write("prediction_events", frame, wait=False)
+    w.write_rows("prediction_events", [_row(f"r{i}", now, "again") for i in range(25)], wait=False)
+    w.write_rows("prediction_events", [_row(f"s{i}", now) for i in range(12)], wait=False)
+    w.flush()
+    with engine.store.read() as conn:
+        labels = conn.rows("SELECT label, count(*) AS n FROM prediction_events GROUP BY label")
+    assert {r["label"]: r["n"] for r in labels} == {"first": 30, "1": 22}
+
+
+def test_times_become_a_column_as_polars_would_make_it() -> None:
+    """`rows_frame` converts each distinct time once; the column equals Polars' own."""
+    a, b = datetime(2026, 3, 1, 12, 0, 0, 123456), datetime(1969, 7, 20, 20, 17, 40)
+    times = [a, a, None, b, a, datetime(2262, 4, 11)]
+    got = repo.rows_frame("actuals", [("m", str(i), t, "1", None) for i, t in enumerate(times)])
+    assert got["ts"].to_list() == times
+    assert got["ts"].equals(pl.Series("ts", times, dtype=pl.Datetime("us")))
+    aware = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # not as stored: Polars converts it
+    mixed = repo.rows_frame("actuals", [("m", "1", a, "1", None), ("m", "2", aware, "1", None)])
+    assert mixed["ts"].equals(pl.Series("ts", [a, aware], dtype=pl.Datetime("us")))
