@@ -8,6 +8,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -225,6 +226,52 @@ def test_a_lone_request_is_answered_at_once_only_when_nothing_can_block_it(
     served.serving.close()  # waits for the new split's versions to load
     served.predict(MODEL, lone)
     assert served.serving.answers_at_once(MODEL, "production", lone)
+
+
+def test_a_batch_is_answered_at_once_only_when_known_fast_and_nothing_else_predicts(
+    served: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch may run on the event loop when its route answered batches within the budget
+    lately (per item, so a bigger batch can be too slow) and no other prediction is under
+    way: batches arriving together go to worker threads, where they overlap."""
+    from core.serving import gateway
+
+    monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 1e9)
+    batch = [{"features": features(i)} for i in range(10)]
+    served.predict(MODEL, [{"features": features(0)}])  # loads the model
+    served.predict(MODEL, [{"features": features(0)}])
+    assert not served.serving.answers_at_once(MODEL, "production", batch)  # cost unknown
+    served.predict(MODEL, batch)
+    assert served.serving.answers_at_once(MODEL, "production", batch)
+    assert not served.serving.answers_at_once(
+        MODEL, "production", [*batch, {"entity": "c-1"}]
+    )  # a store lookup
+    per_item = served.serving._routes[(MODEL, "production")].item_ms
+    assert per_item is not None
+    monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", per_item * 50)
+    assert served.serving.answers_at_once(MODEL, "production", batch)
+    assert not served.serving.answers_at_once(MODEL, "production", batch * 10)  # 100 items
+    monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 1e9)
+
+    entered, release = threading.Event(), threading.Event()
+    check_features = gateway.req.check_features
+
+    def slow_check(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        entered.set()
+        release.wait(10)
+        return check_features(*args, **kwargs)
+
+    monkeypatch.setattr(gateway.req, "check_features", slow_check)
+    worker = threading.Thread(target=served.predict, args=(MODEL, batch))
+    worker.start()
+    try:
+        assert entered.wait(10)
+        assert not served.serving.answers_at_once(MODEL, "production", batch)
+        assert served.serving.answers_at_once(MODEL, "production", batch[:1])  # a lone one may
+    finally:
+        release.set()
+        worker.join()
+    assert served.serving.answers_at_once(MODEL, "production", batch)
 
 
 def test_an_answer_at_once_never_loads_a_model_or_reads_the_store(

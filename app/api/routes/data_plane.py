@@ -2,9 +2,10 @@
 
 Handlers are async so the body is read without a thread; the engine call, which blocks
 until its events are committed, runs in the threadpool so the event loop never waits long.
-A lone prediction that the engine can answer from memory within a few ms is the exception:
-it runs on the loop, as the hop to a worker thread and back cost it ~0.4 ms at p50 and up
-to 1.9 ms at p99 (measured), and single-request throughput rose from ~190 to ~225/s.
+A prediction that the engine can answer from memory within a few ms is the exception: it
+runs on the loop (a batch only while no other prediction runs), as the hop to a worker
+thread and back cost a lone one ~0.4 ms at p50 and up to 1.9 ms at p99 (measured), and
+single-request throughput rose from ~190 to ~225/s.
 
 These are plain Starlette routes, served ahead of the control API: FastAPI's per-request
 resolution of parameters and dependencies cost a lone prediction ~0.2 ms (0.43 vs 0.17 ms
