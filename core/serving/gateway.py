@@ -290,12 +290,15 @@ class PredictionService:
         since. Batches that arrive together still go to worker threads, where one's
         `predict_proba` can run while another holds the GIL."""
         n = len(requests)
-        if not n or any(type(r) is not dict or "entity" in r for r in requests):
-            return False
         route = self._routes.get((model, environment))
-        if route is None or (expected := route.expected_ms(n)) is None:
+        if not n or route is None or (expected := route.expected_ms(n)) is None:
             return False
-        return expected <= INLINE_BUDGET_MS and self.writer.idle and (n == 1 or not self._running)
+        return (
+            expected <= INLINE_BUDGET_MS
+            and self.writer.idle
+            and (n == 1 or not self._running)
+            and all(type(r) is dict and "entity" not in r for r in requests)
+        )
 
     def _all_loaded(self, model: str, route: _Route) -> bool:
         return all((model, v) in self._loaded for v in route.splitter.traffic)

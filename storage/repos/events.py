@@ -90,7 +90,7 @@ def _times(name: str, values: tuple[datetime | None, ...]) -> pl.Series:
             continue
         found = memo.get(value)
         if found is None:
-            if value.tzinfo is not None:  # not as stored: let Polars convert it
+            if type(value) is not datetime or value.tzinfo is not None:  # let Polars judge
                 return pl.Series(name, values, dtype=_TIME)
             found = memo[value] = (value - _EPOCH) // _MICROSECOND
         micros.append(found)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -179,3 +179,7 @@ def test_times_become_a_column_as_polars_would_make_it() -> None:
     aware = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # not as stored: Polars converts it
     mixed = repo.rows_frame("actuals", [("m", "1", a, "1", None), ("m", "2", aware, "1", None)])
     assert mixed["ts"].equals(pl.Series("ts", [a, aware], dtype=pl.Datetime("us")))
+    with pytest.raises(TypeError, match="Date"):  # refused as Polars refuses it
+        repo.rows_frame(
+            "actuals", [("m", "1", a, "1", None), ("m", "2", date(2026, 3, 1), "1", None)]
+        )
