@@ -186,7 +186,7 @@ def events_frame(
     now: datetime | None = None,
 ) -> pl.DataFrame:
     """Log-only events from an external server → the `prediction_events` frame."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or now_naive()
     rows: dict[str, list[Any]] = {k: [] for k in _EVENT_KEYS}
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
@@ -220,7 +220,7 @@ def events_frame(
 def actuals_frame(
     model: str, task: Task, items: Sequence[Any], *, now: datetime | None = None
 ) -> pl.DataFrame:
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or now_naive()
     rows: dict[str, list[Any]] = {
         "model_id": [],
         "request_id": [],
@@ -298,7 +298,7 @@ def events_frame_fast(
     Anything irregular falls back to the per-item path, which either accepts it or names the
     first bad item, so both paths accept and refuse exactly the same batches.
     """
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or now_naive()
     try:
         if isinstance(items, bytes | bytearray):
             # Types come from the first rows; a later row that disagrees makes Polars raise,
