@@ -59,6 +59,19 @@ def test_online_lookup_answers_per_entity_in_order(history: LocalEngine) -> None
     ]  # c1's tier (day 9) is past the TTL at day 30; c2 has no activity at all
 
 
+def test_a_lookup_picks_the_view_among_views_sharing_keys(history: LocalEngine) -> None:
+    """Both views hold c1 (the entity-key index finds both rows): each answers its own."""
+    history.materialize_features("profile", up_to=at(6))
+    history.materialize_features("activity", up_to=at(30))
+    found = history.get_online_features(
+        ["profile:score", "activity:clicks"],
+        [{"customer_id": k} for k in ("c1", "nobody", "c2", "c1")],
+    )
+    assert [(r["score"], r["clicks"]) for r in found.rows] == [
+        (2.5, 50.0), (None, None), (10.0, None), (2.5, 50.0),
+    ]  # fmt: skip
+
+
 def test_bad_lookups_name_the_problem(history: LocalEngine) -> None:
     with pytest.raises(InvalidInput, match="entity 0 lacks customer_id"):
         history.get_online_features(["profile:score"], [{"id": "c1"}])
