@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -42,11 +43,12 @@ features = { spend = "numeric", visits = "numeric", tier = "categorical" }
 """
 
 
-def median_ms(fn, runs: int) -> float:
+def median_ms(lookup: Callable[[list[str]], object], keys: list[list[str]]) -> float:
+    """Median time of `lookup` over each list of keys in turn."""
     times = []
-    for _ in range(runs):
+    for some in keys:
         t0 = time.perf_counter()
-        fn()
+        lookup(some)
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
@@ -90,27 +92,23 @@ def main() -> None:
             pick = random.Random(1)
             for size in (1, 10, 100):
                 keys = [[pick.choice(ids) for _ in range(size)] for _ in range(args.runs)]
-                it = iter(keys * 3)
 
-                def ours(it=it) -> None:
-                    engine.get_online_features(refs, [{"customer_id": k} for k in next(it)])
+                def ours(some: list[str]) -> None:
+                    engine.get_online_features(refs, [{"customer_id": k} for k in some])
 
-                def scan(it=it) -> None:
+                def unindexed(some: list[str]) -> None:
                     with engine.store.read() as conn:
                         conn.rows(
                             "SELECT entity_key, features FROM online_unindexed"
                             " WHERE view = ? AND list_contains(?, entity_key)",
-                            ["profile", next(it)],
+                            ["profile", some],
                         )
-
-                def in_memory(it=it) -> None:
-                    [memory.get(k) for k in next(it)]
 
                 got = engine.get_online_features(refs, [{"customer_id": k} for k in keys[0]])
                 assert [r["spend"] for r in got.rows] == [memory[k]["spend"] for k in keys[0]]
-                a = median_ms(ours, args.runs)
-                b = median_ms(scan, args.runs)
-                c = median_ms(in_memory, args.runs)
+                a = median_ms(ours, keys)
+                b = median_ms(unindexed, keys)
+                c = median_ms(lambda some: [memory.get(k) for k in some], keys)
                 print(
                     f"{size:>3} keys: get_online_features {a:7.3f} ms | the same query {b:7.3f}"
                     f" ms without the index (ratio {a / b:.2f}) | dict in memory {c:7.4f} ms"

@@ -103,7 +103,10 @@ class _Route:
             self.item_ms = _average(self.item_ms, took_ms / items)
 
     def expected_ms(self, items: int) -> float | None:
-        """What answering `items` requests should take, if known."""
+        """What answering `items` requests should take, if known. For a batch this scales
+        the recent cost per item, which spreads a batch's fixed cost (about a lone
+        request's) over its items: a batch smaller than the usual is under-estimated by at
+        most that fixed cost, a larger one over-estimated."""
         if items == 1:
             return self.lone_ms
         return None if self.item_ms is None else self.item_ms * items

@@ -241,8 +241,12 @@ def test_a_batch_is_answered_at_once_only_when_known_fast_and_nothing_else_predi
     served.predict(MODEL, [{"features": features(0)}])  # loads the model
     served.predict(MODEL, [{"features": features(0)}])
     assert not served.serving.answers_at_once(MODEL, "production", batch)  # cost unknown
-    served.predict(MODEL, batch)
+    expected = [(p.version, p.prediction) for p in served.predict(MODEL, batch)]
     assert served.serving.answers_at_once(MODEL, "production", batch)
+    stored = _stored(served)
+    found = served.predict_at_once(MODEL, batch)  # what the server's event loop calls
+    assert found is not None and [(p.version, p.prediction) for p in found] == expected
+    assert _stored(served) == stored + len(batch)  # logged like any other prediction
     assert not served.serving.answers_at_once(
         MODEL, "production", [*batch, {"entity": "c-1"}]
     )  # a store lookup
