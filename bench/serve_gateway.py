@@ -120,6 +120,8 @@ class _Client:
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
+        self.body = b""
+        """Of the last response."""
 
     @staticmethod
     def encode(path: str, body: bytes, token: str) -> bytes:
@@ -144,6 +146,7 @@ class _Client:
         start = end + 4
         while len(self.buf) < start + length:
             self._recv()
+        self.body = self.buf[start : start + length]
         self.buf = self.buf[start + length :]
         return int(lines[0].split(" ", 2)[1])
 
@@ -154,7 +157,11 @@ class _Client:
         self.buf += chunk
 
 
-def _latency_client(port: int, requests: list[bytes], n: int) -> list[float]:
+def _latency_client(
+    port: int, requests: list[bytes], n: int, inside: list[float] | None = None
+) -> list[float]:
+    """Times of `n` requests, one at a time; `inside` gets the server's own `latency_ms`
+    of each (its prediction section: checks, frame, predict_proba, answers)."""
     client = _Client(port)
     times = []
     for i in range(n):
@@ -162,7 +169,17 @@ def _latency_client(port: int, requests: list[bytes], n: int) -> list[float]:
         status = client.call(requests[i % len(requests)])
         times.append((time.perf_counter() - t0) * 1000)
         assert status == 200, status
+        if inside is not None:
+            inside.append(_latency_ms(client.body))
     return times
+
+
+def _latency_ms(body: bytes) -> float:
+    """The first `latency_ms` of an answer (a batch's items share one), without decoding
+    the whole body between two timed requests."""
+    at = body.index(b'"latency_ms":') + len(b'"latency_ms":')
+    end = min(i for i in (body.find(b",", at), body.find(b"}", at)) if i >= 0)
+    return float(body[at:end])
 
 
 def _load_client(args: tuple[int, list[bytes], float, mp.Queue, Any]) -> None:
@@ -297,12 +314,14 @@ def main() -> None:
             # then batches: each size is measured with the store loading its own events, not
             # a backlog of the other's (a round of batches leaves 5,000 events for the loader).
             base1, lat1, base100, lat100 = [], [], [], []
+            inside1: list[float] = []
+            inside100: list[float] = []
             for _ in range(ROUNDS):
                 base1 += baseline_times(pipe, features, rows, 1, PER_ROUND[1])
-                lat1 += _latency_client(server.port, single, PER_ROUND[1])
+                lat1 += _latency_client(server.port, single, PER_ROUND[1], inside1)
             for _ in range(ROUNDS):
                 base100 += baseline_times(pipe, features, rows, 100, PER_ROUND[100])
-                lat100 += _latency_client(server.port, batch, PER_ROUND[100])
+                lat100 += _latency_client(server.port, batch, PER_ROUND[100], inside100)
             if pinned is not None:
                 _unpin(server.proc.pid, pinned)
             n, took = load(server.port, [single] * args.clients, args.seconds)
@@ -346,13 +365,22 @@ def main() -> None:
             else ""
         )
     )
-    for label, base, lat in (("1 row     ", base1, lat1), ("100 rows  ", base100, lat100)):
+    sizes = (("1 row     ", base1, lat1, inside1), ("100 rows  ", base100, lat100, inside100))
+    for label, base, lat, _ in sizes:
         low, high = _p99_added_interval(base, lat, ROUNDS)
         print(
             f"  {label} model's own predict_proba p50 {p50(base):6.2f} ms p99 {p99(base):6.2f} ms"
             f" | gateway p50 {p50(lat):6.2f} ms p99 {p99(lat):6.2f} ms"
             f" | adds p50 {p50(lat) - p50(base):+.2f} ms, p99 {p99(lat) - p99(base):+.2f} ms"
             f" (95% interval {low:+.2f} to {high:+.2f})"
+        )
+    print("where a gateway request's time goes (its answer's latency_ms is the section inside):")
+    for label, _, lat, inside in sizes:
+        outside = [t - i for t, i in zip(lat, inside, strict=True)]
+        print(
+            f"  {label} the server's prediction section p50 {p50(inside):6.2f} ms"
+            f" p99 {p99(inside):6.2f} ms | the rest (HTTP, auth, journal write and sync)"
+            f" p50 {p50(outside):6.2f} ms p99 {p99(outside):6.2f} ms"
         )
     print(
         f"gateway predict throughput ({args.clients} clients): {rps1:,.0f} requests/s single, {rps100:,.0f} requests/s"
