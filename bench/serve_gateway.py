@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import multiprocessing as mp
 import os
 import socket
@@ -40,10 +41,26 @@ sys.path.insert(0, str(ROOT))
 MODEL = "credit-default"
 ROUNDS = 40
 """Of bare predicts and gateway requests, alternating, per size."""
-PER_ROUND = {1: 100, 100: 50}
+PER_ROUND = {1: 100, 100: 53}
 """Calls per round, by batch size: a p99 of 4,000 single requests rests on their 40 slowest,
-and of 2,000 batches on 20 (with 20 rounds of 25 batches it rested on 5, and two runs'
-figures differed by up to 10 ms)."""
+and of 2,120 batches on 21 (with 20 rounds of 25 batches it rested on 5, and two runs'
+figures differed by up to 10 ms).
+
+A round of batches must not hold a multiple of the rows the event loader gathers per load
+(`ingest.LINGER_ROWS`): with 50 batches (5,000 rows) every load started at a round's last
+batch, so it ran beside the next round of bare predicts instead of beside gateway requests
+(measured: 931-979 ms of loading during bare rounds and 11-20 ms during gateway rounds), which
+slowed the baseline (its p99 14-17 ms instead of 5-7) and hid what loads cost the gateway.
+With 53 the loads start at every place in a round, as under steady traffic (see `_phases`)."""
+
+
+def _phases(batches_per_round: int, size: int) -> int:
+    """At how many different places in a round of batches the event loader's loads start:
+    one every `LINGER_ROWS` rows, that is every `LINGER_ROWS // size` batches."""
+    from core.monitoring.ingest import LINGER_ROWS
+
+    every = max(1, LINGER_ROWS // size)
+    return batches_per_round // math.gcd(batches_per_round, every)
 
 
 def _rows(n: int, offset: int = 0) -> list[dict]:
@@ -282,6 +299,11 @@ def main() -> None:
         help="let the scheduler place the server and this script during the latency rounds",
     )
     args = parser.parse_args()
+    if (phases := _phases(PER_ROUND[100], 100)) < 10:
+        raise SystemExit(
+            f"PER_ROUND[100] = {PER_ROUND[100]} starts the loader's loads at only {phases}"
+            " place(s) in a round: they would land beside the bare predicts; pick another"
+        )
     import httpx
 
     from tests.e2e.server import Server
