@@ -1,6 +1,6 @@
 """A hand-off queue whose one consumer takes items in batches, lingering for more.
 
-The event loader waits up to a second for rows to gather. With `queue.Queue` it woke for
+The event loader waits up to a few seconds for rows to gather. With `queue.Queue` it woke for
 every item put meanwhile, only to go back to waiting: at a few hundred lone predictions a
 second, that was a thread wake-up per request, each taking the GIL from the request being
 served. Here the consumer sleeps through its linger and is woken only when the batch is due
