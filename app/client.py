@@ -507,10 +507,13 @@ class RemoteEngine:
         version: str | None = None,
         window_s: float = 3600,
         min_current: int = 100,
+        end: datetime | None = None,
     ) -> DriftReport:
         params: dict[str, Any] = {"window_s": window_s, "min_current": min_current}
         if version is not None:
             params["version"] = version
+        if end is not None:
+            params["end"] = end.isoformat()
         found = self._call("GET", f"/api/v1/models/{_q(model)}/drift", params=params)
         return _decode(_cls("DriftReport"), found)
 
@@ -531,11 +534,17 @@ class RemoteEngine:
         version: str | None = None,
         window_s: float = 3600,
         bins: int = 20,
+        end: datetime | None = None,
     ) -> FeatureDistribution:
         found = self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/features/{_q(feature)}/distribution",
-            params=_params(version=version, window_s=window_s, bins=bins),
+            params=_params(
+                version=version,
+                window_s=window_s,
+                bins=bins,
+                end=None if end is None else end.isoformat(),
+            ),
         )
         return _decode(_cls("FeatureDistribution"), found)
 

@@ -259,9 +259,10 @@ class Engine(Protocol):
         version: str | None = None,
         window_s: float = 3600,
         min_current: int = 100,
+        end: datetime | None = None,
     ) -> DriftReport:
-        """A version's last `window_s` of traffic against its training reference
-        (default version: the one serving most of production)."""
+        """A version's `window_s` of traffic up to `end` (default: now) against its training
+        reference (default version: the one serving most of production)."""
         ...
 
     def detect_concept_drift(
@@ -278,9 +279,12 @@ class Engine(Protocol):
         version: str | None = None,
         window_s: float = 3600,
         bins: int = 20,
+        end: datetime | None = None,
     ) -> FeatureDistribution:
-        """One feature's training reference next to its last `window_s` of traffic (numeric:
-        common bins; categorical: top categories and `__other__`), with its drift verdict."""
+        """One feature's training reference next to its `window_s` of traffic up to `end`
+        (default: now; numeric: common bins; categorical: top categories and `__other__`),
+        with its drift verdict. A screen showing both passes `detect_drift`'s `end` here, so
+        the two count the same events."""
         ...
 
     # --- the fleet at a glance ------------------------------------------------------------
@@ -762,9 +766,10 @@ class LocalEngine:
         version: str | None = None,
         window_s: float = 3600,
         min_current: int = 100,
+        end: datetime | None = None,
     ) -> DriftReport:
         analysed, analysis = self.drift.detect_drift(
-            model, version, window=timedelta(seconds=window_s), min_current=min_current
+            model, version, window=timedelta(seconds=window_s), end=end, min_current=min_current
         )
         return DriftReport(model_id=model, version=analysed, window_s=window_s, analysis=analysis)
 
@@ -781,10 +786,11 @@ class LocalEngine:
         version: str | None = None,
         window_s: float = 3600,
         bins: int = 20,
+        end: datetime | None = None,
     ) -> FeatureDistribution:
-        """One feature's training reference next to its last `window_s` of traffic."""
+        """One feature's training reference next to its `window_s` of traffic up to `end`."""
         return self.drift.feature_distribution(
-            model, feature, version, window=timedelta(seconds=window_s), bins=bins
+            model, feature, version, window=timedelta(seconds=window_s), bins=bins, end=end
         )
 
     def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.client import RemoteEngine
 from core.abtesting import ABTestConfig
+from core.clock import utcnow
 from core.domain import Severity, Task, TestStatus
 from core.engine import LocalEngine
 from core.errors import InvalidInput, NotFound
@@ -67,3 +69,22 @@ def test_feature_distribution_round_trips(pair: Pair) -> None:
         remote.feature_distribution("churn", "height")
     with pytest.raises(NotFound):
         remote.feature_distribution("nope", "age")
+
+
+def test_drift_and_distribution_count_the_same_events_up_to_end(pair: Pair) -> None:
+    """A screen showing a drift verdict and a histogram passes both one `end`: traffic
+    arriving between the two reads is in neither."""
+    local, remote = pair
+    local.predict("churn", [{"features": {"age": 30.0 + i, "region": "north"}} for i in range(40)])
+    end = utcnow()
+    local.predict("churn", [{"features": {"age": 50.0, "region": "south"}} for _ in range(10)])
+    for engine in (local, remote):
+        drift = engine.detect_drift("churn", window_s=600, end=end)
+        dist = engine.feature_distribution("churn", "age", window_s=600, end=end)
+        assert drift.analysis.current_size == dist.current_count == 40
+        assert engine.feature_distribution("churn", "age", window_s=600).current_count == 50
+    assert remote.detect_drift("churn", window_s=600, end=end) == local.detect_drift(
+        "churn", window_s=600, end=end
+    )
+    before = end - timedelta(hours=2)
+    assert remote.feature_distribution("churn", "age", end=before).current_count == 0

@@ -39,9 +39,12 @@ def detect_drift(
     version: str | None = None,
     window_s: float = 3600,
     min_current: int = 100,
+    end: datetime | None = None,
 ) -> Response:
     return ok(
-        engine.detect_drift(name, version=version, window_s=window_s, min_current=min_current)
+        engine.detect_drift(
+            name, version=version, window_s=window_s, min_current=min_current, end=end
+        )
     )
 
 
@@ -64,7 +67,10 @@ def feature_distribution(
     version: str | None = None,
     window_s: float = 3600,
     bins: int = 20,
+    end: datetime | None = None,
 ) -> Response:
     return ok(
-        engine.feature_distribution(name, feature, version=version, window_s=window_s, bins=bins)
+        engine.feature_distribution(
+            name, feature, version=version, window_s=window_s, bins=bins, end=end
+        )
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -24,6 +25,7 @@ from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.distribution_chart import DistributionChart
 from app.tui.widgets.resource_table import ResourceTable
+from core.clock import utcnow
 from core.engine import DriftReport
 from core.errors import MlcError, NotFound
 from core.stats.drift import DATASET_SHARE, DriftAnalysis
@@ -52,6 +54,9 @@ class DriftData:
     window_s: int
     features: dict[str, str] = field(default_factory=dict)
     """Every feature analysed (or, with no verdicts, declared by the version) → its type."""
+    end: datetime | None = None
+    """Where the window ends: the verdicts and every distribution shown count the same
+    events (traffic arriving between two reads made them disagree)."""
     distribution: FeatureDistribution | None = None
     distribution_error: str = ""
 
@@ -138,8 +143,9 @@ class DriftScreen(ResourceScreen):
 
     def fetch(self) -> DriftData:
         window_s = self.window[1]
+        end = utcnow()
         try:
-            report = self.engine.detect_drift(self.model, window_s=window_s)
+            report = self.engine.detect_drift(self.model, window_s=window_s, end=end)
         except NotFound as e:
             self.engine.get_model(self.model)  # an unknown model stays an error
             # Nothing deployed and no traffic: nothing to judge yet, which is not an error.
@@ -147,7 +153,7 @@ class DriftScreen(ResourceScreen):
                 features=[], drift_share=0.0, dataset_drift=False, prediction=None,
                 status="insufficient_data", current_size=0, reason=str(e),
             ))  # fmt: skip
-        data = DriftData(report=report, window_s=window_s)
+        data = DriftData(report=report, window_s=window_s, end=end)
         data.features = {f.feature: f.kind for f in report.analysis.features}
         if not data.features and report.version:
             # No verdicts (too little traffic, no reference): still list what is watched.
@@ -165,16 +171,16 @@ class DriftScreen(ResourceScreen):
         feature = feature or next(iter(sorted_features(data)), None)
         if feature is not None:
             data.distribution, data.distribution_error = self._distribution(
-                feature, report.version, window_s
+                feature, report.version, window_s, end
             )
         return data
 
     def _distribution(
-        self, feature: str, version: str, window_s: int
+        self, feature: str, version: str, window_s: int, end: datetime | None
     ) -> tuple[FeatureDistribution | None, str]:
         try:
             found = self.engine.feature_distribution(
-                self.model, feature, version=version, window_s=window_s, bins=BINS
+                self.model, feature, version=version, window_s=window_s, bins=BINS, end=end
             )
         except MlcError as e:
             return None, str(e)
@@ -225,12 +231,15 @@ class DriftScreen(ResourceScreen):
         if key is None or key == self.feature or event.cursor_row != event.data_table.cursor_row:
             return
         self.feature = str(key)
-        if self.last_data is not None and self.last_data.report.version:
-            self._load_distribution(self.feature, self.last_data.report.version, self.window[1])
+        data = self.last_data
+        if data is not None and data.report.version:
+            self._load_distribution(self.feature, data.report.version, self.window[1], data.end)
 
     @work(thread=True, exclusive=True, group="distribution", exit_on_error=False)
-    def _load_distribution(self, feature: str, version: str, window_s: int) -> None:
-        found, error = self._distribution(feature, version, window_s)
+    def _load_distribution(
+        self, feature: str, version: str, window_s: int, end: datetime | None
+    ) -> None:
+        found, error = self._distribution(feature, version, window_s, end)
         self.post_message(DistributionLoaded(feature, window_s, found, error))
 
     @on(DistributionLoaded)
