@@ -21,7 +21,7 @@ from core.abtesting import ABTestConfig, ABTestingEngine, TestResults
 from core.alerting import AlertManager
 from core.alerting.types import Alert, Rule, Silence, Transition
 from core.auth import TokenService
-from core.clock import utcnow
+from core.clock import as_utc, utcnow
 from core.deployments.manager import DeploymentManager
 from core.domain import (
     ABTest,
@@ -283,8 +283,8 @@ class Engine(Protocol):
     ) -> FeatureDistribution:
         """One feature's training reference next to its `window_s` of traffic up to `end`
         (default: now; numeric: common bins; categorical: top categories and `__other__`),
-        with its drift verdict. A screen showing both passes `detect_drift`'s `end` here, so
-        the two count the same events."""
+        with its drift verdict. A screen showing both passes the drift report's `end` here,
+        so the two count the same events."""
         ...
 
     # --- the fleet at a glance ------------------------------------------------------------
@@ -445,6 +445,9 @@ class DriftReport:
     version: str
     window_s: float
     analysis: DriftAnalysis
+    end: datetime | None = None
+    """Where the analysed window ends (UTC, the owner's clock): pass it to
+    `feature_distribution` to count the same events."""
 
 
 def _env_float(name: str, default: float) -> float:
@@ -768,10 +771,11 @@ class LocalEngine:
         min_current: int = 100,
         end: datetime | None = None,
     ) -> DriftReport:
+        end = as_utc(end) if end is not None else utcnow()
         analysed, analysis = self.drift.detect_drift(
             model, version, window=timedelta(seconds=window_s), end=end, min_current=min_current
         )
-        return DriftReport(model_id=model, version=analysed, window_s=window_s, analysis=analysis)
+        return DriftReport(model, analysed, window_s, analysis, end)
 
     def detect_concept_drift(
         self, model: str, *, version: str | None = None, window_s: float = 86400

@@ -72,8 +72,8 @@ def test_feature_distribution_round_trips(pair: Pair) -> None:
 
 
 def test_drift_and_distribution_count_the_same_events_up_to_end(pair: Pair) -> None:
-    """A screen showing a drift verdict and a histogram passes both one `end`: traffic
-    arriving between the two reads is in neither."""
+    """A screen showing a drift verdict and a histogram reads the histogram up to the drift
+    report's `end`: traffic arriving between the two reads is in neither."""
     local, remote = pair
     local.predict("churn", [{"features": {"age": 30.0 + i, "region": "north"}} for i in range(40)])
     end = utcnow()
@@ -86,5 +86,9 @@ def test_drift_and_distribution_count_the_same_events_up_to_end(pair: Pair) -> N
     assert remote.detect_drift("churn", window_s=600, end=end) == local.detect_drift(
         "churn", window_s=600, end=end
     )
+    report = remote.detect_drift("churn", window_s=600)  # up to the owner's now
+    assert report.end is not None and report.end >= end
+    dist = remote.feature_distribution("churn", "age", window_s=600, end=report.end)
+    assert dist.current_count == report.analysis.current_size == 50
     before = end - timedelta(hours=2)
     assert remote.feature_distribution("churn", "age", end=before).current_count == 0

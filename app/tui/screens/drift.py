@@ -25,7 +25,6 @@ from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.distribution_chart import DistributionChart
 from app.tui.widgets.resource_table import ResourceTable
-from core.clock import utcnow
 from core.engine import DriftReport
 from core.errors import MlcError, NotFound
 from core.stats.drift import DATASET_SHARE, DriftAnalysis
@@ -54,9 +53,6 @@ class DriftData:
     window_s: int
     features: dict[str, str] = field(default_factory=dict)
     """Every feature analysed (or, with no verdicts, declared by the version) → its type."""
-    end: datetime | None = None
-    """Where the window ends: the verdicts and every distribution shown count the same
-    events (traffic arriving between two reads made them disagree)."""
     distribution: FeatureDistribution | None = None
     distribution_error: str = ""
 
@@ -143,9 +139,8 @@ class DriftScreen(ResourceScreen):
 
     def fetch(self) -> DriftData:
         window_s = self.window[1]
-        end = utcnow()
         try:
-            report = self.engine.detect_drift(self.model, window_s=window_s, end=end)
+            report = self.engine.detect_drift(self.model, window_s=window_s)
         except NotFound as e:
             self.engine.get_model(self.model)  # an unknown model stays an error
             # Nothing deployed and no traffic: nothing to judge yet, which is not an error.
@@ -153,7 +148,7 @@ class DriftScreen(ResourceScreen):
                 features=[], drift_share=0.0, dataset_drift=False, prediction=None,
                 status="insufficient_data", current_size=0, reason=str(e),
             ))  # fmt: skip
-        data = DriftData(report=report, window_s=window_s, end=end)
+        data = DriftData(report=report, window_s=window_s)
         data.features = {f.feature: f.kind for f in report.analysis.features}
         if not data.features and report.version:
             # No verdicts (too little traffic, no reference): still list what is watched.
@@ -171,7 +166,7 @@ class DriftScreen(ResourceScreen):
         feature = feature or next(iter(sorted_features(data)), None)
         if feature is not None:
             data.distribution, data.distribution_error = self._distribution(
-                feature, report.version, window_s, end
+                feature, report.version, window_s, report.end
             )
         return data
 
@@ -233,7 +228,9 @@ class DriftScreen(ResourceScreen):
         self.feature = str(key)
         data = self.last_data
         if data is not None and data.report.version:
-            self._load_distribution(self.feature, data.report.version, self.window[1], data.end)
+            # Up to the verdicts' end, so the histogram counts the events they judged.
+            report = data.report
+            self._load_distribution(self.feature, report.version, self.window[1], report.end)
 
     @work(thread=True, exclusive=True, group="distribution", exit_on_error=False)
     def _load_distribution(
