@@ -42,6 +42,12 @@ class RolloutController:
         self.deployments = deployments
         self._loop: Periodic | None = None
         self._tick_lock = threading.Lock()
+        self._started = 0
+        """Rollouts this controller started or resumed, counted once committed."""
+        self._idle_at = -1
+        """`_started` when a tick last found no running rollout. Ticks skip the store until
+        the next start or resume: only the store's owner starts or resumes one, and a read
+        each second cost ~1.6 ms of CPU beside the requests being served (-1: look)."""
 
     # --- commands -----------------------------------------------------------------------
 
@@ -121,6 +127,7 @@ class RolloutController:
                 after={"canary": canary.version, "steps": checked_steps, "guardrails": parsed,
                        "interval_s": interval_s}, reason=reason,
             )  # fmt: skip
+        self._started += 1
         self.deployments.notify(rev)
         return self.get(model, env.value)
 
@@ -156,8 +163,13 @@ class RolloutController:
         now = now or utcnow()
         touched = []
         with self._tick_lock:
+            started = self._started  # before the read: a start committed after it is seen next
+            if started == self._idle_at:
+                return touched
             with self.store.read() as conn:
                 rows = [r for r in repo.active(conn) if r["status"] == RolloutStatus.RUNNING.value]
+            if not rows:
+                self._idle_at = started
             for row in rows:
                 due = as_utc(row["step_started_at"]) + timedelta(seconds=float(row["interval_s"]))
                 if now < due:
@@ -324,6 +336,8 @@ class RolloutController:
                 model_id=model,
                 reason=reason,
             )
+        if action == "resume":
+            self._started += 1
         if rev is not None:
             self.deployments.notify(rev)
         return self.get(model, environment)

@@ -122,3 +122,26 @@ def test_manual_abort_and_guards(served: LocalEngine) -> None:
     assert ro.status is RolloutStatus.ABORTED and _traffic(served) == {"v1": 1.0}
     with pytest.raises(IllegalTransition, match="nothing to abort"):
         served.abort_rollout(MODEL, reason="again")
+
+
+def test_ticks_skip_the_store_while_no_rollout_runs_and_see_the_next_one(
+    served: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = []
+    active = rollouts_repo.active
+    monkeypatch.setattr(rollouts_repo, "active", lambda conn: reads.append(1) or active(conn))
+    assert served.rollouts.tick() == [] and served.rollouts.tick() == []
+    assert len(reads) == 1  # the first tick looks; with nothing running, the next ones do not
+    served.start_rollout(
+        MODEL, "v2", steps=[50, 100], interval_s=60, guardrails=GUARDRAILS, min_samples=100
+    )
+    served.log_events(
+        MODEL, [{"request_id": f"e{i}", "version": "v2", "prediction": 1} for i in range(10)]
+    )
+    [ro] = served.rollouts.tick(_later())  # a start wakes the ticks
+    assert ro.status is RolloutStatus.PAUSED  # too few samples
+    assert served.rollouts.tick(_later(120)) == [] and served.rollouts.tick(_later(180)) == []
+    looked = len(reads)
+    served.resume_rollout(MODEL, reason="carry on")
+    [ro] = served.rollouts.tick(_later(240))  # so does a resume
+    assert len(reads) == looked + 1 and ro.status is RolloutStatus.PAUSED
