@@ -69,6 +69,8 @@ class Conn:
     ) -> None:
         self._cur = cursor
         self._before_events = before_events
+        self.committed: list[Callable[[], None]] = []
+        """Run by `Store.write` once this transaction commits (never after a rollback)."""
 
     def _guard(self, sql: str) -> AbstractContextManager[None]:
         # The first statement that touches an event table waits for events still on their

@@ -131,6 +131,8 @@ class Store:
                 conn.execute("COMMIT")
             finally:
                 self._local.depth -= 1
+        for done in conn.committed:
+            done()
 
     def checkpoint(self) -> None:
         with self._write_lock, translated("CHECKPOINT"):

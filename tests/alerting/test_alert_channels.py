@@ -206,3 +206,32 @@ def test_each_channel_delivers_in_order_while_another_channel_is_unaffected(
     assert [r["kind"] for r in receiver.requests] == ["firing", "firing", "firing", "resolved"]
     assert [r["kind"] for r in receiver.accepted] == ["firing", "resolved"]
     assert manager.deliveries(undelivered_only=True) == []
+
+
+def test_delivery_passes_skip_the_store_while_nothing_is_queued(
+    manager: AlertManager, values: Values, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage.repos import alerts as repo
+
+    reads = []
+    queued = repo.queued_deliveries
+    monkeypatch.setattr(
+        repo, "queued_deliveries", lambda conn, n: reads.append(1) or queued(conn, n)
+    )
+    assert manager.deliver_pending().attempted == 0 and manager.deliver_pending().attempted == 0
+    assert len(reads) == 1  # the first pass looks; with nothing queued, the next ones do not
+    log = tmp_path / "alerts.jsonl"
+    rule = manager.create_rule(
+        MODEL, "error_rate", ">", 0.05, channels=[f"log:{log}"], actor="alice"
+    )
+    values.set(rule.id, 0.25, samples=400)
+    manager.evaluate(values, deliver=False)  # queues the firing notification
+    assert manager.deliver_pending().delivered == 1  # a committed batch wakes the passes
+    assert manager.deliver_pending().attempted == 0
+    looked = len(reads)
+    assert manager.deliver_pending().attempted == 0 and len(reads) == looked  # idle again
+    values.set(rule.id, 0.01, samples=400)
+    manager.evaluate(values, deliver=False)  # queues the resolution
+    assert manager.deliver_pending().delivered == 1
+    states = [json.loads(line)["state"] for line in log.read_text().splitlines()]
+    assert states == ["firing", "resolved"]
