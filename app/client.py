@@ -509,11 +509,7 @@ class RemoteEngine:
         min_current: int = 100,
         end: datetime | None = None,
     ) -> DriftReport:
-        params: dict[str, Any] = {"window_s": window_s, "min_current": min_current}
-        if version is not None:
-            params["version"] = version
-        if end is not None:
-            params["end"] = end.isoformat()
+        params = _params(version=version, window_s=window_s, min_current=min_current, end=end)
         found = self._call("GET", f"/api/v1/models/{_q(model)}/drift", params=params)
         return _decode(_cls("DriftReport"), found)
 
@@ -539,12 +535,7 @@ class RemoteEngine:
         found = self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/features/{_q(feature)}/distribution",
-            params=_params(
-                version=version,
-                window_s=window_s,
-                bins=bins,
-                end=None if end is None else end.isoformat(),
-            ),
+            params=_params(version=version, window_s=window_s, bins=bins, end=end),
         )
         return _decode(_cls("FeatureDistribution"), found)
 
@@ -807,5 +798,9 @@ def socket_answers(path: Path, timeout_s: float = 2.0) -> RemoteEngine | None:
 
 
 def _params(**values: Any) -> dict[str, Any]:
-    """Query parameters without the ones left unset."""
-    return {k: v for k, v in values.items() if v is not None}
+    """Query parameters without the ones left unset, times in ISO 8601."""
+    return {
+        k: v.isoformat() if isinstance(v, datetime) else v
+        for k, v in values.items()
+        if v is not None
+    }

@@ -334,7 +334,7 @@ def main() -> None:
             # Bare predict and gateway in alternating rounds, so both see the same machine
             # (these VMs drift by tens of percent within a minute). Single requests first,
             # then batches: each size is measured with the store loading its own events, not
-            # a backlog of the other's (a round of batches leaves 5,000 events for the loader).
+            # a backlog of the other's (a round of batches leaves up to 5,000 events unloaded).
             base1, lat1, base100, lat100 = [], [], [], []
             inside1: list[float] = []
             inside100: list[float] = []

@@ -37,3 +37,26 @@ class Periodic:
                 self.fn()
             except Exception:
                 log.exception("%s failed; trying again in %g s", self.name, self.every_s)
+
+
+class Wakeups:
+    """When a periodic pass may skip reading the store: its last read found nothing to do
+    and nothing was added since. Only the store's owner adds work, so it can count what it
+    adds: writers call `added` once their transaction committed (`Conn.committed`); a pass
+    takes `look()` before its read (None: skip) and hands the token to `found_nothing` when
+    the read came back empty. Work committed after a pass's read is seen by the next pass,
+    whose token then differs."""
+
+    def __init__(self) -> None:
+        self._added = 0
+        self._idle_at = -1  # the first pass looks
+
+    def added(self) -> None:
+        self._added += 1
+
+    def look(self) -> int | None:
+        token = self._added
+        return None if token == self._idle_at else token
+
+    def found_nothing(self, token: int) -> None:
+        self._idle_at = token

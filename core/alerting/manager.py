@@ -60,7 +60,7 @@ from core.clock import as_utc, utcnow
 from core.domain import ComparisonOperator, Severity
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
-from core.periodic import Periodic
+from core.periodic import Periodic, Wakeups
 from storage.conn import Conn
 from storage.repos import alerts as repo
 from storage.repos import models as models_repo
@@ -97,12 +97,9 @@ class AlertManager:
         self.delivery_batch = delivery_batch
         self._eval_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
-        self._enqueued = 0
-        """Notification batches queued by this manager, counted once committed."""
-        self._drained_at = -1
-        """`_enqueued` when a delivery pass last found the queue empty. Passes skip the store
-        until more is queued: only the store's owner queues, and a read every 2 s cost ~2.5
-        ms of CPU beside the requests being served (-1: look)."""
+        self._wakeups = Wakeups()
+        """Delivery passes skip the store while nothing is queued, until more is committed:
+        a read every 2 s cost ~2.5 ms of CPU beside the requests being served."""
         self._loops: list[Periodic] = []
         self._listeners: list[Callable[[list[Transition]], None]] = []
 
@@ -622,7 +619,7 @@ class AlertManager:
     ) -> None:
         body = canonical_json(payload)
         if channels:
-            conn.committed.append(self._note_enqueued)
+            conn.committed.append(self._wakeups.added)
         for channel in channels:
             repo.insert_delivery(
                 conn,
@@ -645,18 +642,14 @@ class AlertManager:
                 log.exception("alert delivery failed")
                 return DeliveryReport(errors=[f"{type(e).__name__}: {e}".splitlines()[0]])
 
-    def _note_enqueued(self) -> None:
-        self._enqueued += 1
-
     def _deliver_pending(self) -> DeliveryReport:
         now = self.now()
-        enqueued = self._enqueued  # before the read: a batch committed after it is seen next
-        if enqueued == self._drained_at:
+        if (token := self._wakeups.look()) is None:
             return DeliveryReport()
         with self.store.read() as conn:
             queued = repo.queued_deliveries(conn, self.delivery_batch)
         if not queued:
-            self._drained_at = enqueued
+            self._wakeups.found_nothing(token)
         # Each channel is a FIFO queue: a row waiting for its retry (or failing now) holds back
         # the later rows of its channel, so a receiver never sees "resolved" before "firing",
         # and a dead endpoint costs one timeout per pass, not one per queued notification.

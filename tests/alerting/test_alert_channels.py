@@ -13,6 +13,7 @@ import pytest
 
 from core.alerting import AlertManager
 from core.alerting.channels import slack_payload
+from storage.repos import alerts as repo
 from tests.alerting.conftest import MODEL, FakeClock, Values
 
 
@@ -211,8 +212,6 @@ def test_each_channel_delivers_in_order_while_another_channel_is_unaffected(
 def test_delivery_passes_skip_the_store_while_nothing_is_queued(
     manager: AlertManager, values: Values, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage.repos import alerts as repo
-
     reads = []
     queued = repo.queued_deliveries
     monkeypatch.setattr(
