@@ -206,9 +206,8 @@ def main() -> None:
             bodies = [json.dumps({"features": r}) for r in rows[:200]]
         requests = [sg._Client.encode(path, b.encode(), token) for b in bodies]
         added: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
-        print(
-            f"batch of {args.size}: added over the bare predict_proba, ms (p50 / p99)", flush=True
-        )
+        what = "batches of 100" if args.size == 100 else "single requests"
+        print(f"{what}: added over the bare predict_proba, ms (p50 / p99)", flush=True)
         for rep in range(args.reps):
             order = MODES if rep % 2 == 0 else MODES[::-1]
             for mode in order:
