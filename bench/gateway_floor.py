@@ -8,7 +8,8 @@ servers in alternating order:
   - plain: nothing stored;
   - DuckDB loads: every answered row becomes a prediction event, loaded into a fresh mlc store
     by a background thread in 5,000-row transactions (`storage.repos.events.insert_frame`,
-    what mlc's loader runs), with no journal;
+    what mlc's loader runs, though its frame is built in one piece where mlc's loader
+    builds it in slices between which a request thread may take the GIL), with no journal;
   - mlc's EventWriter: the events go through `EventWriter.write_rows` and the answer waits
     until they are journaled and synced, as in `mlc serve` (group commit, then the loader).
 Each is timed against the bare predict in this process, in the same alternating rounds and
@@ -21,7 +22,6 @@ Prints p50 and p99 added over the bare predict for each fresh server, then the m
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import statistics
@@ -142,22 +142,15 @@ def _run(mode: str, port: int, tmp: Path, pipe: Any, features: dict[str, Any], r
     try:
         _wait_for(port)
         sg._pin_apart(proc.pid)
-        warm_until = time.perf_counter() + 5
-        while time.perf_counter() < warm_until:
-            sg._latency_client(port, requests, 20)
-        per = sg.PER_ROUND[size]
-        base: list[float] = []
-        lat: list[float] = []
-        for _ in range(rounds):
-            base += sg.baseline_times(pipe, features, rows, size, per)
-            lat += sg._latency_client(port, requests, per)
+        sg.warm_up(port, requests)
+        base, lat = sg.alternating_rounds(port, pipe, features, rows, requests, size, rounds)
     finally:
         os.sched_setaffinity(0, cpus)
         proc.terminate()
         proc.join()
     return (
         statistics.median(lat) - statistics.median(base),
-        _p99(lat) - _p99(base),
+        sg.p99(lat) - sg.p99(base),
     )
 
 
@@ -173,10 +166,6 @@ def _wait_for(port: int, timeout_s: float = 60.0) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit(f"the floor server on port {port} did not start") from None
             time.sleep(0.1)
-
-
-def _p99(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[98]
 
 
 def _free_port() -> int:
@@ -197,14 +186,7 @@ def main() -> None:
         tmp = Path(tmp_dir)
         pipe, features, token = sg.setup(tmp / "model")
         rows = sg._rows(1000)
-        path = f"/v1/models/{sg.MODEL}/predict"
-        if args.size == 100:
-            bodies = [
-                json.dumps([{"features": r} for r in rows[i : i + 100]]) for i in range(0, 500, 100)
-            ]
-        else:
-            bodies = [json.dumps({"features": r}) for r in rows[:200]]
-        requests = [sg._Client.encode(path, b.encode(), token) for b in bodies]
+        requests = sg.predict_requests(rows, token, args.size)
         added: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
         what = "batches of 100" if args.size == 100 else "single requests"
         print(f"{what}: added over the bare predict_proba, ms (p50 / p99)", flush=True)

@@ -128,6 +128,42 @@ def baseline_times(
     return times
 
 
+def predict_requests(rows: list[dict], token: str, size: int) -> list[bytes]:
+    """Predict requests encoded whole: 200 single ones, or 5 batches of `size`."""
+    path = f"/v1/models/{MODEL}/predict"
+    if size == 1:
+        bodies = [json.dumps({"features": r}) for r in rows[:200]]
+    else:
+        bodies = [json.dumps([{"features": r} for r in rows[i : i + size]]) for i in range(0, 5 * size, size)]  # fmt: skip
+    return [_Client.encode(path, b.encode(), token) for b in bodies]
+
+
+def warm_up(port: int, requests: list[bytes], seconds: float = 5.0) -> None:
+    """Call the server for a few seconds while it loads its models and settles."""
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        _latency_client(port, requests, 20)
+
+
+def alternating_rounds(
+    port: int, pipe: object, features: dict, rows: list[dict], requests: list[bytes], size: int,
+    rounds: int, inside: list[float] | None = None,
+) -> tuple[list[float], list[float]]:  # fmt: skip
+    """Bare predict and gateway in alternating rounds of `PER_ROUND[size]` calls each, so
+    both see the same machine (these VMs drift by tens of percent within a minute): the
+    bare times and the gateway's."""
+    base: list[float] = []
+    lat: list[float] = []
+    for _ in range(rounds):
+        base += baseline_times(pipe, features, rows, size, PER_ROUND[size])
+        lat += _latency_client(port, requests, PER_ROUND[size], inside)
+    return base, lat
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
 class _Client:
     """HTTP/1.1 on one kept-alive connection, each request encoded whole beforehand: per
     request the client only sends and reads (`http.client` parses every response's headers
@@ -317,33 +353,20 @@ def main() -> None:
         os.environ["MLC_CONTROLLER_TICK_S"] = "1.0"
         server = Server(home, insecure=False).start()
         try:
-            predict = f"/v1/models/{MODEL}/predict"
-            single = [
-                _Client.encode(predict, json.dumps({"features": r}).encode(), token)
-                for r in rows[:200]
-            ]
-            batch = [
-                _Client.encode(predict, json.dumps([{"features": r} for r in rows[i : i + 100]]).encode(), token)
-                for i in range(0, 500, 100)
-            ]  # fmt: skip
+            single = predict_requests(rows, token, 1)
+            batch = predict_requests(rows, token, 100)
             pinned = None if args.no_pin else _pin_apart(server.proc.pid)
-            # Warm up while the owner loads its models and settles (a few seconds).
-            warm_until = time.perf_counter() + 5
-            while time.perf_counter() < warm_until:
-                _latency_client(server.port, single, 20)
-            # Bare predict and gateway in alternating rounds, so both see the same machine
-            # (these VMs drift by tens of percent within a minute). Single requests first,
-            # then batches: each size is measured with the store loading its own events, not
-            # a backlog of the other's (a round of batches leaves up to 5,000 events unloaded).
-            base1, lat1, base100, lat100 = [], [], [], []
+            warm_up(server.port, single)
+            # Single requests first, then batches: each size is measured with the store
+            # loading its own events, not a backlog of the other's (a round of batches leaves
+            # up to 5,000 events unloaded).
             inside1: list[float] = []
             inside100: list[float] = []
-            for _ in range(ROUNDS):
-                base1 += baseline_times(pipe, features, rows, 1, PER_ROUND[1])
-                lat1 += _latency_client(server.port, single, PER_ROUND[1], inside1)
-            for _ in range(ROUNDS):
-                base100 += baseline_times(pipe, features, rows, 100, PER_ROUND[100])
-                lat100 += _latency_client(server.port, batch, PER_ROUND[100], inside100)
+            port = server.port
+            base1, lat1 = alternating_rounds(port, pipe, features, rows, single, 1, ROUNDS, inside1)
+            base100, lat100 = alternating_rounds(
+                port, pipe, features, rows, batch, 100, ROUNDS, inside100
+            )
             if pinned is not None:
                 _unpin(server.proc.pid, pinned)
             n, took = load(server.port, [single] * args.clients, args.seconds)
@@ -373,12 +396,7 @@ def main() -> None:
         finally:
             server.stop()
 
-    def p50(xs: list[float]) -> float:
-        return statistics.median(xs)
-
-    def p99(xs: list[float]) -> float:
-        return statistics.quantiles(xs, n=100)[98]
-
+    p50 = statistics.median
     print(
         f"latency over {ROUNDS} alternating rounds: {len(lat1)} single requests, {len(lat100)} batches of 100"
         + (
