@@ -1,14 +1,17 @@
-"""A/B test statistics: pure functions over per-arm sufficient statistics (n, sum, sum of squares).
+"""A/B test statistics: pure functions over per-arm sufficient statistics (n, mean, M2).
 
-Nothing here does I/O; the per-arm sums come from DuckDB (``count(x), sum(x), sum(x*x)``). A
-proportion metric (accuracy, error rate, conversion) is the same as a mean metric over 0/1
-values, so one code path serves both. Conventions used throughout:
+Nothing here does I/O; the per-arm statistics come from DuckDB as sums shifted by each group's
+own mean (``count(x), sum(x - c), sum((x - c)²)``), merged across groups with Chan et al.'s
+pairwise formula. Never from raw ``Σx²``: for values of 100,000 ± 1 the raw-sum variance is
+off by 1e-5 to 1e-4 (relative), the centred one matches numpy to ~1e-14. A proportion metric
+(accuracy, error rate, conversion) is the same as a mean metric over 0/1 values, so one code
+path serves both. Conventions used throughout:
 
 - *control* is the baseline arm, *treatment* the challenger; the absolute lift is
   ``mean_t - mean_c`` and the relative lift is ``mean_t / mean_c - 1``. Larger is "better" in
   the Bayesian summaries; for a lower-is-better metric (latency, error rate) read
   ``chance_to_beat`` as the chance that the treatment is *higher*, i.e. worse.
-- variances are sample variances (ddof=1): ``s² = (Σx² - (Σx)²/n) / (n - 1)``.
+- variances are sample variances (ddof=1): ``s² = M2 / (n - 1)``, ``M2 = Σ(x - x̄)²``.
 - every test is two-sided; ``alpha`` is the total error rate (0.05 → 95% intervals).
 
 Methods and their sources:
@@ -59,7 +62,8 @@ Methods and their sources:
 ``srm``
     Pearson chi-square goodness of fit of observed arm counts against ``total·wᵢ/Σw``
     (k - 1 df), as ``scipy.stats.chisquare``; ``mismatch`` when ``p < threshold`` (0.001, the
-    Microsoft ExP / Fabijan et al. 2019 convention).
+    Microsoft ExP / Fabijan et al. 2019 convention). ``srm_periods``: when the split changed,
+    each period's counts against that period's split, the statistics and dfs summed.
 
 ``holm`` / ``benjamini_hochberg``
     Holm (1979) step-down: sorted ``p_(1) <= … <= p_(m)``,
@@ -78,7 +82,8 @@ Methods and their sources:
     ``θ = cov(y, x)/var(x)`` and ``x̄`` computed over all units of all arms pooled; randomisation
     makes ``x`` independent of assignment, so the pooled θ leaves the difference in means
     unbiased while removing the variance ``x`` explains (factor ``1 - corr(y, x)²``).
-    ``cuped_stats`` does the same from per-arm SQL sums (``PairStats``), no raw values needed.
+    ``cuped_stats`` does the same from per-arm centred moments (``PairStats``), no raw values
+    needed.
 """
 
 from __future__ import annotations
@@ -114,6 +119,7 @@ __all__ = [
     "sequential",
     "sequential_rho",
     "srm",
+    "srm_periods",
     "welch",
 ]
 
@@ -138,55 +144,140 @@ def _check_alpha(alpha: float) -> float:
     return a
 
 
-@dataclass(frozen=True)
+def _count(n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise InvalidInput(f"arm count n must be an integer, got {n!r}")
+    if n < 0:
+        raise InvalidInput(f"arm count n must be >= 0, got {n}")
+    return int(n)
+
+
+@dataclass(frozen=True, init=False)
 class ArmStats:
-    """Sufficient statistics of one arm: count, sum and sum of squares of the unit values."""
+    """Sufficient statistics of one arm's unit values: count ``n``, mean ``m1`` and
+    ``m2 = Σ(x - mean)²``, the sum of squared deviations.
+
+    ``ArmStats(n, sum, sum_sq)`` takes the raw sums (count, Σx, Σx²) and ``sum``/``sum_sq``
+    read them back, but the state is (n, mean, M2): a variance taken from raw sums,
+    ``(Σx² - (Σx)²/n)/(n-1)``, cancels catastrophically when the mean is large beside the
+    spread (100,000 ± 1: relative error ~1e-4). The other constructors are exact to rounding:
+    ``from_values`` (corrected two-pass), ``from_moments`` (n, mean, variance),
+    ``from_shifted_sums`` (sums of ``x - c`` for a shift ``c`` near the mean, as SQL computes
+    them) and ``merge`` (Chan, Golub & LeVeque's pairwise update for partial aggregates).
+    ``m1`` is 0 for an empty arm, whose ``mean`` is NaN.
+    """
 
     n: int
-    sum: float
-    sum_sq: float
+    m1: float
+    m2: float
 
-    def __post_init__(self) -> None:
-        if isinstance(self.n, bool) or not isinstance(self.n, int | np.integer):
-            raise InvalidInput(f"arm count n must be an integer, got {self.n!r}")
-        if self.n < 0:
-            raise InvalidInput(f"arm count n must be >= 0, got {self.n}")
-        object.__setattr__(self, "n", int(self.n))
-        object.__setattr__(self, "sum", _finite(self.sum, "arm sum"))
-        object.__setattr__(self, "sum_sq", _finite(self.sum_sq, "arm sum of squares"))
-        if self.sum_sq < 0:
-            raise InvalidInput(f"arm sum of squares must be >= 0, got {self.sum_sq}")
+    def __init__(self, n: int, sum: float, sum_sq: float) -> None:
+        count = _count(n)
+        s = _finite(sum, "arm sum")
+        q = _finite(sum_sq, "arm sum of squares")
+        if q < 0:
+            raise InvalidInput(f"arm sum of squares must be >= 0, got {sum_sq}")
         # Cauchy–Schwarz: (Σx)² <= n·Σx²; allow rounding error from the SQL aggregation.
-        if self.sum * self.sum > self.n * self.sum_sq * (1 + 1e-9) + 1e-9:
+        if s * s > count * q * (1 + 1e-9) + 1e-9:
             raise InvalidInput("arm sums are inconsistent: (sum)² exceeds n · sum of squares")
+        mean = s / count if count else 0.0
+        self._set(count, mean, max(0.0, q - s * mean) if count > 1 else 0.0)
+
+    def _set(self, n: int, m1: float, m2: float) -> None:
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "m1", m1)
+        object.__setattr__(self, "m2", m2)
+
+    @classmethod
+    def _exact(cls, n: int, mean: float, m2: float) -> ArmStats:
+        count = _count(n)
+        m = _finite(mean, "mean") if count else 0.0
+        d = _finite(m2, "sum of squared deviations") if count > 1 else 0.0
+        if d < 0:
+            raise InvalidInput(f"sum of squared deviations must be >= 0, got {m2!r}")
+        out = cls.__new__(cls)
+        out._set(count, m, d)
+        return out
 
     @classmethod
     def from_values(cls, values: Sequence[float] | np.ndarray) -> ArmStats:
-        """Sufficient statistics of raw unit values (0/1 values for a proportion)."""
+        """Statistics of raw unit values (0/1 values for a proportion)."""
         arr = np.asarray(values, dtype=float).ravel()
         if arr.size and not np.all(np.isfinite(arr)):
             raise InvalidInput("arm values must be finite numbers")
-        return cls(n=int(arr.size), sum=float(arr.sum()), sum_sq=float(np.dot(arr, arr)))
+        if arr.size == 0:
+            return cls._exact(0, 0.0, 0.0)
+        mean = float(arr.mean())
+        dev = arr - mean
+        # The second term removes what rounding left in the mean (Chan, Golub & LeVeque 1983).
+        s = float(dev.sum())
+        return cls._exact(
+            arr.size, mean + s / arr.size, max(0.0, float(dev @ dev) - s * s / arr.size)
+        )
 
     @classmethod
     def from_moments(cls, n: int, mean: float, var: float) -> ArmStats:
-        """Sufficient statistics from a count, mean and sample variance (ddof=1)."""
+        """Statistics from a count, mean and sample variance (ddof=1)."""
         m, v = _finite(mean, "mean"), _finite(var, "variance")
         if v < 0:
             raise InvalidInput(f"variance must be >= 0, got {var!r}")
-        return cls(n=n, sum=n * m, sum_sq=(n - 1) * v + n * m * m if n else 0.0)
+        count = _count(n)
+        return cls._exact(count, m, (count - 1) * v if count > 1 else 0.0)
+
+    @classmethod
+    def from_shifted_sums(cls, n: int, shift: float, sum: float, sum_sq: float) -> ArmStats:
+        """Statistics from ``Σ(x - c)`` and ``Σ(x - c)²`` for a shift ``c``.
+
+        Exact to rounding when ``c`` is close to the mean (the group's own mean, say): the
+        cancellation of the raw-sum formula grows with ``(mean - c)² / variance``.
+        """
+        count = _count(n)
+        c, s, q = (
+            _finite(shift, "shift"),
+            _finite(sum, "shifted sum"),
+            _finite(sum_sq, "shifted sum of squares"),
+        )
+        if q < 0:
+            raise InvalidInput(f"shifted sum of squares must be >= 0, got {sum_sq!r}")
+        if count == 0:
+            return cls._exact(0, 0.0, 0.0)
+        return cls._exact(count, c + s / count, max(0.0, q - s * s / count))
+
+    def merge(self, other: ArmStats) -> ArmStats:
+        """Statistics of the two groups' values together (Chan et al.'s pairwise formula:
+        ``M2 = M2_a + M2_b + δ²·n_a·n_b/n`` with ``δ`` the difference of the means)."""
+        if not isinstance(other, ArmStats):
+            raise InvalidInput(f"can only merge ArmStats, got {type(other).__name__}")
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = other.m1 - self.m1
+        mean = self.m1 + delta * other.n / n
+        return ArmStats._exact(n, mean, self.m2 + other.m2 + delta * delta * self.n * other.n / n)
+
+    @property
+    def sum(self) -> float:
+        """Σx = n·mean."""
+        return self.n * self.m1
+
+    @property
+    def sum_sq(self) -> float:
+        """Σx² = M2 + n·mean² (for reading back; the variance never goes through it)."""
+        return self.m2 + self.n * self.m1 * self.m1
 
     @property
     def mean(self) -> float:
-        """Sample mean Σx/n (NaN for an empty arm)."""
-        return self.sum / self.n if self.n else math.nan
+        """Sample mean (NaN for an empty arm)."""
+        return self.m1 if self.n else math.nan
 
     @property
     def var(self) -> float:
-        """Sample variance with ddof=1, clamped at 0 against rounding (NaN when n < 2)."""
+        """Sample variance with ddof=1, M2/(n - 1) (NaN when n < 2)."""
         if self.n < 2:
             return math.nan
-        return max(0.0, (self.sum_sq - self.sum * self.sum / self.n) / (self.n - 1))
+        return self.m2 / (self.n - 1)
 
 
 def _check_arms(control: ArmStats, treatment: ArmStats) -> None:
@@ -470,7 +561,11 @@ def bayesian(
 
 @dataclass(frozen=True)
 class SrmResult:
-    """Chi-square goodness of fit of arm counts to the configured split."""
+    """Chi-square goodness of fit of arm counts to the configured split.
+
+    ``observed``/``expected`` are per arm, summed over the periods when there are several;
+    ``statistic`` and ``df`` are the sums of the periods' own.
+    """
 
     observed: tuple[int, ...]
     expected: tuple[float, ...]
@@ -479,6 +574,22 @@ class SrmResult:
     p_value: float
     threshold: float
     mismatch: bool
+
+
+def _srm_counts(observed: Sequence[int], weights: Sequence[float]) -> tuple[list[int], list[float]]:
+    if any(isinstance(o, bool) or not isinstance(o, int | np.integer) for o in observed):
+        raise InvalidInput("observed counts must be integers")
+    counts = [int(o) for o in observed]
+    ws = [_finite(w, "split weight") for w in weights]
+    if len(counts) != len(ws):
+        raise InvalidInput(f"{len(counts)} observed counts but {len(ws)} split weights")
+    if len(counts) < 2:
+        raise InvalidInput("sample ratio check needs at least 2 arms")
+    if any(o < 0 for o in counts):
+        raise InvalidInput("observed counts must be >= 0")
+    if any(w < 0 for w in ws) or sum(ws) <= 0:
+        raise InvalidInput("split weights must be >= 0 and sum to more than 0")
+    return counts, ws
 
 
 def srm(
@@ -491,36 +602,59 @@ def srm(
     An arm with weight 0 that received units is an outright mismatch (p = 0); arms with weight 0
     and no units are left out of the test. With no units at all there is nothing to test (p = 1).
     """
+    return srm_periods([observed], [expected_weights], threshold)
+
+
+def srm_periods(
+    observed: Sequence[Sequence[int]],
+    weights: Sequence[Sequence[float]],
+    threshold: float = SRM_THRESHOLD,
+) -> SrmResult:
+    """Sample ratio mismatch over periods with different splits, each against its own.
+
+    ``observed[p][i]`` counts the units arm ``i`` received in period ``p``, ``weights[p]`` is
+    that period's split. Given each period's total, the periods' counts are independent
+    multinomials, so the sum of their Pearson statistics is chi-square with the sum of their
+    degrees of freedom (``k_p - 1`` over the arms with weight > 0). A mismatch in one period
+    cannot be hidden by an opposite one in another, as it can when counts are pooled. Periods
+    without units add nothing (with no units at all, p = 1); one period is exactly ``srm``.
+    """
     thr = _check_alpha(threshold)
-    if any(isinstance(o, bool) or not isinstance(o, int | np.integer) for o in observed):
-        raise InvalidInput("observed counts must be integers")
-    counts = [int(o) for o in observed]
-    weights = [_finite(w, "split weight") for w in expected_weights]
-    if len(counts) != len(weights):
-        raise InvalidInput(f"{len(counts)} observed counts but {len(weights)} split weights")
-    if len(counts) < 2:
-        raise InvalidInput("sample ratio check needs at least 2 arms")
-    if any(o < 0 for o in counts):
-        raise InvalidInput("observed counts must be >= 0")
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise InvalidInput("split weights must be >= 0 and sum to more than 0")
-    total, wsum = sum(counts), sum(weights)
-    expected = tuple(total * w / wsum for w in weights)
-    keep = [i for i, w in enumerate(weights) if w > 0]
-    if total == 0:
-        chi2, p = 0.0, 1.0
-    elif any(counts[i] > 0 and weights[i] == 0 for i in range(len(counts))):
+    if len(observed) != len(weights):
+        raise InvalidInput(f"{len(observed)} periods of counts but {len(weights)} of weights")
+    if not observed:
+        raise InvalidInput("sample ratio check needs at least one period")
+    checked = [_srm_counts(o, w) for o, w in zip(observed, weights, strict=True)]
+    k = len(checked[0][0])
+    if any(len(c) != k for c, _ in checked):
+        raise InvalidInput("every period needs the same arms")
+    totals = [0] * k
+    expected = [0.0] * k
+    chi2, df, outright = 0.0, 0, False
+    for counts, ws in checked:
+        total, wsum = sum(counts), sum(ws)
+        exp = [total * w / wsum for w in ws]
+        keep = [i for i, w in enumerate(ws) if w > 0]
+        for i in range(k):
+            totals[i] += counts[i]
+            expected[i] += exp[i]
+        if total == 0:
+            continue
+        outright = outright or any(counts[i] > 0 and ws[i] == 0 for i in range(k))
+        if len(keep) >= 2:
+            chi2 += sum((counts[i] - exp[i]) ** 2 / exp[i] for i in keep)
+            df += len(keep) - 1
+    if outright:
         chi2, p = math.inf, 0.0
-    elif len(keep) < 2:
-        chi2, p = 0.0, 1.0
+    elif df == 0:
+        p = 1.0
     else:
-        chi2 = sum((counts[i] - expected[i]) ** 2 / expected[i] for i in keep)
-        p = float(special.chdtrc(len(keep) - 1, chi2))
+        p = float(special.chdtrc(df, chi2))
     return SrmResult(
-        observed=tuple(counts),
-        expected=expected,
+        observed=tuple(totals),
+        expected=tuple(expected),
         statistic=float(chi2),
-        df=max(len(keep) - 1, 0),
+        df=df,
         p_value=p,
         threshold=thr,
         mismatch=p < thr,
@@ -680,63 +814,102 @@ def cuped_arms(ys: Sequence[np.ndarray], xs: Sequence[np.ndarray]) -> tuple[list
     return arms, theta
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PairStats:
     """Sufficient statistics of (metric y, pre-period covariate x) over one arm's units.
 
-    All six are plain SQL aggregates: ``count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y)``.
+    ``PairStats(n, sum_y, sum_y2, sum_x, sum_x2, sum_xy)`` takes the six plain SQL aggregates
+    (``count(*), sum(y), sum(y*y), sum(x), sum(x*x), sum(x*y)``), which the properties of the
+    same names read back; the state is centred, as in ``ArmStats``: the means, ``m2_y``,
+    ``m2_x`` and the co-moment ``c_xy = Σ(x - x̄)(y - ȳ)``, exact when built ``from_values``.
     """
 
     n: int
-    sum_y: float
-    sum_y2: float
-    sum_x: float
-    sum_x2: float
-    sum_xy: float
+    mean_y: float
+    mean_x: float
+    m2_y: float
+    m2_x: float
+    c_xy: float
 
-    def __post_init__(self) -> None:
-        ArmStats(self.n, self.sum_y, self.sum_y2)  # validates n and the y sums
-        ArmStats(self.n, self.sum_x, self.sum_x2)
-        object.__setattr__(self, "n", int(self.n))
-        for name in ("sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy"):
-            object.__setattr__(self, name, _finite(getattr(self, name), name))
+    def __init__(
+        self, n: int, sum_y: float, sum_y2: float, sum_x: float, sum_x2: float, sum_xy: float
+    ) -> None:
+        y = ArmStats(n, sum_y, sum_y2)  # validates n and the y sums
+        x = ArmStats(n, sum_x, sum_x2)
+        sxy = _finite(sum_xy, "sum_xy")
+        self._set(y, x, sxy - x.m1 * y.sum if y.n > 1 else 0.0)
+
+    def _set(self, y: ArmStats, x: ArmStats, c_xy: float) -> None:
+        for name, value in (("n", y.n), ("mean_y", y.m1), ("mean_x", x.m1), ("m2_y", y.m2),
+                            ("m2_x", x.m2), ("c_xy", c_xy)):  # fmt: skip
+            object.__setattr__(self, name, value)
 
     @classmethod
     def from_values(cls, y: np.ndarray, x: np.ndarray) -> PairStats:
-        """Sufficient statistics of paired raw values."""
+        """Statistics of paired raw values (two-pass: exact to rounding)."""
         ya, xa = _pair(y, x)
-        return cls(
-            n=int(ya.size),
-            sum_y=float(ya.sum()),
-            sum_y2=float(np.dot(ya, ya)),
-            sum_x=float(xa.sum()),
-            sum_x2=float(np.dot(xa, xa)),
-            sum_xy=float(np.dot(xa, ya)),
-        )
+        out = cls.__new__(cls)
+        ys, xs = ArmStats.from_values(ya), ArmStats.from_values(xa)
+        c = float((ya - ys.m1) @ (xa - xs.m1)) if ya.size > 1 else 0.0
+        out._set(ys, xs, c)
+        return out
+
+    @property
+    def y(self) -> ArmStats:
+        """The metric's own statistics."""
+        return ArmStats._exact(self.n, self.mean_y, self.m2_y)
+
+    @property
+    def x(self) -> ArmStats:
+        """The covariate's own statistics."""
+        return ArmStats._exact(self.n, self.mean_x, self.m2_x)
+
+    @property
+    def sum_y(self) -> float:
+        return self.y.sum
+
+    @property
+    def sum_y2(self) -> float:
+        return self.y.sum_sq
+
+    @property
+    def sum_x(self) -> float:
+        return self.x.sum
+
+    @property
+    def sum_x2(self) -> float:
+        return self.x.sum_sq
+
+    @property
+    def sum_xy(self) -> float:
+        return self.c_xy + self.n * self.mean_x * self.mean_y
 
 
 def cuped_stats(arms: Sequence[PairStats]) -> tuple[list[ArmStats], float]:
-    """``cuped_arms`` from sums alone: adjusted ArmStats per arm and the pooled θ.
+    """``cuped_arms`` from per-arm statistics alone: adjusted ArmStats per arm and pooled θ.
 
-    With pooled ``θ = (Σxy - ΣxΣy/N) / (Σx² - (Σx)²/N)`` and ``x̄ = Σx/N`` over all arms, each
-    arm's adjusted values ``y' = y - θ(x - x̄)`` have ``Σy' = Σy - θ(Σx - n·x̄)`` and
-    ``Σy'² = Σy² - 2θ(Σxy - x̄Σy) + θ²(Σx² - 2x̄Σx + n·x̄²)`` (expanding the square).
+    Pooled over all arms (Chan et al.'s merge of centred moments, ``N = Σn``, ``x̄``, ``ȳ`` the
+    pooled means): ``M2_x = Σ M2_x,a + Σ n_a(x̄_a - x̄)²`` and
+    ``C_xy = Σ C_xy,a + Σ n_a(x̄_a - x̄)(ȳ_a - ȳ)``, ``θ = C_xy / M2_x``. Each arm's adjusted
+    values ``y' = y - θ(x - x̄)`` have mean ``ȳ_a - θ(x̄_a - x̄)`` and
+    ``M2' = M2_y,a - 2θ·C_xy,a + θ²·M2_x,a`` (expanding the square of centred values).
     """
     if not arms or not all(isinstance(a, PairStats) for a in arms):
         raise InvalidInput("CUPED needs PairStats for at least one arm")
     n = sum(a.n for a in arms)
     if n < 2:
         raise InvalidInput("CUPED needs at least 2 units")
-    sx = sum(a.sum_x for a in arms)
-    sy = sum(a.sum_y for a in arms)
-    sxx = sum(a.sum_x2 for a in arms) - sx * sx / n
-    sxy = sum(a.sum_xy for a in arms) - sx * sy / n
+    xm = sum(a.n * a.mean_x for a in arms) / n
+    ym = sum(a.n * a.mean_y for a in arms) / n
+    sxx = sum(a.m2_x + a.n * (a.mean_x - xm) ** 2 for a in arms)
+    sxy = sum(a.c_xy + a.n * (a.mean_x - xm) * (a.mean_y - ym) for a in arms)
     theta = 0.0 if sxx <= 0 else sxy / sxx
-    xm = sx / n
-    out = []
-    for a in arms:
-        s1 = a.sum_y - theta * (a.sum_x - a.n * xm)
-        sxc2 = a.sum_x2 - 2 * xm * a.sum_x + a.n * xm * xm
-        s2 = a.sum_y2 - 2 * theta * (a.sum_xy - xm * a.sum_y) + theta * theta * sxc2
-        out.append(ArmStats(a.n, s1, max(s2, s1 * s1 / a.n if a.n else 0.0)))
+    out = [
+        ArmStats._exact(
+            a.n,
+            a.mean_y - theta * (a.mean_x - xm),
+            max(0.0, a.m2_y - 2 * theta * a.c_xy + theta * theta * a.m2_x),
+        )
+        for a in arms
+    ]
     return out, theta

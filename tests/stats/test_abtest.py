@@ -24,6 +24,7 @@ from core.stats.abtest import (
     sequential,
     sequential_rho,
     srm,
+    srm_periods,
     welch,
 )
 
@@ -69,6 +70,68 @@ def test_armstats_rejects_nonfinite_values():
         ArmStats.from_values([1.0, math.inf])
 
 
+# Values of 100,000 ± 1 (issue #18): Σx² - (Σx)²/n cancels ~10 of the 16 digits a double
+# holds; centred moments keep the variance, and everything built on it, exact to rounding.
+EXACT = 1e-9
+
+
+def _large(n: int, seed: int, mean: float = 100_000.0, sd: float = 1.0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(mean, sd, n)
+
+
+@pytest.mark.parametrize("mean", [100_000.0, 1e7, -3e6])
+def test_armstats_large_mean_matches_numpy(mean):
+    x = _large(10_000, 21, mean)
+    a = ArmStats.from_values(x)
+    assert a.mean == pytest.approx(x.mean(), rel=1e-15)
+    assert a.var == pytest.approx(x.var(ddof=1), rel=EXACT)
+    assert math.sqrt(a.var) == pytest.approx(x.std(ddof=1), rel=EXACT)
+    b = ArmStats.from_moments(x.size, x.mean(), x.var(ddof=1))
+    assert b.var == pytest.approx(x.var(ddof=1), rel=1e-14)
+    # What the raw-sum form loses on the same values (why the state is centred):
+    raw = ArmStats(x.size, float(x.sum()), float(x @ x))
+    assert abs(raw.var / x.var(ddof=1) - 1) > 1e-7
+    assert a.sum == pytest.approx(x.sum(), rel=1e-14) and a.sum_sq == pytest.approx(x @ x)
+
+
+def test_armstats_merge_is_chan_and_exact():
+    x = _large(9_001, 22)
+    parts = np.split(x, [1, 2_000, 2_000, 7_500])  # includes an empty and a one-value part
+    merged = ArmStats.from_values([])
+    for p in parts:
+        merged = merged.merge(ArmStats.from_values(p))
+    assert merged.n == x.size
+    assert merged.mean == pytest.approx(x.mean(), rel=1e-15)
+    assert merged.var == pytest.approx(x.var(ddof=1), rel=EXACT)
+    with pytest.raises(InvalidInput):
+        merged.merge((1, 2.0, 3.0))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shift", [None, 100_000.0, 99_990.0])
+def test_armstats_from_shifted_sums(shift):
+    x = _large(5_000, 23)
+    c = x.mean() if shift is None else shift
+    a = ArmStats.from_shifted_sums(x.size, c, float((x - c).sum()), float((x - c) @ (x - c)))
+    assert a.mean == pytest.approx(x.mean(), rel=1e-15)
+    assert a.var == pytest.approx(x.var(ddof=1), rel=EXACT)
+    assert ArmStats.from_shifted_sums(0, 0.0, 0.0, 0.0) == ArmStats(0, 0.0, 0.0)
+    with pytest.raises(InvalidInput):
+        ArmStats.from_shifted_sums(3, 1.0, 0.0, -1.0)
+    with pytest.raises(InvalidInput):
+        ArmStats.from_shifted_sums(3, math.nan, 0.0, 1.0)
+
+
+def test_armstats_small_arms_and_equality():
+    one = ArmStats.from_values([100_000.5])
+    assert one.n == 1 and one.mean == 100_000.5 and math.isnan(one.var) and one.m2 == 0.0
+    assert math.isnan(ArmStats(0, 0.0, 0.0).mean)
+    assert ArmStats.from_values([1.0, 2.0, 3.0]) == ArmStats(3, 6.0, 14.0)
+    with pytest.raises(InvalidInput):
+        ArmStats.from_moments(-1, 0.0, 1.0)
+    with pytest.raises(InvalidInput):
+        ArmStats.from_moments(3, 0.0, -1.0)
+
+
 # ------------------------------------------------------------------ Welch
 
 
@@ -95,6 +158,28 @@ def test_welch_matches_scipy(nc, nt, mc, mt, sc, st, seed):
     assert res.lift_ci[1] == pytest.approx(hi, rel=TOL, abs=TOL)
     assert res.lift == pytest.approx(t.mean() - c.mean(), rel=1e-9, abs=1e-12)
     assert res.significant == (ref.pvalue < 0.05)
+
+
+def _large_arms() -> tuple[np.ndarray, np.ndarray]:
+    """Control 100,000 ± 1, treatment 100,000.6 ± 1.2. The lift, a difference of two means of
+    100,000, is known to an ulp of 100,000 (1.5e-11) whoever computes it (numpy's mean is
+    1 ulp off here, ours is correctly rounded): a lift of ~0.7 keeps every figure built on it
+    within 1e-9 of the reference; one near 0 would not be, relatively."""
+    return _large(60, 41), _large(45, 42, mean=100_000.6, sd=1.2)
+
+
+def test_welch_large_mean_matches_scipy_to_1e9():
+    c, t = _large_arms()
+    res = welch(ArmStats.from_values(c), ArmStats.from_values(t), alpha=0.05)
+    ref = stats.ttest_ind(t, c, equal_var=False)
+    assert res.statistic == pytest.approx(ref.statistic, rel=EXACT)
+    assert res.p_value == pytest.approx(ref.pvalue, rel=EXACT)
+    assert res.df == pytest.approx(ref.df, rel=EXACT)
+    se = math.sqrt(t.var(ddof=1) / t.size + c.var(ddof=1) / c.size)
+    assert res.lift_se == pytest.approx(se, rel=EXACT)
+    lo, hi = ref.confidence_interval(0.95)
+    assert res.lift_ci[0] == pytest.approx(lo, rel=EXACT)
+    assert res.lift_ci[1] == pytest.approx(hi, rel=EXACT)
 
 
 def test_welch_proportions_detect_real_difference():
@@ -179,6 +264,28 @@ def test_sequential_formula_by_hand():
     z2 = 0.03**2 / v
     p = min(1.0, math.sqrt(n * rho2 + 1) * math.exp(-z2 * n * rho2 / (2 * (n * rho2 + 1))))
     assert res.p_value == pytest.approx(p, rel=1e-9)
+
+
+def test_sequential_large_mean_matches_numpy_to_1e9():
+    c, t = _large_arms()
+    alpha, n_star = 0.05, 100
+    res = sequential(ArmStats.from_values(c), ArmStats.from_values(t), alpha, n_star)
+    rho2 = (-2 * math.log(alpha) + math.log(1 - 2 * math.log(alpha))) / n_star
+    n = c.size + t.size
+    v = c.var(ddof=1) / c.size + t.var(ddof=1) / t.size
+    lift = t.mean() - c.mean()
+    half = math.sqrt(v * n) * math.sqrt(
+        2 * (n * rho2 + 1) / (n**2 * rho2) * math.log(math.sqrt(n * rho2 + 1) / alpha)
+    )
+    z2 = lift * lift / v
+    p = min(1.0, math.sqrt(n * rho2 + 1) * math.exp(-z2 * n * rho2 / (2 * (n * rho2 + 1))))
+    assert res.lift_se == pytest.approx(math.sqrt(v), rel=EXACT)
+    assert res.lift_ci[0] == pytest.approx(lift - half, rel=EXACT)
+    assert res.lift_ci[1] == pytest.approx(lift + half, rel=EXACT)
+    assert res.p_value == pytest.approx(p, rel=EXACT)
+    b = bayesian(ArmStats.from_values(c), ArmStats.from_values(t))
+    assert b.post_sd == pytest.approx(math.sqrt(v), rel=EXACT)
+    assert b.chance_to_beat == pytest.approx(stats.norm.cdf(lift / math.sqrt(v)), rel=EXACT)
 
 
 @pytest.mark.parametrize("lift", [0.0, 0.02, 0.03, 0.05, 0.1])
@@ -336,6 +443,40 @@ def test_srm_flags_clear_mismatch_and_zero_weight_arm():
 def test_srm_rejects_bad_input(observed, weights):
     with pytest.raises(InvalidInput):
         srm(observed, weights)
+
+
+def test_srm_periods_sums_each_periods_chisquare():
+    observed = [[5_120, 4_880], [0, 0], [2_950, 7_050], [40, 110, 50]]
+    weights = [[50, 50], [30, 70], [30, 70], [1, 2, 1]]
+    res = srm_periods([o + [0] * (3 - len(o)) for o in observed[:3]] + [observed[3]],
+                      [w + [0] * (3 - len(w)) for w in weights[:3]] + [weights[3]])  # fmt: skip
+    stat = df = 0
+    for o, w in zip(observed, weights, strict=True):
+        if sum(o):
+            ref = stats.chisquare(o, [sum(o) * x / sum(w) for x in w])
+            stat, df = stat + ref.statistic, df + len(o) - 1
+    assert res.statistic == pytest.approx(stat, rel=1e-12) and res.df == df
+    assert res.p_value == pytest.approx(stats.chi2.sf(stat, df), rel=1e-9)
+    assert res.observed == (8_110, 12_040, 50)
+    assert res.expected == pytest.approx((8_050, 12_100, 50))
+
+
+def test_srm_periods_catch_what_pooling_hides():
+    # 600/400 then 400/600 at 50/50: pooled 1000/1000 looks perfect; each period is not.
+    assert not srm([1_000, 1_000], [50, 50]).mismatch
+    res = srm_periods([[600, 400], [400, 600]], [[50, 50], [50, 50]])
+    assert res.mismatch and res.df == 2 and res.statistic == pytest.approx(80.0)
+    # Returning units are no new exposures: nothing in the later period, nothing to test there.
+    res = srm_periods([[1_019, 981], [0, 0]], [[50, 50], [30, 70]])
+    assert res.p_value == pytest.approx(srm([1_019, 981], [50, 50]).p_value) and res.df == 1
+    # A 0% arm that is first to serve a unit in any period is an outright mismatch.
+    assert srm_periods([[50, 50, 0], [30, 60, 10]], [[1, 1, 1], [1, 2, 0]]).p_value == 0.0
+    with pytest.raises(InvalidInput):
+        srm_periods([[1, 2]], [[1, 1], [1, 1]])
+    with pytest.raises(InvalidInput):
+        srm_periods([[1, 2], [1, 2, 3]], [[1, 1], [1, 1, 1]])
+    with pytest.raises(InvalidInput):
+        srm_periods([], [])
 
 
 # ------------------------------------------------------------------ multiple comparisons
@@ -497,3 +638,17 @@ def test_pairstats_rejects_bad_sums():
         PairStats(2, 1.0, 1.0, 10.0, 1.0, 0.0)
     with pytest.raises(InvalidInput):
         cuped_stats([])
+
+
+def test_cuped_from_statistics_exact_at_large_means():
+    yc, xc, yt, xt = _cuped_data(14, n=3000)
+    yc, yt, xc, xt = yc + 1e5, yt + 1e5, xc + 5e4, xt + 5e4
+    (ac, at), theta = cuped_arms([yc, yt], [xc, xt])
+    (sc, st), theta_s = cuped_stats([PairStats.from_values(yc, xc), PairStats.from_values(yt, xt)])
+    assert theta_s == pytest.approx(theta, rel=EXACT)
+    for a, s in ((ac, sc), (at, st)):
+        assert s.mean == pytest.approx(a.mean, rel=1e-14)
+        assert s.var == pytest.approx(a.var, rel=EXACT)
+    p = PairStats.from_values(yc, xc)
+    assert p.sum_xy == pytest.approx(float(xc @ yc), rel=1e-12)
+    assert p.y.var == pytest.approx(yc.var(ddof=1), rel=EXACT)

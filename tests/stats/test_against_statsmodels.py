@@ -9,8 +9,9 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from core.stats.abtest import benjamini_hochberg, holm, sample_size
+from core.stats.abtest import ArmStats, benjamini_hochberg, holm, sample_size, welch
 from core.stats.drift import two_proportion_z
 
 RNG = np.random.default_rng(20261126)
@@ -44,3 +45,23 @@ def test_sample_size_agrees_with_normal_power(sd: float, delta: float, ratio: fl
     ours = sample_size(10.0, sd, delta, alpha=0.05, power=0.8, ratio=ratio)
     ref = NormalIndPower().solve_power(effect_size=delta / sd, alpha=0.05, power=0.8, ratio=ratio)
     assert abs(ours - math.ceil(ref)) <= 1
+
+
+def test_large_mean_welch_equals_compare_means() -> None:
+    """Values of 100,000 ± 1 (issue #18): variance, sd and the Welch test to 1e-9 relative.
+    (The lift of ~0.7 keeps the test's figures far from 0, where relative error means little:
+    see `tests.stats.test_abtest._large_arms`.)"""
+    rng = np.random.default_rng(41)
+    c, t = rng.normal(100_000.0, 1.0, 60), rng.normal(100_000.6, 1.2, 45)
+    ac, at = ArmStats.from_values(c), ArmStats.from_values(t)
+    dc, dt = DescrStatsW(c), DescrStatsW(t)
+    assert ac.var == pytest.approx(dc.var * 60 / 59, rel=1e-9)
+    assert math.sqrt(at.var) == pytest.approx(dt.std * math.sqrt(45 / 44), rel=1e-9)
+    res = welch(ac, at)
+    stat, p, df = CompareMeans(dt, dc).ttest_ind(usevar="unequal")
+    lo, hi = CompareMeans(dt, dc).tconfint_diff(alpha=0.05, usevar="unequal")
+    assert res.statistic == pytest.approx(stat, rel=1e-9)
+    assert res.p_value == pytest.approx(p, rel=1e-9)
+    assert res.df == pytest.approx(df, rel=1e-9)
+    assert res.lift_ci[0] == pytest.approx(lo, rel=1e-9)
+    assert res.lift_ci[1] == pytest.approx(hi, rel=1e-9)
