@@ -1,17 +1,34 @@
-"""Analysis of an A/B test: per-arm sufficient statistics in DuckDB, statistics in Python.
+"""Analysis of an A/B test: per-arm statistics from DuckDB, the statistics in Python.
 
 Only events served while the test exposed traffic count: the test's `periods` (start, end,
-split in force). The sample-ratio check compares the observed units per arm with what each
-period's split predicts for that period's traffic, so a split change mid-test is no mismatch.
-With unit "unit_id" the values are first averaged per unit (events without a unit id count
-as their own unit), so n is the number of units, the level at which traffic is randomised.
+split in force; a split change or a pause closes one).
+
+Units and intent to treat. The unit is what traffic is randomised by. With unit "unit_id" a
+unit is a user (events without a unit id count as their own unit); with "request_id" every
+request is a unit of its own. Each unit belongs, for the life of the test, to the arm of its
+**first exposure** (the version that served its first event in any period), and all its
+in-test events count for that arm, averaged into one value per unit and metric: n is the
+number of units. Splits are sticky (units hash into the traffic map laid out oldest version
+first, `core.serving.splitter`), but a split change moves the units between the old and the
+new boundary to another arm; counting them under each version they met would count a
+returning user twice and break the randomisation. Intent to treat keeps each unit once, in
+the arm it was randomised to; the price is that units served by both arms dilute the
+difference, so the analysis says in `notes` how many there were. With request units no
+unit can meet two arms and nothing changes.
+
+Sample ratio. A unit is counted in the period of its first exposure; each period's first
+exposures per arm are tested against that period's split (`core.stats.abtest.srm_periods`).
+Returning units after a split change are no new exposures, so they are no mismatch; new units
+in the later period follow the new split.
+
+Variances come exact from centred moments (`ArmStats`), never from Σx².
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.abtesting.config import METRICS, ABTestConfig
@@ -19,6 +36,7 @@ from core.domain import Task
 from core.errors import InvalidInput
 from core.stats import abtest as st
 from storage.conn import Conn
+from storage.repos import abtest_sums
 
 Period = dict[str, Any]  # {"start": iso, "end": iso | None, "split": {version: percent}}
 
@@ -91,11 +109,29 @@ class TestResults:
     notes: list[str] = field(default_factory=list)
 
 
-# ------------------------------------------------------------------ SQL
+# ------------------------------------------------------------------ sums
 
 
-def _naive(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=None)
+@dataclass(frozen=True)
+class UnitSums:
+    """What a test's events add up to, unit by unit (intent to treat, see the module doc)."""
+
+    arms: dict[str, dict[str, st.ArmStats]]
+    """{version: {metric: statistics of the per-unit values}}"""
+    first_exposures: list[dict[str, int]]
+    """Per period: {version: units first exposed in that period}."""
+    crossed: int
+    """Units that more than one arm served (they count for the arm of their first exposure)."""
+
+    @property
+    def units(self) -> int:
+        """Units in the test, each once."""
+        return sum(sum(p.values()) for p in self.first_exposures)
+
+
+def _time(text: str) -> datetime:
+    t = datetime.fromisoformat(text)
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def arm_sums(
@@ -104,64 +140,29 @@ def arm_sums(
     task: Task,
     periods: list[Period],
     now: datetime,
-) -> tuple[dict[str, dict[str, st.ArmStats]], list[dict[str, int]]]:
-    """({version: {metric: ArmStats}}, [per period {version: units}])."""
+) -> UnitSums:
+    """Per-arm statistics of every metric and first exposures per period, from the store."""
     metrics = [cfg.primary_metric, *cfg.secondary_metrics, *cfg.guardrail_metrics]
     versions = list(cfg.versions)
-    numbers = [int(v[1:]) for v in versions]
-    params: dict[str, Any] = {"model": cfg.model, "env": cfg.environment}
-    cases, ranges = [], []
-    for i, p in enumerate(periods):
-        params[f"s{i}"] = _naive(p["start"])
-        params[f"e{i}"] = _naive(p["end"]) if p.get("end") else now.replace(tzinfo=None)
-        cases.append(f"WHEN e.ts >= $s{i} AND e.ts < $e{i} THEN {i}")
-        ranges.append(f"(e.ts >= $s{i} AND e.ts < $e{i})")
-    empty: dict[str, dict[str, st.ArmStats]] = {
-        v: {m: st.ArmStats(0, 0.0, 0.0) for m in metrics} for v in versions
-    }
-    if not periods:
-        return empty, []
-    params["first"] = min(params[f"s{i}"] for i in range(len(periods)))
-    unit = "coalesce(e.unit_id, e.request_id)" if cfg.unit == "unit_id" else "e.request_id"
-    exprs = ", ".join(f"{METRICS[m].sql(task)} AS m{j}" for j, m in enumerate(metrics))
-    per_unit = ", ".join(f"avg(m{j}) AS m{j}" for j in range(len(metrics)))
-    sums = ", ".join(
-        f"count(m{j}) AS n{j}, coalesce(sum(m{j}), 0) AS s{j}, coalesce(sum(m{j} * m{j}), 0) AS q{j}"
-        for j in range(len(metrics))
-    )
-    sql = f"""
-        WITH ev AS (
-            SELECT e.version, {unit} AS unit, CASE {" ".join(cases)} END AS period, {exprs}
-            FROM prediction_events e
-            LEFT JOIN (SELECT event_key, label, value FROM actuals
-                       WHERE model_id = $model AND ts >= $first) a USING (event_key)
-            WHERE e.model_id = $model AND e.environment = $env
-              AND e.version IN ({", ".join(str(n) for n in numbers)})
-              AND ({" OR ".join(ranges)})
-        ), units AS (
-            SELECT version, unit, min(period) AS period, {per_unit}
-            FROM ev GROUP BY version, unit
-        )
-        SELECT version, period, count(*) AS units, {sums}
-        FROM units GROUP BY version, period ORDER BY version, period
-    """
-    rows = conn.rows(sql, params)
-    acc: dict[str, dict[str, list[float]]] = {
-        v: {m: [0, 0.0, 0.0] for m in metrics} for v in versions
-    }
-    counts: list[dict[str, int]] = [dict.fromkeys(versions, 0) for _ in periods]
+    windows = [(_time(p["start"]), _time(p["end"]) if p.get("end") else now) for p in periods]
+    rows = abtest_sums.unit_sums(
+        conn, model_id=cfg.model, environment=cfg.environment,
+        versions=[int(v[1:]) for v in versions], windows=windows, metrics=metrics,
+        regression=task is Task.REGRESSION, by_unit_id=cfg.unit == "unit_id",
+    )  # fmt: skip
+    arms = {v: {m: st.ArmStats(0, 0.0, 0.0) for m in metrics} for v in versions}
+    first: list[dict[str, int]] = [dict.fromkeys(versions, 0) for _ in periods]
+    crossed = 0
     for r in rows:
-        v = f"v{int(r['version'])}"
-        counts[int(r["period"])][v] += int(r["units"])
+        v = f"v{int(r['arm'])}"
+        first[int(r["period"])][v] += int(r["units"])
+        crossed += int(r["crossed"])
         for j, m in enumerate(metrics):
-            a = acc[v][m]
-            a[0] += int(r[f"n{j}"])
-            a[1] += float(r[f"s{j}"])
-            a[2] += float(r[f"q{j}"])
-    out = {
-        v: {m: st.ArmStats(int(a[0]), a[1], a[2]) for m, a in by.items()} for v, by in acc.items()
-    }
-    return out, counts
+            n = int(r[f"n{j}"])
+            if n:  # periods merge by Chan's formula: exact, unlike adding Σx²
+                part = st.ArmStats.from_shifted_sums(n, r[f"c{j}"], r[f"s{j}"], r[f"q{j}"])
+                arms[v][m] = arms[v][m].merge(part)
+    return UnitSums(arms, first, crossed)
 
 
 # ------------------------------------------------------------------ statistics
@@ -193,13 +194,14 @@ def _compare(
 def analyse(
     test_id: str,
     cfg: ABTestConfig,
-    sums: dict[str, dict[str, st.ArmStats]],
-    counts: list[dict[str, int]],
+    data: UnitSums,
     periods: list[Period],
     *,
     now: datetime,
     started_at: datetime | None,
 ) -> TestResults:
+    """The results and the recommendation, from `arm_sums` over the test's `periods`."""
+    sums = data.arms
     control, treatments = cfg.versions[0], cfg.versions[1:]
     roles = {cfg.primary_metric: "primary"}
     roles.update({m: "secondary" for m in cfg.secondary_metrics})
@@ -262,23 +264,15 @@ def analyse(
     by_key = {(c.treatment, c.metric): c for c in comparisons}
 
     # --- sample ratio mismatch -----------------------------------------------------------
-    observed = [sum(pc[v] for pc in counts) for v in cfg.versions]
-    expected = [
-        sum(pc_total * p["split"][v] / 100.0 for pc_total, p in zip([sum(pc.values()) for pc in counts], periods, strict=True))
-        for v in cfg.versions
-    ]  # fmt: skip
-    srm: dict[str, Any] = {"observed": dict(zip(cfg.versions, observed, strict=True)),
-                           "expected": dict(zip(cfg.versions, expected, strict=True)),
-                           "p_value": None, "mismatch": False, "threshold": st.SRM_THRESHOLD}  # fmt: skip
-    live = [(o, e) for o, e in zip(observed, expected, strict=True) if e > 0]
-    if sum(observed) > 0 and len(live) >= 2 and all(e > 0 for e in expected):
-        r = st.srm(observed, expected)
-        srm.update(p_value=r.p_value, statistic=r.statistic, mismatch=r.mismatch)
-    elif sum(observed) > 0 and any(
-        e == 0 and o > 0 for o, e in zip(observed, expected, strict=True)
-    ):
-        srm.update(p_value=0.0, mismatch=True)  # traffic to an arm the split gives 0%
+    srm, zero_split = _srm(cfg, data, periods)
+    if zero_split:
         notes.append("an arm with a 0% split received traffic")
+    if data.crossed:
+        notes.append(
+            f"{data.crossed:,} of {data.units:,} units ({data.crossed / data.units:.1%}) were"
+            " served by more than one arm (a split change moved them); each counts for the arm"
+            " of its first exposure (intent to treat), which dilutes the difference between arms"
+        )
 
     # --- power ---------------------------------------------------------------------------
     primary = cfg.primary_metric
@@ -389,6 +383,37 @@ def analyse(
         guardrails=guardrails, recommendation=rec, winner=winner, promotable=winner is not None,
         notes=notes,
     )  # fmt: skip
+
+
+def _srm(cfg: ABTestConfig, data: UnitSums, periods: list[Period]) -> tuple[dict[str, Any], bool]:
+    """First exposures per period against that period's split (`st.srm_periods`), and whether
+    an arm with a 0% split was first to serve some unit."""
+    versions = cfg.versions
+    observed = [[pc[v] for v in versions] for pc in data.first_exposures]
+    weights = [[float(p["split"].get(v, 0.0)) for v in versions] for p in periods]
+    tested = data.units > 0
+    r = st.srm_periods(observed, weights) if periods else None
+    per_period = [
+        {"start": p["start"], "end": p.get("end"), "split": p["split"],
+         "observed": dict(zip(versions, o, strict=True)),
+         "expected": {v: sum(o) * w / sum(ws) for v, w in zip(versions, ws, strict=True)}}
+        for p, o, ws in zip(periods, observed, weights, strict=True)
+    ]  # fmt: skip
+    zero = any(o[i] > 0 and ws[i] == 0 for o, ws in zip(observed, weights, strict=True)
+               for i in range(len(versions)))  # fmt: skip
+    return {
+        "observed": {v: sum(o[i] for o in observed) for i, v in enumerate(versions)},
+        "expected": dict(zip(versions, r.expected, strict=True)) if r
+                    else dict.fromkeys(versions, 0.0),
+        "units": data.units,
+        "crossed_units": data.crossed,
+        "statistic": r.statistic if r and tested else None,
+        "df": r.df if r and tested else None,
+        "p_value": r.p_value if r and tested else None,
+        "mismatch": bool(r and tested and r.mismatch),
+        "threshold": st.SRM_THRESHOLD,
+        "periods": per_period,
+    }, zero  # fmt: skip
 
 
 def _sample_size(base: float, sd: float | None, cfg: ABTestConfig, ratio: float) -> int | None:

@@ -1,8 +1,9 @@
 """What an A/B test is configured with, and the metrics it can measure.
 
 A metric is a per-unit value computed in DuckDB from `prediction_events` (and `actuals`,
-joined on `event_key`); proportion metrics are means of 0/1 values, so the statistics treat
-every metric as a mean (see `core.stats.abtest`).
+joined on `event_key`) by `storage.repos.abtest_sums`, which holds each metric's SQL; proportion
+metrics are means of 0/1 values, so the statistics treat every metric as a mean (see
+`core.stats.abtest`).
 """
 
 from __future__ import annotations
@@ -26,28 +27,6 @@ class MetricDef:
     proportion: bool
     tasks: frozenset[Task]
     description: str
-
-    def sql(self, task: Task) -> str:
-        """Per-event value; NULL when the event does not count (e.g. no label yet)."""
-        labelled = "a.event_key IS NOT NULL AND e.error IS NULL"
-        if self.name == "accuracy":
-            return (
-                f"CASE WHEN {labelled} AND e.label IS NOT NULL AND a.label IS NOT NULL"
-                " THEN (e.label = a.label)::DOUBLE END"
-            )
-        if self.name == "error_rate":
-            return "(e.error IS NOT NULL)::DOUBLE"
-        if self.name == "latency_ms":
-            return "e.latency_ms"
-        if self.name == "prediction":
-            col = "e.score" if task is Task.CLASSIFICATION else "e.value"
-            return f"CASE WHEN e.error IS NULL THEN {col} END"
-        if self.name == "mae":
-            return (
-                f"CASE WHEN {labelled} AND e.value IS NOT NULL AND a.value IS NOT NULL"
-                " THEN abs(e.value - a.value) END"
-            )
-        raise AssertionError(self.name)
 
 
 _BOTH = frozenset(Task)

@@ -389,9 +389,9 @@ class ABTestingEngine:
         now = self._now()
         periods = json.loads(row["periods"])
         with self.store.read() as conn:
-            sums, counts = arm_sums(conn, cfg, task, periods, now)
+            sums = arm_sums(conn, cfg, task, periods, now)
         started = as_utc(row["started_at"]) if row["started_at"] else None
-        return analyse(row["id"], cfg, sums, counts, periods, now=now, started_at=started)
+        return analyse(row["id"], cfg, sums, periods, now=now, started_at=started)
 
 
 def _higher(metric: str) -> bool:

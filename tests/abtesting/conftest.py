@@ -73,7 +73,8 @@ def log_arm(
     prefix: str = "",
     units: int | None = None,
 ) -> None:
-    """n events for `version` with labels arriving; exact share `accuracy` correct."""
+    """n events for `version` with labels arriving; exact share `accuracy` correct. With
+    `units`, the events come from that many users of this version (routing is sticky)."""
     rng = np.random.default_rng(seed)
     correct = np.zeros(n, dtype=bool)
     correct[: round(accuracy * n)] = True
@@ -93,7 +94,7 @@ def log_arm(
                 "prediction": pred,
                 "latency_ms": float(latency + rng.exponential(1.0)),
                 "error": "Boom" if failed[i] else None,
-                "unit_id": None if units is None else f"u{i % units}",
+                "unit_id": None if units is None else f"{version}-u{i % units}",
             }
         )
         actuals.append({"request_id": rid, "actual": pred if correct[i] else 1 - pred})
