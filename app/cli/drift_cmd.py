@@ -25,7 +25,8 @@ def drift(
         typer.Option("--concept", help="ADWIN and Page–Hinkley on the labelled errors instead."),
     ] = False,
 ) -> None:
-    """Per-feature drift (KS, chi-square, z, Wasserstein, Jensen–Shannon, PSI) and a verdict."""
+    """Per-feature drift (KS, chi-square, z, Wasserstein, Jensen–Shannon, PSI), each feature's
+    missing share and unseen categories, and a verdict."""
     if concept:
         found = (
             state(ctx)
@@ -70,22 +71,20 @@ def drift(
         )
         rows = [
             [f.feature, f.kind, f.method, f.statistic, f.p_value, f.threshold, f.psi,
+             f"{f.missing_share:.1%}", unseen(f.kind, f.unseen_categories),
              "DRIFT" if f.drifted else "ok"]
             for f in [*a.features, *([a.prediction] if a.prediction else [])]
         ]  # fmt: skip
         if rows:
-            table(
-                [
-                    "FEATURE",
-                    "KIND",
-                    "METHOD",
-                    "STATISTIC",
-                    "P-VALUE",
-                    "THRESHOLD",
-                    "PSI",
-                    "VERDICT",
-                ],
-                rows,
-            )
+            columns = ["FEATURE", "KIND", "METHOD", "STATISTIC", "P-VALUE", "THRESHOLD", "PSI",
+                       "MISSING", "UNSEEN", "VERDICT"]  # fmt: skip
+            table(columns, rows)
 
     emit(ctx, report, human)
+
+
+def unseen(kind: str, count: int | None) -> str:
+    """Categories the reference never had; "unknown" when its profile kept only the top 50."""
+    if kind == "numeric":
+        return "-"
+    return "unknown" if count is None else str(count)

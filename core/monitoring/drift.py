@@ -258,7 +258,8 @@ class DriftDetector:
         window: timedelta = timedelta(hours=24),
         end: datetime | None = None,
     ) -> ConceptDrift:
-        """ADWIN and Page–Hinkley (river's defaults) over the labelled error stream."""
+        """ADWIN and Page–Hinkley over the labelled error stream: river 0.26's detectors with its
+        defaults, each restarting from an empty window after a detection (river's points)."""
         model = self.registry.get_model(model_id)
         end = as_utc(end) if end else utcnow()
         start = end - window

@@ -1,12 +1,19 @@
 """Concept drift: change detectors over a stream (e.g. the 0/1 error stream of labelled events).
 
+Both detectors are ports of river 0.26's, with its defaults, its arithmetic (operations in the
+same order, so the floating-point results are the same) and its habit of **restarting after a
+detection**: the element after a detection starts an empty detector, so an abrupt change is
+reported once, not again at every check while the window sheds the old regime; and
+`change_points` gives river's detection indices on the same stream
+(`tests/stats/test_concept.py` runs river beside them).
+
 - `ADWIN`: adaptive windowing (Bifet & Gavaldà 2007, ADWIN2 with an exponential histogram of
-  buckets) with river's defaults and river's arithmetic (variance merging after Babcock et al.,
-  cuts checked every `clock` elements once the window exceeds `grace_period`, the cut bound
-  with `min_window_length` corrections). On a change the oldest bucket is dropped until no cut
-  is significant, so several consecutive checks may report the same change.
-- `PageHinkley`: river's Page–Hinkley test (mode "both": increases and decreases of the mean),
-  reset after each detection.
+  buckets), river's `drift.ADWIN` over its Rust `AdaptiveWindowing` (`rust_src/adwin.rs`):
+  variance merging after Babcock et al., cuts checked every `clock` elements once the window
+  holds more than `grace_period`, every boundary between buckets but the newest one a candidate
+  cut, the bound with `min_window_length` corrections. A significant cut drops the oldest
+  bucket, and the scan repeats until no cut is significant; that element is the detection.
+- `PageHinkley`: river's `drift.PageHinkley` (mode "both": increases and decreases of the mean).
 
 `change_points` runs one detector over a sequence and returns the indices flagged.
 """
@@ -20,7 +27,13 @@ from core.errors import InvalidInput
 
 
 class ADWIN:
-    """ADWIN2. `update(x)` returns True when a change is detected at this element."""
+    """ADWIN2 as river 0.26 runs it. `update(x)` returns True when a change is detected at this
+    element; the next `update` then starts from an empty window (river resets the detector).
+
+    `width`, `total`, `variance` (the sum of squared deviations from the window mean) and
+    `estimation` describe the current window. `n_detections` counts every detection since the
+    detector was made (river's counter lives in the state it resets, so it never exceeds 1).
+    """
 
     def __init__(
         self,
@@ -33,18 +46,25 @@ class ADWIN:
         if not 0.0 < delta < 1.0:
             raise InvalidInput(f"ADWIN delta must be in (0, 1), got {delta}")
         if clock < 1 or max_buckets < 1 or min_window_length < 1 or grace_period < 0:
-            raise InvalidInput("ADWIN clock, max_buckets and min_window_length must be >= 1")
-        self.delta = delta
-        self.clock = clock
-        self.max_buckets = max_buckets
-        self.min_window_length = min_window_length
-        self.grace_period = grace_period
-        # rows[i] holds buckets of 2**i elements, oldest first: [total, variance] pairs.
-        self._rows: list[list[list[float]]] = [[]]
+            raise InvalidInput(
+                "ADWIN clock, max_buckets and min_window_length must be >= 1, grace_period >= 0"
+            )
+        self.delta = float(delta)
+        self.clock = int(clock)
+        self.max_buckets = int(max_buckets)
+        self.min_window_length = float(min_window_length)
+        self.grace_period = float(grace_period)
+        self.n_detections = 0
+        self.drift_detected = False
+        self._reset()
+
+    def _reset(self) -> None:
+        # Level i holds buckets of 2**i elements, oldest first: their totals and variances.
+        self._totals: list[list[float]] = [[]]
+        self._variances: list[list[float]] = [[]]
         self.width = 0.0
         self.total = 0.0
-        self.variance = 0.0  # sum of squared deviations from the window mean
-        self.n_detections = 0
+        self.variance = 0.0
         self._tick = 0
 
     @property
@@ -56,94 +76,110 @@ class ADWIN:
         value = float(x)
         if not math.isfinite(value):
             raise InvalidInput(f"ADWIN values must be finite, got {x!r}")
+        if self.drift_detected:
+            self._reset()
         self._insert(value)
-        return self._detect()
+        self.drift_detected = self._detect()
+        if self.drift_detected:
+            self.n_detections += 1
+        return self.drift_detected
 
     def _insert(self, value: float) -> None:
-        self._rows[0].append([value, 0.0])
-        self.width += 1
-        if self.width > 1:
-            prev_mean = self.total / (self.width - 1)
-            self.variance += (self.width - 1) * (value - prev_mean) ** 2 / self.width
+        self._totals[0].append(value)
+        self._variances[0].append(0.0)
+        self.width += 1.0
+        if self.width > 1.0:
+            d = value - self.total / (self.width - 1.0)
+            self.variance += (self.width - 1.0) * d * d / self.width
         self.total += value
         self._compress()
 
     def _compress(self) -> None:
+        totals, variances, full = self._totals, self._variances, self.max_buckets + 1
         i = 0
-        while i < len(self._rows) and len(self._rows[i]) == self.max_buckets + 1:
-            if i + 1 == len(self._rows):
-                self._rows.append([])
-            row = self._rows[i]
-            (t1, v1), (t2, v2) = row[0], row[1]
-            size = 2.0**i
-            mu1, mu2 = t1 / size, t2 / size
-            merged_var = v1 + v2 + size * size * (mu1 - mu2) ** 2 / (2 * size)
-            self._rows[i + 1].append([t1 + t2, merged_var])
-            del row[:2]
+        while len(totals[i]) == full:
+            size = float(1 << i)
+            t0, t1 = totals[i][0], totals[i][1]
+            mu1, mu2 = t0 / size, t1 / size
+            merged_variance = (
+                variances[i][0] + variances[i][1] + size * 0.5 * (mu1 - mu2) * (mu1 - mu2)
+            )
+            if i + 1 == len(totals):
+                totals.append([])
+                variances.append([])
+            totals[i + 1].append(t0 + t1)
+            variances[i + 1].append(merged_variance)
+            del totals[i][:2], variances[i][:2]
             i += 1
 
-    def _drop_oldest(self) -> float:
-        last = len(self._rows) - 1
-        row = self._rows[last]
-        size = 2.0**last
-        total, var = row[0]
+    def _drop_oldest(self) -> None:
+        last = len(self._totals) - 1
+        size = float(1 << last)
+        total, variance = self._totals[last][0], self._variances[last][0]
+        mu = total / size
         self.width -= size
         self.total -= total
-        mu, mu_window = total / size, self.total / self.width
-        self.variance -= var + size * self.width * (mu - mu_window) ** 2 / (size + self.width)
-        del row[0]
-        if not row and last > 0:
-            self._rows.pop()
-        return size
+        mu_window = self.total / self.width
+        self.variance -= variance + size * self.width * (mu - mu_window) * (mu - mu_window) / (
+            size + self.width
+        )
+        del self._totals[last][0], self._variances[last][0]
+        if not self._totals[last]:
+            self._totals.pop()
+            self._variances.pop()
 
     def _cut_is_significant(self, n0: float, n1: float, delta_mean: float) -> bool:
-        delta_prime = math.log(2 * math.log(self.width) / self.delta)
-        m_recip = 1.0 / (n0 - self.min_window_length + 1) + 1.0 / (n1 - self.min_window_length + 1)
-        epsilon = (
-            math.sqrt(2 * m_recip * (self.variance / self.width) * delta_prime)
-            + 2 / 3 * delta_prime * m_recip
+        delta_prime = math.log(2.0 * math.log(self.width) / self.delta)
+        m_recip = 1.0 / (n0 - self.min_window_length + 1.0) + 1.0 / (
+            n1 - self.min_window_length + 1.0
         )
+        under_root = 2.0 * m_recip * (self.variance / self.width) * delta_prime
+        if under_root < 0.0:  # rounding made the variance negative: river's sqrt gives NaN
+            return False
+        epsilon = math.sqrt(under_root) + 2.0 / 3.0 * delta_prime * m_recip
         return abs(delta_mean) > epsilon
 
-    def _detect(self) -> bool:
-        self._tick += 1
-        if self._tick % self.clock != 0 or self.width <= self.grace_period:
-            return False
-        detected = False
-        reduce = True
-        while reduce:
-            reduce = False
-            n0, n1, u0, u1 = 0.0, self.width, 0.0, self.total
-            # W0 grows from the oldest bucket; W1 is the rest of the window. Every boundary
-            # between two buckets is a candidate cut (river skips the newest bucket of each
-            # row; the paper, and this code, do not).
-            buckets = [
-                (2.0**i, b[0]) for i in range(len(self._rows) - 1, -1, -1) for b in self._rows[i]
-            ]
-            for size, total in buckets[:-1]:
+    def _cut_found(self) -> bool:
+        """Scan every cut, oldest buckets first; drop the oldest bucket at the first
+        significant one. W1 always keeps the newest bucket."""
+        n0, n1, u0, u1 = 0.0, self.width, 0.0, self.total
+        least = self.min_window_length
+        for i in range(len(self._totals) - 1, -1, -1):
+            size = float(1 << i)
+            row = self._totals[i]
+            newest = len(row) - 1 if i == 0 else -1
+            for k, total in enumerate(row):
                 n0 += size
                 n1 -= size
                 u0 += total
                 u1 -= total
+                if k == newest:
+                    return False
                 if (
-                    n1 >= self.min_window_length
-                    and n0 >= self.min_window_length
+                    n1 >= least
+                    and n0 >= least
                     and self._cut_is_significant(n0, n1, u0 / n0 - u1 / n1)
                 ):
-                    reduce = detected = True
                     self._drop_oldest()
-                    break
-        if detected:
-            self.n_detections += 1
+                    return True
+        return False
+
+    def _detect(self) -> bool:
+        self._tick += 1
+        if self._tick % self.clock != 0 or not self.width > self.grace_period:
+            return False
+        detected = False
+        while self._cut_found():
+            detected = True
         return detected
 
 
 class PageHinkley:
-    """Page–Hinkley test with river's defaults; `update(x)` is True when a change is detected.
+    """Page–Hinkley test as river 0.26 runs it; `update(x)` is True when a change is detected.
 
     The running mean includes x; the cumulative deviations are forgotten by `alpha` each step;
     a change is signalled once at least `min_instances` values were seen and a cumulative
-    deviation moves more than `threshold` from its extreme. The detector resets after a change.
+    deviation moves more than `threshold` from its extreme. The next `update` starts afresh.
     """
 
     def __init__(
@@ -161,21 +197,21 @@ class PageHinkley:
                 "PageHinkley needs min_instances >= 1, threshold > 0, alpha in (0, 1]"
             )
         self.min_instances = min_instances
-        self.delta = delta
-        self.threshold = threshold
-        self.alpha = alpha
+        self.delta = float(delta)
+        self.threshold = float(threshold)
+        self.alpha = float(alpha)
         self.mode = mode
         self.n_detections = 0
         self._reset()
-        self.drift_detected = False
 
     def _reset(self) -> None:
-        self.n = 0
+        self.drift_detected = False
+        self.n = 0.0
         self.mean = 0.0
         self._sum_up = 0.0
         self._min_up = math.inf
         self._sum_down = 0.0
-        self._max_down = -math.inf
+        self._max_down = -1.0  # river's start; the first sum is delta > -1, so it never shows
 
     def update(self, x: float) -> bool:
         value = float(x)
@@ -183,25 +219,26 @@ class PageHinkley:
             raise InvalidInput(f"PageHinkley values must be finite, got {x!r}")
         if self.drift_detected:
             self._reset()
-        self.n += 1
-        self.mean += (value - self.mean) / self.n
-        up = down = False
-        if self.mode in ("up", "both"):
-            self._sum_up = self.alpha * self._sum_up + (value - self.mean - self.delta)
-            self._min_up = min(self._min_up, self._sum_up)
-            up = self._sum_up - self._min_up > self.threshold
-        if self.mode in ("down", "both"):
-            self._sum_down = self.alpha * self._sum_down + (value - self.mean + self.delta)
-            self._max_down = max(self._max_down, self._sum_down)
-            down = self._max_down - self._sum_down > self.threshold
-        self.drift_detected = self.n >= self.min_instances and (up or down)
+        # river's stats.Mean and its order of operations.
+        self.n += 1.0
+        self.mean += (1.0 / self.n) * (value - self.mean)
+        dev = value - self.mean
+        self._sum_up = self.alpha * self._sum_up + dev - self.delta
+        self._sum_down = self.alpha * self._sum_down + dev + self.delta
+        self._min_up = min(self._min_up, self._sum_up)
+        self._max_down = max(self._max_down, self._sum_down)
+        if self.n >= self.min_instances:
+            up = self.mode != "down" and self._sum_up - self._min_up > self.threshold
+            down = self.mode != "up" and self._max_down - self._sum_down > self.threshold
+            self.drift_detected = up or down
         if self.drift_detected:
             self.n_detections += 1
         return self.drift_detected
 
 
 def change_points(errors: Sequence[float], detector: str = "adwin") -> list[int]:
-    """Indices of `errors` at which the detector (river defaults) signals a change."""
+    """Indices of `errors` at which the detector (river's defaults) signals a change; each
+    detection restarts the detector, as river does."""
     if detector == "adwin":
         det: ADWIN | PageHinkley = ADWIN()
     elif detector == "page_hinkley":

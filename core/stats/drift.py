@@ -4,35 +4,44 @@ The reference is what `core.training.profile` stored with the version: the profi
 std, histogram edges and counts, category shares) and, per numeric feature, a sorted sample of
 at most 5,000 values (`reference_sample`). The training set is never re-read.
 
-Method per feature follows Evidently's defaults (`get_default_stattest`):
+The method per feature is Evidently's default choice, `_get_default_stattest` in
+`evidently/legacy/calculations/stattests/registry.py` (Evidently 0.7), as its column drift
+(`get_one_column_drift`) calls it: after dropping nulls, NaN and +-inf from both sides, with
+n = the feature's non-missing reference values (the profile's `count`, over the whole training
+set) and k = the distinct values of reference and current together:
 
-- reference rows (`profile["rows"]`) <= 1,000: numeric with more than 5 distinct reference
-  values -> two-sample Kolmogorov–Smirnov (two-sided; the p-value is scipy's `ks_2samp` with
-  `method="auto"`: exact when both samples have <= 10,000 values, else asymptotic); categorical,
-  binary, or numeric with <= 5 distinct values -> two-proportion z-test when reference and
-  current together hold at most 2 values, else chi-square goodness of fit of the current counts
-  against the reference shares. Drift when p < 0.05.
-- larger references: numeric -> Wasserstein distance divided by the reference standard deviation
-  (the full training set's, ddof=0, floored at 0.001 as Evidently does); the others ->
-  Jensen–Shannon *distance* with natural logarithms (`scipy.spatial.distance.jensenshannon`'s
-  default base e, as Evidently calls it; its range is [0, sqrt(ln 2)] ~ [0, 0.833]). Drift when
-  the distance >= 0.1.
+- n <= 1,000: numeric with k > 5 -> two-sample Kolmogorov–Smirnov (two-sided; the p-value is
+  scipy's `ks_2samp` with `method="auto"`: exact when both samples have <= 10,000 values, else
+  asymptotic); categorical, binary, or numeric with k <= 5 -> chi-square goodness of fit of the
+  current counts against the reference shares when k > 2, else the two-proportion z-test.
+  Drift when p < 0.05.
+- n > 1,000: numeric with k > 5 -> Wasserstein distance divided by the standard deviation
+  (ddof=0, floored at 0.001) of the reference values it is measured against
+  (`_wasserstein_distance_norm`), here the stored sample; the others -> Jensen–Shannon
+  *distance* with natural logarithms (`scipy.spatial.distance.jensenshannon`'s default base e,
+  as Evidently calls it; its range is [0, sqrt(ln 2)] ~ [0, 0.833]). Drift when the distance
+  >= 0.1.
+
+For a numeric feature k comes from the profile's distinct count when that exceeds 5; else from
+the stored sample's values with the current ones (the sample holds every value unless the
+training set has more than 5,000 rows and a value rarer than ~1 in 5,000).
 
 PSI is always reported, never used for the verdict: numeric features are binned on the
 profile's histogram edges (the first and last bins are extended to -inf/+inf, so values outside
 the training range count in the end bins); categorical ones use category shares. Empty bins get
-a share of 1e-4 (Evidently's choice). Numeric features with <= 5 distinct values use shares.
+a share of 1e-4 (Evidently's choice). Numeric features with k <= 5 use shares.
 
 KS and Wasserstein come from one merge of the sorted reference sample with the sorted current
 values (`np.searchsorted` of the current values into the <= 5,000-value reference); they equal
 scipy's `ks_2samp` / `wasserstein_distance` on the same arrays. For large references (> 5,000
-rows) the Wasserstein distance is therefore against the sample, not the full training set.
+rows) the Wasserstein distance and its norm are therefore the sample's, not the full set's.
 
 Current numeric values that are null, NaN or +-inf are skipped and counted (as the profile does);
-current categories are compared as strings (polars' cast); categories absent from the reference
-fall into "__other__" when the reference has one (it caps categories at 50), else they are new
-categories with reference share 0 (chi-square then reports p = 0). Binary values are compared as
-"0"/"1" whichever way they were spelled ("true"/"false", "1.0"/"0.0", "1"/"0").
+each feature reports that count and its share of the window's rows. Current categories are
+compared as strings (polars' cast); categories absent from the reference fall into "__other__"
+when the reference has one (it caps categories at 50), else they are new categories with
+reference share 0 (chi-square then reports p = 0). Binary values are compared as "0"/"1"
+whichever way they were spelled ("true"/"false", "1.0"/"0.0", "1"/"0").
 """
 
 from __future__ import annotations
@@ -77,6 +86,11 @@ class FeatureDrift:
     reference_size: int  # non-missing reference values (the profile's count)
     current_size: int  # non-missing current values
     current_missing: int = 0  # current nulls (and NaN/inf for numeric) skipped
+    missing_share: float = 0.0  # current_missing / the window's rows
+    unseen_categories: int | None = None
+    """Categorical and binary: distinct current categories the reference never had. None for
+    numeric features, and when the reference folded its tail into "__other__" and a current
+    category is not among the ones it named (seen in that tail or not: the profile cannot say)."""
 
 
 @dataclass(frozen=True)
@@ -200,8 +214,9 @@ def two_proportion_z(p1: float, n1: int, p2: float, n2: int) -> tuple[float, flo
 # ----------------------------------------------------------------------- per-feature results
 
 
-def _distance_or_test(small: bool) -> tuple[float, bool]:
-    return (P_THRESHOLD, True) if small else (DISTANCE_THRESHOLD, False)
+def _missing_share(missing: int, present: int) -> float:
+    rows = missing + present
+    return missing / rows if rows else 0.0
 
 
 def _categorical_drift(
@@ -209,10 +224,13 @@ def _categorical_drift(
     kind: str,
     ref_shares: Mapping[Any, float],
     ref_count: int,
-    ref_rows: int,
     cur_counts: Mapping[Any, int],
     cur_missing: int,
 ) -> FeatureDrift:
+    """Evidently's `_get_default_stattest` for a categorical column (and for a numeric one with
+    at most 5 distinct values): `ref_count` <= 1,000 -> `chi_stat_test` when reference and
+    current hold more than 2 values together, else `z_stat_test`; larger -> `jensenshannon`."""
+    unseen = [k for k in cur_counts if k not in ref_shares]
     cur_counts = dict(cur_counts)
     if OTHER in ref_shares:
         other = sum(v for k, v in cur_counts.items() if k not in ref_shares)
@@ -227,7 +245,7 @@ def _categorical_drift(
     present = {k for k, s in zip(keys, p, strict=True) if s > 0} | {
         k for k, c in cur_counts.items() if c > 0
     }
-    small = ref_rows <= SMALL_REFERENCE
+    small = ref_count <= SMALL_REFERENCE
     if small and len(present) <= 2:
         method = "z"
         if len(present) < 2:
@@ -243,6 +261,7 @@ def _categorical_drift(
         method, stat, p_value = "jensen_shannon", jensen_shannon(p, q), None
     threshold = P_THRESHOLD if p_value is not None else DISTANCE_THRESHOLD
     drifted = p_value < threshold if p_value is not None else stat >= threshold
+    unknowable = bool(unseen) and OTHER in ref_shares
     return FeatureDrift(
         feature=name,
         kind=kind,
@@ -255,6 +274,8 @@ def _categorical_drift(
         reference_size=ref_count,
         current_size=n_cur,
         current_missing=cur_missing,
+        missing_share=_missing_share(cur_missing, n_cur),
+        unseen_categories=None if kind == "numeric" or unknowable else len(unseen),
     )
 
 
@@ -263,29 +284,46 @@ def _few_value_counts(values: np.ndarray) -> dict[float, int]:
     return {float(k): int(c) for k, c in zip(keys, counts, strict=True)}
 
 
+def _distinct_together(fp: Mapping[str, Any], ref_sorted: np.ndarray, cur: np.ndarray) -> int:
+    """Distinct values of reference and current together (Evidently's `n_values`), exact while
+    it matters: at most `FEW_VALUES` + 1. Both arrays are sorted."""
+    ref_distinct = int(fp.get("distinct") or 0)
+    if ref_distinct > FEW_VALUES:
+        return ref_distinct
+    ref_values = ref_sorted[np.r_[True, ref_sorted[1:] != ref_sorted[:-1]]]
+    cur_values = cur[np.r_[True, cur[1:] != cur[:-1]]]
+    if len(cur_values) > FEW_VALUES:
+        return len(cur_values)
+    return max(ref_distinct, len(np.union1d(ref_values, cur_values)))
+
+
 def _numeric_drift(
     name: str,
     fp: Mapping[str, Any],
-    ref_rows: int,
     ref_sorted: np.ndarray,
     cur: np.ndarray,
     cur_missing: int,
 ) -> FeatureDrift:
+    """Evidently's `_get_default_stattest` for a numerical column: more than 5 distinct values
+    in reference and current together -> `ks_stat_test` for a reference of <= 1,000 non-missing
+    values, else `wasserstein_stat_test` (`_wasserstein_distance_norm`); at most 5 -> as a
+    categorical column (chi-square / z-test / Jensen–Shannon on the values' shares)."""
     ref_count = int(fp["count"])
-    if int(fp.get("distinct") or 0) <= FEW_VALUES:
+    if _distinct_together(fp, ref_sorted, cur) <= FEW_VALUES:
         shares = {k: c / len(ref_sorted) for k, c in _few_value_counts(ref_sorted).items()}
         return _categorical_drift(
-            name, "numeric", shares, ref_count, ref_rows, _few_value_counts(cur), cur_missing
+            name, "numeric", shares, ref_count, _few_value_counts(cur), cur_missing
         )
     d, w = merge_ks_wasserstein(ref_sorted, cur)
-    if ref_rows <= SMALL_REFERENCE:
+    if ref_count <= SMALL_REFERENCE:
         method = "ks"
         stat, p_value = ks_pvalue(d, len(ref_sorted), len(cur))
         threshold = P_THRESHOLD
         drifted = p_value < threshold
     else:
         method, p_value, threshold = "wasserstein", None, DISTANCE_THRESHOLD
-        stat = w / _norm(fp, ref_sorted)
+        # Evidently: max(np.std(reference), 0.001), the reference the distance is measured to.
+        stat = w / max(float(np.std(ref_sorted)), 0.001)
         drifted = stat >= threshold
     hist = fp.get("histogram") or {}
     edges = np.asarray(hist.get("edges") or [], dtype=float)
@@ -306,17 +344,8 @@ def _numeric_drift(
         reference_size=ref_count,
         current_size=len(cur),
         current_missing=cur_missing,
+        missing_share=_missing_share(cur_missing, len(cur)),
     )
-
-
-def _norm(fp: Mapping[str, Any], ref_sorted: np.ndarray) -> float:
-    """The reference std (ddof=0) of the whole training set, floored at 0.001 (Evidently)."""
-    std, n = fp.get("std"), int(fp.get("count") or 0)
-    if std is None or n < 2:
-        sd = float(np.std(ref_sorted)) if len(ref_sorted) else 0.0
-    else:
-        sd = float(std) * math.sqrt((n - 1) / n)
-    return max(sd, 0.001)
 
 
 def _pseudo_sample(fp: Mapping[str, Any], max_values: int = 5000) -> np.ndarray:
@@ -427,13 +456,11 @@ def _prediction_drift(
         if arr.ndim != 1:
             raise InvalidInput(f"predicted labels must be one-dimensional, got {arr.shape}")
         counts, missing = _string_counts(pl.Series("p", arr), "categorical")
-        total = int(classes["count"]) + int(classes.get("missing", 0))
         return _categorical_drift(
             PREDICTION,
             "categorical",
             _ref_shares(classes, "categorical"),
             int(classes["count"]),
-            total,
             counts,
             missing,
         )
@@ -450,8 +477,7 @@ def _numeric_prediction(name: str, fp: Mapping[str, Any], values: Any) -> Featur
     ref = _pseudo_sample(fp)
     if len(finite) == 0 or len(ref) == 0:
         return None
-    rows = int(fp["count"]) + int(fp.get("missing", 0))
-    return _numeric_drift(name, fp, rows, ref, finite, len(arr) - len(finite))
+    return _numeric_drift(name, fp, ref, finite, len(arr) - len(finite))
 
 
 # ---------------------------------------------------------------------------------- entry
@@ -483,7 +509,6 @@ def detect_drift(
         raise InvalidInput("profile must be a mapping with 'rows' and 'features'")
     if min_current < 1 or not 0.0 < share_threshold <= 1.0:
         raise InvalidInput("min_current must be >= 1 and share_threshold in (0, 1]")
-    ref_rows = int(profile.get("rows") or 0)
     features = {
         name: fp
         for name, fp in profile["features"].items()
@@ -523,7 +548,7 @@ def detect_drift(
             if len(cur) == 0 or len(ref) == 0:
                 skipped.append(name)
                 continue
-            results.append(_numeric_drift(name, fp, ref_rows, ref, cur, missing))
+            results.append(_numeric_drift(name, fp, ref, cur, missing))
         else:
             counts, missing = _string_counts(current[name], kind)
             if not counts:
@@ -531,7 +556,7 @@ def detect_drift(
                 continue
             results.append(
                 _categorical_drift(
-                    name, kind, _ref_shares(fp, kind), int(fp["count"]), ref_rows, counts, missing
+                    name, kind, _ref_shares(fp, kind), int(fp["count"]), counts, missing
                 )
             )
     prediction = _prediction_drift(profile.get("predictions"), current_predictions)

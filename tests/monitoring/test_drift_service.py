@@ -38,8 +38,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
         engine.close()
 
 
-def _log(engine: LocalEngine, path: Path, hour: int, n: int = 1500) -> datetime:
-    frame = pl.read_parquet(path).head(n)
+def _log(engine: LocalEngine, path: Path | pl.DataFrame, hour: int, n: int = 1500) -> datetime:
+    frame = (path if isinstance(path, pl.DataFrame) else pl.read_parquet(path)).head(n)
     features = frame.drop(["application_id", "applied_at", "default"]).to_dicts()
     at = T0 + hour * HOUR
     engine.log_events(MODEL, [
@@ -63,6 +63,28 @@ def test_shifted_features_drift_and_stable_ones_do_not(trained: LocalEngine) -> 
     drifted = {f.feature for f in analysis.features if f.drifted}
     assert {"credit_utilization", "annual_income", "loan_purpose"} <= drifted
     assert not {"age", "region", "home_ownership"} & drifted
+
+
+def test_each_feature_reports_its_missing_share_and_unseen_categories(
+    trained: LocalEngine,
+) -> None:
+    frame = pl.read_parquet(ROOT / "credit_current.parquet").head(1500)
+    every_tenth = pl.int_range(pl.len()) % 10 == 0
+    frame = frame.with_columns(
+        pl.when(every_tenth).then(pl.lit("crypto")).otherwise("loan_purpose").alias("loan_purpose"),
+        pl.when(every_tenth).then(None).otherwise("age").alias("age"),
+    )
+    end = _log(trained, frame, hour=6)
+    _, analysis = trained.drift.detect_drift(MODEL, "v1", window=HOUR, end=end)
+    by = {f.feature: f for f in analysis.features}
+    income = frame["annual_income"]
+    assert income.null_count() > 0
+    assert by["annual_income"].missing_share == income.null_count() / 1500
+    assert by["annual_income"].current_missing == income.null_count()
+    assert by["age"].missing_share == 0.1 and by["age"].current_size == 1350
+    assert by["loan_purpose"].unseen_categories == 1  # "crypto"
+    assert by["region"].unseen_categories == 0 and by["has_cosigner"].unseen_categories == 0
+    assert by["annual_income"].unseen_categories is None  # numeric: no categories
 
 
 def test_too_few_events_is_insufficient_data(trained: LocalEngine) -> None:

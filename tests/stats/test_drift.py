@@ -106,6 +106,14 @@ def test_methods_follow_reference_size_and_match_scipy():
     assert by["x"].p_value == pytest.approx(ks.pvalue, rel=1e-9)
     assert by["x"].drifted and by["x"].current_missing == 2 and by["x"].current_size == 1998
     assert by["c"].current_missing == 1
+    # each feature's missing share of the window, and categories the reference never had
+    assert (by["x"].missing_share, by["c"].missing_share, by["flag"].missing_share) == (
+        2 / 2000,
+        1 / 2000,
+        0.0,
+    )
+    assert (by["x"].unseen_categories, by["c"].unseen_categories) == (None, 1)
+    assert by["flag"].unseen_categories == 0
     # "z" is new: reference share 0 -> chi-square infinite (Evidently's behaviour)
     assert by["c"].p_value == 0.0 and by["c"].drifted
     # PSI on the profile's edges, end bins open
@@ -125,7 +133,7 @@ def test_methods_follow_reference_size_and_match_scipy():
     x = ref["x"].to_numpy()
     cx = cur["x"].to_numpy()
     cx = cx[np.isfinite(cx)]
-    norm = np.std(x)  # the full reference's std, ddof 0
+    norm = np.std(samp["x"])  # the std (ddof 0) of the sample it is measured against
     expected = stats.wasserstein_distance(np.asarray(samp["x"]), cx) / norm
     assert by["x"].statistic == pytest.approx(expected, rel=1e-9)
     assert by["x"].p_value is None and by["x"].threshold == 0.1
@@ -134,6 +142,119 @@ def test_methods_follow_reference_size_and_match_scipy():
     q = np.array([1 - cur_flag.mean(), cur_flag.mean()])
     assert by["flag"].statistic == pytest.approx(distance.jensenshannon(p, q), rel=1e-9)
     assert not by["flag"].drifted
+
+
+def test_test_choice_counts_non_missing_reference_values():
+    """#18: 990 values and 30 missing is a reference of 990 for Evidently (it drops NaN before
+    `_get_default_stattest`), so KS / chi-square / z-test, where counting rows (1,020 > 1,000)
+    gave Wasserstein and Jensen–Shannon."""
+    rng = np.random.default_rng(7)
+    x = np.r_[rng.normal(size=990), np.full(30, np.nan)]
+    c = [*rng.choice(["a", "b", "c"], size=990).tolist(), *[None] * 30]
+    flag = [*(rng.random(990) < 0.3).tolist(), *[None] * 30]
+    ref = pl.DataFrame({"x": x, "c": c, "flag": flag})
+    types = {"x": "numeric", "c": "categorical", "flag": "binary"}
+    prof, samp = build_profile(ref, types), reference_sample(ref, ["x"])
+    assert prof["rows"] == 1020 and prof["features"]["x"]["count"] == 990
+    cur = pl.DataFrame(
+        {
+            "x": rng.normal(0.1, size=600),
+            "c": rng.choice(["a", "b", "c"], size=600),
+            "flag": rng.random(600) < 0.3,
+        }
+    )
+    by = {f.feature: f for f in detect_drift(prof, samp, cur).features}
+    assert (by["x"].method, by["c"].method, by["flag"].method) == ("ks", "chi2", "z")
+    ks = stats.ks_2samp(x[np.isfinite(x)], cur["x"].to_numpy())
+    assert by["x"].statistic == pytest.approx(ks.statistic)
+    assert by["x"].p_value == pytest.approx(ks.pvalue, rel=1e-9)
+    assert by["x"].reference_size == 990
+
+    # One more non-missing value: Wasserstein and Jensen–Shannon.
+    ref2 = pl.concat([ref.head(990), ref.head(11)])
+    prof2, samp2 = build_profile(ref2, types), reference_sample(ref2, ["x"])
+    by = {f.feature: f for f in detect_drift(prof2, samp2, cur).features}
+    assert (by["x"].method, by["c"].method, by["flag"].method) == (
+        "wasserstein",
+        "jensen_shannon",
+        "jensen_shannon",
+    )
+
+
+def test_wasserstein_is_normed_by_the_sample_it_is_measured_against():
+    """Evidently's `_wasserstein_distance_norm` divides by np.std of the reference it compares
+    with; mlc compares with the stored sample (5,000 of these 20,000 values), so its std."""
+    rng = np.random.default_rng(11)
+    ref = pl.DataFrame({"x": rng.standard_t(3, size=20_000)})
+    prof, samp = build_profile(ref, {"x": "numeric"}), reference_sample(ref, ["x"])
+    sample = np.asarray(samp["x"])
+    assert len(sample) == 5000 and abs(np.std(sample) / np.std(ref["x"].to_numpy()) - 1) > 0.01
+    cur = pl.DataFrame({"x": rng.standard_t(3, size=3000) + 0.2})
+    (found,) = detect_drift(prof, samp, cur).features
+    expected = stats.wasserstein_distance(sample, cur["x"].to_numpy()) / np.std(sample)
+    assert found.method == "wasserstein"
+    assert found.statistic == pytest.approx(expected, rel=1e-12)
+    # the floor: a constant reference sample
+    const = pl.DataFrame({"x": np.r_[np.full(2000, 3.0), np.arange(6.0)]})
+    prof = build_profile(const, {"x": "numeric"})
+    samp = {"x": [3.0] * 2000}  # every value the same: std 0
+    (found,) = detect_drift(prof, samp, pl.DataFrame({"x": np.full(200, 3.5)})).features
+    assert found.method == "wasserstein" and found.statistic == pytest.approx(0.5 / 0.001)
+
+
+@pytest.mark.parametrize(
+    ("ref_values", "cur_values", "rows", "method"),
+    [
+        ([0, 1, 2], [0, 1, 2], 500, "chi2"),
+        ([0, 1, 2], [0, 1, 2, 3, 4, 5], 500, "ks"),  # 6 values together: numeric
+        ([0, 1], [0, 1], 500, "z"),
+        ([0, 1], [0, 1, 2], 500, "chi2"),
+        ([0, 1, 2], [0, 1, 2], 2000, "jensen_shannon"),
+        ([0, 1, 2], [0, 1, 2, 3, 4, 5], 2000, "wasserstein"),
+    ],
+)
+def test_few_values_count_reference_and_current_together(ref_values, cur_values, rows, method):
+    """Evidently's `n_values` is `pd.concat([reference, current]).nunique()`."""
+    rng = np.random.default_rng(rows + len(cur_values))
+    ref = pl.DataFrame({"x": rng.choice(np.asarray(ref_values, dtype=float), size=rows)})
+    cur = pl.DataFrame({"x": rng.choice(np.asarray(cur_values, dtype=float), size=400)})
+    prof, samp = build_profile(ref, {"x": "numeric"}), reference_sample(ref, ["x"])
+    (found,) = detect_drift(prof, samp, cur).features
+    assert found.method == method
+    assert found.unseen_categories is None  # a numeric feature has no categories
+    if method == "chi2":
+        keys = sorted(set(ref_values) | set(cur_values))
+        r = ref["x"].value_counts().to_dict(as_series=False)
+        rc = dict(zip(r["x"], r["count"], strict=True))
+        c = cur["x"].value_counts().to_dict(as_series=False)
+        cc = dict(zip(c["x"], c["count"], strict=True))
+        exp = np.array([rc.get(k, 0) * 400 / rows for k in keys])
+        obs = np.array([cc.get(k, 0) for k in keys])
+        expected = 0.0 if np.any((exp == 0) & (obs > 0)) else stats.chisquare(obs, exp).pvalue
+        assert found.p_value == pytest.approx(expected, rel=1e-9)
+
+
+def test_unseen_categories_when_the_reference_kept_only_its_top_50():
+    rng = np.random.default_rng(5)
+    names = [f"k{i:02d}" for i in range(60)]
+    ref = pl.DataFrame({"c": rng.choice(names, size=6000)})
+    prof = build_profile(ref, {"c": "categorical"})
+    assert "__other__" in prof["features"]["c"]["frequencies"]
+    kept = [k for k in prof["features"]["c"]["frequencies"] if k != "__other__"]
+    folded = sorted(set(names) - set(kept))
+    only_kept = pl.DataFrame({"c": rng.choice(kept, size=500)})
+    (found,) = detect_drift(prof, {}, only_kept).features
+    assert found.unseen_categories == 0
+    # A category outside the kept 50 may be one of the folded ten or new: the profile cannot
+    # tell, so the count is unknown rather than wrong.
+    for extra in (folded[0], "brand-new"):
+        cur = pl.DataFrame({"c": [*only_kept["c"].to_list(), extra]})
+        (found,) = detect_drift(prof, {}, cur).features
+        assert found.unseen_categories is None
+    small = build_profile(pl.DataFrame({"c": ["a", "b"] * 300}), {"c": "categorical"})
+    cur = pl.DataFrame({"c": ["a", "b", "x", "y", "y", None] * 50})
+    (found,) = detect_drift(small, {}, cur).features
+    assert found.unseen_categories == 2 and found.missing_share == pytest.approx(1 / 6)
 
 
 def test_insufficient_data_never_drifts():

@@ -162,7 +162,7 @@ def test_too_little_traffic_reads_insufficient_data(trained: LocalEngine) -> Non
         assert "20 events · insufficient data" in text
         assert "error" not in app.screen.query_one("#flash").render().plain
 
-    drive(app, script, size=(80, 24))
+    drive(app, script, size=(100, 30))
 
 
 def test_d_on_the_fleet_row_and_the_window_key(trained: LocalEngine) -> None:
@@ -204,3 +204,42 @@ def test_versions_without_a_reference_or_traffic_are_states_not_errors(fleet: Lo
         assert "error" not in app.screen.query_one("#flash").render().plain
 
     drive(app, script)
+
+
+def cells(app: Any) -> dict[str, dict[str, str]]:
+    """FEATURE → {column: cell text}, as the table holds them."""
+    table = app.screen.query_one("#drift-table", ResourceTable)
+    names = [str(c.label) for c in table.columns.values()]
+    return {
+        str(row[0]): dict(zip(names, map(str, row), strict=True))
+        for row in (table.get_row_at(i) for i in range(table.row_count))
+    }
+
+
+def test_missing_share_and_new_categories_per_feature(trained: LocalEngine) -> None:
+    """Every tenth request has no age and a loan purpose the training set never had."""
+    rows = pl.read_parquet(CREDIT / "credit_current.parquet").head(500)
+    tenth = pl.int_range(pl.len()) % 10 == 0
+    rows = rows.with_columns(
+        pl.when(tenth).then(pl.lit("crypto")).otherwise("loan_purpose").alias("loan_purpose"),
+        pl.when(tenth).then(None).otherwise("age").alias("age"),
+    )
+    features = rows.drop(["application_id", "applied_at", "default"]).to_dicts()
+    trained.predict(MODEL, [{"request_id": f"m{i}", "features": f}
+                            for i, f in enumerate(features)])  # fmt: skip
+    income_missing = rows["annual_income"].null_count() / len(rows)
+    for size in ((80, 24), (100, 30)):
+        app = create_console(trained)
+
+        async def script(pilot: Pilot[Any], size: tuple[int, int] = size) -> None:
+            await open_drift(pilot)
+            found = cells(pilot.app)
+            assert (found["age"]["MISSING"], found["age"]["NEW"]) == ("10.0%", "—")
+            assert (found["loan_purpose"]["MISSING"], found["loan_purpose"]["NEW"]) == ("0%", "1")
+            assert found["region"]["NEW"] == "0"
+            assert found["annual_income"]["MISSING"] == f"{income_missing:.1%}"
+            header = next(line for line in screen_text(pilot.app).splitlines() if "FEATURE" in line)
+            # At 80 columns the missing share is on screen; from 100 the new categories too.
+            assert "MISSING" in header and ("NEW" in header) == (size[0] >= 100)
+
+        drive(app, script, size=size)

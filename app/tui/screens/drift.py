@@ -1,5 +1,6 @@
 """Drift: the serving version's live traffic against its training reference, per feature
-(method, score against its threshold, p-value, PSI, a verdict in words), the dataset verdict
+(method, score against its threshold, p-value, PSI, the share of values missing in the window,
+categories the reference never had, a verdict in words), the dataset verdict
 and prediction drift, and the selected feature's reference vs current distribution.
 
 An analysis costs ~0.1–0.2 s, so the view refreshes every 10 s (`r` asks now), not every
@@ -36,7 +37,13 @@ if TYPE_CHECKING:
 WINDOWS: tuple[tuple[str, int], ...] = (("15m", 900), ("1h", 3600), ("24h", 86400))
 DEFAULT_WINDOW = 1
 BINS = 12
-COLUMNS = ("FEATURE", "VERDICT", "SCORE", "THRESHOLD", "P-VALUE", "PSI", "METHOD", "TYPE")
+COLUMNS = (
+    "FEATURE", "VERDICT", "SCORE", "THRESHOLD", "P-VALUE", "PSI", "MISSING", "METHOD", "NEW",
+    "TYPE",
+)  # fmt: skip
+"""MISSING is the window's share of missing values, NEW the categories the reference never had.
+At 80 columns the table shows up to MISSING; METHOD (also in the chart's title), NEW and TYPE
+are a scroll away, and on screen from 100 columns."""
 METHODS = {
     "ks": "KS",
     "chi2": "chi-square",
@@ -88,6 +95,20 @@ def p_value(value: float | None) -> str:
     if value is None:
         return "—"
     return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def missing(share: float) -> str:
+    if share == 0:
+        return "0%"
+    return "<0.1%" if share < 0.001 else f"{share:.1%}"
+
+
+def unseen(row: FeatureDrift) -> str:
+    """Categories the reference never had: "—" for numeric features, "?" when the reference
+    kept only its top 50 categories and a current one is not among them."""
+    if row.kind == "numeric":
+        return "—"
+    return "?" if row.unseen_categories is None else str(row.unseen_categories)
 
 
 def threshold(row: FeatureDrift) -> str:
@@ -192,12 +213,13 @@ class DriftScreen(ResourceScreen):
             kind = row.kind if row is not None else data.features.get(name, "")
             if row is None:
                 none = verdict(None, analysis.status)
-                cells: tuple[str | Text, ...] = (name, none, "—", "—", "—", "—", "—", kind)
+                cells: tuple[str | Text, ...] = (name, none, *["—"] * 7, kind)
             else:
                 cells = (
                     name, verdict(row), score(row.statistic), threshold(row),
                     p_value(row.p_value), "—" if row.psi is None else f"{row.psi:.3f}",
-                    METHODS.get(row.method, row.method), kind,
+                    missing(row.missing_share), METHODS.get(row.method, row.method), unseen(row),
+                    kind,
                 )  # fmt: skip
             if self.matches(*cells):
                 rows.append((name, cells))
