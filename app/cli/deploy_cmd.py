@@ -226,7 +226,7 @@ def _emit_change(
     owner: TrafficOwner | None,
 ) -> None:
     """The new revision, and what became of the test or rollout that owned the traffic."""
-    after = owners.interrupted(engine, owner)
+    after = owners.after_change(engine, owner)
 
     def human() -> None:
         success(ctx, _change_line(model, env, before, rev))

@@ -66,7 +66,7 @@ def start(
         guardrails=guardrail or [], failure_limit=failure_limit, min_samples=min_samples,
         reason=reason,
     )  # fmt: skip
-    after = owners.interrupted(engine, owner)
+    after = owners.after_change(engine, owner)
 
     def human() -> None:
         success(

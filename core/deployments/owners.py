@@ -12,11 +12,16 @@ and `RolloutController` register with it (registration, like `subscribe`: no imp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from core.errors import NotFound
 
 if TYPE_CHECKING:
     from core.domain import DeploymentRevision
+    from core.engine import Engine
     from storage.conn import Conn
+
+KIND_WORDS = {"abtest": "A/B test", "rollout": "rollout"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,11 @@ class TrafficOwner:
     @property
     def writer(self) -> str:
         return f"{self.kind}:{self.id}"
+
+    @property
+    def label(self) -> str:
+        """`A/B test ab-…` or `rollout ro-…`."""
+        return f"{KIND_WORDS.get(self.kind, self.kind)} {self.id}"
 
     def warning(self) -> str:
         """What a change by someone else does to it, for confirmations."""
@@ -64,3 +74,24 @@ def interruption(rev: DeploymentRevision, writer: str | None) -> str:
     by = f"{rev.kind} by {rev.actor}" + (f", {writer.replace(':', ' ', 1)}" if writer else "")
     text = f"interrupted by {rev.model_id} {rev.environment} revision {rev.revision} ({by})"
     return f"{text}: {rev.reason}" if rev.reason else text
+
+
+def after_change(engine: Engine, owner: TrafficOwner | None) -> dict[str, Any] | None:
+    """The owner as it is after a change of its traffic, for the one who made the change:
+    `{"kind", "id", "summary", "status", "reason"}` (normally status `interrupted`, the reason
+    naming the new revision); None when there was no owner or it is gone."""
+    if owner is None:
+        return None
+    if owner.kind == "abtest":
+        test = engine.get_ab_test(owner.id)
+        status, reason = str(test.status), test.reason
+    else:
+        try:
+            ro = engine.get_rollout(owner.model_id, environment=owner.environment)
+        except NotFound:
+            return None
+        if ro.id != owner.id:
+            return None
+        status, reason = str(ro.status), ro.reason
+    return {"kind": owner.kind, "id": owner.id, "summary": owner.summary, "status": status,
+            "reason": reason}  # fmt: skip

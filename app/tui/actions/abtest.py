@@ -4,7 +4,8 @@ Each one loads what the dialog must show in a thread (the test, the production t
 analysis), asks in a dialog naming the model, the versions and the traffic before → after,
 then acts in a thread after checking that what the operator confirmed still holds, so a
 dialog left open while someone else changed the test gets a clear conflict instead of
-overwriting their change.
+overwriting their change. A test that someone else's traffic change interrupted has ended:
+its keys say so on the flash line and change nothing.
 """
 
 from __future__ import annotations
@@ -51,7 +52,15 @@ class TestPlan:
 
 def load_plan(engine: Engine, test_id: str) -> TestPlan:
     test = engine.get_ab_test(test_id)
-    return TestPlan(test, engine.get_deployment(test.model_id))
+    return TestPlan(test, engine.get_deployment(test.model_id, environment=test.environment))
+
+
+def ended_test(test: ABTest, action: str) -> str | None:
+    """What the flash line says instead, when a key acts on a test that has ended because
+    someone else changed its traffic; None otherwise."""
+    if test.status is not TestStatus.INTERRUPTED:
+        return None
+    return f"nothing to {action}: test {test.name} has ended, {test.reason}"
 
 
 def _unchanged(engine: Engine, plan: TestPlan) -> ABTest:
@@ -93,6 +102,9 @@ def start_split(screen: ResourceScreen, test_id: str) -> None:
     engine = screen.engine
 
     def ask(plan: TestPlan) -> None:
+        if (text := ended_test(plan.test, "split")) is not None:
+            screen.flash(text, "warning")
+            return
         versions = plan.test.model_versions
 
         def validate(values: Values) -> str | None:
@@ -254,8 +266,11 @@ class EndPlan:
 
 def load_end(engine: Engine, test_id: str) -> EndPlan:
     plan = load_plan(engine, test_id)
-    starts = [r for r in engine.list_audit(action="abtest.start") if r.target == test_id]
-    before = starts[0].before if starts else None
+    # Pause and stop return to the map the last start or resume replaced.
+    starts = [r for r in engine.list_audit(action="abtest")
+              if r.target == test_id and r.action in ("abtest.start", "abtest.resume")]  # fmt: skip
+    last = max(starts, key=lambda r: r.seq, default=None)
+    before = last.before if last else None
     restored = before.get("traffic") if isinstance(before, dict) else None
     return EndPlan(plan, restored if isinstance(restored, dict) else None)
 
@@ -272,6 +287,9 @@ def start_stop(screen: ResourceScreen, test_id: str) -> None:
 
     def confirm(end: EndPlan) -> None:
         test = end.plan.test
+        if (text := ended_test(test, "stop")) is not None:
+            screen.flash(text, "warning")
+            return
 
         def done(reason: str | None) -> None:
             if reason is None:
@@ -282,7 +300,10 @@ def start_stop(screen: ResourceScreen, test_id: str) -> None:
                 _unchanged(engine, end.plan)
                 return engine.stop_ab_test(test.id, reason=reason)
 
-            screen.act(call, lambda t: f"test {t.name} on {t.model_id} stopped")
+            screen.act(
+                call,
+                lambda t: ended_test(t, "stop") or f"test {t.name} on {t.model_id} stopped",
+            )
 
         lines = [
             f"model    {test.model_id}   test {test.id} ({test.status})",
@@ -314,6 +335,9 @@ def start_toggle(screen: ResourceScreen, test_id: str) -> None:
 
     def go(end: EndPlan) -> None:
         test = end.plan.test
+        if (text := ended_test(test, "start or pause")) is not None:
+            screen.flash(text, "warning")
+            return
         if test.status is TestStatus.RUNNING:
 
             def pause() -> ABTest:
@@ -322,7 +346,10 @@ def start_toggle(screen: ResourceScreen, test_id: str) -> None:
 
             screen.act(
                 pause,
-                lambda t: f"test {t.name} paused: {test.model_id} serves {_restored_words(end)}",
+                lambda t: (
+                    ended_test(t, "pause")
+                    or f"test {t.name} paused: {test.model_id} serves {_restored_words(end)}"
+                ),
             )
             return
         if test.status not in (TestStatus.DRAFT, TestStatus.PAUSED):
