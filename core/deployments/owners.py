@@ -44,9 +44,14 @@ class TrafficOwner:
         return f"{self.kind}:{self.id}"
 
     @property
+    def noun(self) -> str:
+        """`A/B test` or `rollout`."""
+        return KIND_WORDS.get(self.kind, self.kind)
+
+    @property
     def label(self) -> str:
         """`A/B test ab-…` or `rollout ro-…`."""
-        return f"{KIND_WORDS.get(self.kind, self.kind)} {self.id}"
+        return f"{self.noun} {self.id}"
 
     def warning(self) -> str:
         """What a change by someone else does to it, for confirmations."""

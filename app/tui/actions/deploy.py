@@ -106,7 +106,7 @@ def start_deploy(screen: ResourceScreen, model: str, version: str) -> None:
             Choice(
                 env,
                 f"{env:<11} now {traffic(rev.traffic) if rev else '—'} → {v} 100%"
-                + (f"   (ends {owner.label})" if (owner := plan.owners[env]) else "")
+                + (f"   (ends its {owner.noun})" if (owner := plan.owners[env]) else "")
                 + ("   (asks for the model name)" if env == "production" else ""),
             )
             for env, rev in plan.current.items()

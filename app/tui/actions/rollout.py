@@ -92,7 +92,7 @@ def start_rollout_form(screen: ResourceScreen, model: str, version: str) -> None
             "A failed guardrail between steps aborts: today's traffic returns."
         )
         if owner is not None:
-            note += f"\n{owner.warning()}."
+            note += f"\n{owner.label} ({owner.status}) owns this traffic:\nstarting ends it as interrupted."
         form = FormScreen(
             f"Roll {model} {version} out to production",
             [
