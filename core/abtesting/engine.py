@@ -33,7 +33,7 @@ from core.domain import ABTest, DeploymentRevision, Environment, TestStatus
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
 from core.lifecycle import DEPLOYABLE
-from core.serving.splitter import describe
+from core.serving.splitter import describe, validate_traffic
 from storage.conn import Conn
 from storage.repos import abtests as repo
 from storage.repos import rollouts as rollouts_repo
@@ -176,7 +176,8 @@ class ABTestingEngine:
             if ro is not None and ro["status"] in ("running", "paused"):
                 raise Conflict(f"{model} {env} has rollout {ro['id']} in progress ({ro['status']})")
             target = {v: p / 100.0 for v, p in (cfg.split or {}).items()}
-            if current is not None and current.traffic == {v: w for v, w in target.items() if w}:
+            serving = {v: w for v, w in validate_traffic(target).items() if w > 0}
+            if current is not None and current.traffic == serving:
                 owned = current  # the split serves already: the test takes it over as it is
             else:
                 rev = owned = self.deployments.set_traffic(

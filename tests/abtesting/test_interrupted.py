@@ -212,3 +212,14 @@ def test_an_automatic_canary_does_not_end_a_running_test(served: LocalEngine) ->
         )  # fmt: skip
     assert served.get_ab_test(test_id).status is TestStatus.RUNNING
     assert served.get_deployment(MODEL).traffic == {"v1": 0.5, "v2": 0.5}
+
+
+def test_a_resume_over_its_own_split_takes_that_map_over(served: LocalEngine) -> None:
+    test_id = _running(served)
+    served.pause_ab_test(test_id)
+    served.set_traffic(MODEL, {"v1": 0.5, "v2": 0.5}, reason="the split by hand")
+    number = len(_revisions(served))
+    assert served.start_ab_test(test_id).status is TestStatus.RUNNING
+    assert len(_revisions(served)) == number  # nothing to write: the split serves already
+    served.deploy(MODEL, "v3", reason="and now a hotfix")
+    assert served.get_ab_test(test_id).status is TestStatus.INTERRUPTED  # it owned that map
