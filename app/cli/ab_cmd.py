@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from app.cli import owner as owners
 from app.cli.confirm import confirm
 from app.cli.output import cell, emit, fields, state, success, table
 from core.domain import ABTest, TestStatus
@@ -235,8 +236,12 @@ def promote(
     """Send 100% of production to the winner (only when the analysis says so)."""
     engine = state(ctx).engine()
     test = engine.get_ab_test(test_id)
+    owner = engine.traffic_owner(test.model_id, environment=test.environment)
     confirm(
-        f"Promote the winner of {test.id}: 100% of {test.model_id} production?",
+        owners.question(
+            f"Promote the winner of {test.id}: 100% of {test.model_id} {test.environment}?",
+            owner if owner is not None and owner.id != test.id else None,
+        ),
         yes=yes,
         type_to_confirm=test.model_id,
     )

@@ -148,3 +148,23 @@ def test_the_rollouts_own_writes_do_not_interrupt_it(served: LocalEngine) -> Non
         "v2": 1.0
     }
     assert served.list_audit(action="rollout.interrupted") == []
+
+
+def test_promoting_a_paused_ab_test_ends_the_rollout(served: LocalEngine) -> None:
+    test = served.create_ab_test(
+        ABTestConfig(model=MODEL, name="t", versions=["v1", "v3"], split={"v1": 50, "v3": 50})
+    )
+    served.start_ab_test(test.id)
+    events = [{"request_id": f"e{v}-{i}", "version": v, "prediction": i % 2, "latency_ms": 2.0}
+              for v in ("v1", "v3") for i in range(40)]  # fmt: skip
+    served.log_events(MODEL, events)
+    served.record_actuals(MODEL, [{"request_id": e["request_id"], "actual": 1} for e in events])
+    served.pause_ab_test(test.id)  # a paused test owns nothing: a rollout may start
+    rollout_id = _rolling(served)
+    owner = served.traffic_owner(MODEL)
+    assert owner is not None and owner.id == rollout_id
+    rev = served.promote_winner(test.id, force=True, reason="v3 it is")
+    ro = served.get_rollout(MODEL)
+    assert ro.id == rollout_id and ro.status is RolloutStatus.INTERRUPTED
+    assert f"revision {rev.revision} (promote by {served.actor}, abtest {test.id})" in ro.reason
+    assert served.get_ab_test(test.id).status is TestStatus.COMPLETED

@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.tui.actions.owner import owner_lines
 from app.tui.fmt import parse_split, traffic
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.form import Field, FormScreen, Values
+from core.deployments.owners import TrafficOwner
 from core.domain import ABTest, DeploymentRevision, TestStatus
 from core.engine import Engine
 from core.errors import Conflict, IllegalTransition
@@ -183,6 +185,8 @@ class PromotePlan:
     plan: TestPlan
     winner: str
     recommendation: str
+    owner: TrafficOwner | None = None
+    """A rollout owning the traffic (of a paused test's model): the promotion ends it."""
 
 
 def load_promote(engine: Engine, test_id: str) -> PromotePlan:
@@ -198,7 +202,10 @@ def load_promote(engine: Engine, test_id: str) -> PromotePlan:
         # The engine's refusal in its words, without its hint at forcing (the console does not
         # offer that) and without the test id (on screen already): it fits the flash line.
         raise IllegalTransition(f"cannot promote: {results.recommendation}")
-    return PromotePlan(plan, results.winner, results.recommendation)
+    owner = engine.traffic_owner(test.model_id, environment=test.environment)
+    if owner is not None and owner.id == test.id:
+        owner = None
+    return PromotePlan(plan, results.winner, results.recommendation, owner)
 
 
 def start_promote(screen: ResourceScreen, test_id: str) -> None:
@@ -237,6 +244,7 @@ def start_promote(screen: ResourceScreen, test_id: str) -> None:
             f"winner   {p.winner}   ({p.recommendation})",
             f"now      {p.plan.now_traffic}",
             f"after    {traffic({p.winner: 1.0})}",
+            *owner_lines(p.owner),
             "",
             "The test ends (completed) and its results are frozen.",
         ]
