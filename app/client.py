@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from core.deployments.owners import TrafficOwner
 from core.domain import (
     ABTest,
     ApiToken,
@@ -395,6 +396,11 @@ class RemoteEngine:
         path = f"/api/v1/models/{_q(model)}/deployments"
         found = self._call("GET", path, params={"environment": environment})["revisions"]
         return [_decode(DeploymentRevision, r) for r in found]
+
+    def traffic_owner(self, model: str, *, environment: str = "production") -> TrafficOwner | None:
+        path = f"/api/v1/models/{_q(model)}/deployments/{_q(environment)}/owner"
+        found = self._call("GET", path)["owner"]
+        return None if found is None else _decode(TrafficOwner, found)
 
     def rollback(
         self,

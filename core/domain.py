@@ -57,6 +57,9 @@ class TestStatus(StrEnum):
     PAUSED = "paused"
     STOPPED = "stopped"
     COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    """Ended by someone else's change to the traffic it owned (a deploy, a traffic change, a
+    rollback, a rollout): it never writes traffic again."""
 
 
 class Environment(StrEnum):
@@ -205,6 +208,8 @@ class RolloutStatus(StrEnum):
     PAUSED = "paused"
     COMPLETED = "completed"
     ABORTED = "aborted"
+    INTERRUPTED = "interrupted"
+    """Ended by someone else's change to the traffic it owned: it never writes traffic again."""
 
     @property
     def active(self) -> bool:
@@ -280,6 +285,11 @@ class ABTest:
     status: TestStatus
     created_at: datetime
     results: dict[str, Any] | None = None
+    environment: Environment = Environment.PRODUCTION
+    reason: str = ""
+    """Why it is in its status once it has ended (stop reason, promotion, what interrupted
+    it); the creation reason before that."""
+    ended_at: datetime | None = None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from core.alerting.types import Alert, Rule, Silence, Transition
 from core.auth import TokenService
 from core.clock import as_utc, utcnow
 from core.deployments.manager import DeploymentManager
+from core.deployments.owners import TrafficOwner
 from core.domain import (
     ABTest,
     ApiToken,
@@ -170,6 +171,11 @@ class Engine(Protocol):
     def deployment_history(
         self, model: str, *, environment: str | None = None
     ) -> list[DeploymentRevision]: ...
+
+    def traffic_owner(self, model: str, *, environment: str = "production") -> TrafficOwner | None:
+        """The running A/B test or active rollout owning this traffic, if any: a deploy,
+        traffic change, rollback or rollout by anyone else ends it as interrupted."""
+        ...
 
     def rollback(
         self,
@@ -668,6 +674,9 @@ class LocalEngine:
         self, model: str, *, environment: str | None = None
     ) -> list[DeploymentRevision]:
         return self.deployments.history(model, environment)
+
+    def traffic_owner(self, model: str, *, environment: str = "production") -> TrafficOwner | None:
+        return self.deployments.traffic_owner(model, environment)
 
     def rollback(
         self,

@@ -180,6 +180,7 @@ class RetrainPolicies:
                 policy.model_id, job.result_version, "production", steps=policy.canary["steps"],
                 interval_s=policy.canary["interval_s"], guardrails=policy.canary["guardrails"],
                 failure_limit=0, min_samples=100, actor=actor, reason=f"retrained by policy {policy.id}",
+                interrupt_owner=False,  # an automatic canary never ends a running A/B test
             )  # fmt: skip
         except MlcError as e:
             self._record(policy, "no-canary", job_id=job.id, actor=actor, detail=e.message)

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from app.cli import owner as owners
 from app.cli.confirm import confirm
 from app.cli.output import cell, emit, fields, state, success, table
-from core.domain import ABTest
+from core.domain import ABTest, TestStatus
 from core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -109,10 +110,12 @@ def show(ctx: typer.Context, test_id: IdArg) -> None:
 
 
 def _print(test: ABTest, r: TestResults) -> None:
+    ended = test.status in (TestStatus.STOPPED, TestStatus.COMPLETED, TestStatus.INTERRUPTED)
     fields(
         [
             ("test", f"{test.id} {test.name} ({test.status})"),
-            ("model", test.model_id),
+            *([("why", test.reason or None)] if ended else []),
+            ("model", f"{test.model_id} {test.environment}"),
             ("split", test.traffic_split),
             ("method", f"{r.method}, alpha {r.alpha}, unit {r.unit}"),
             ("control", r.control),
@@ -139,18 +142,31 @@ def _action(name: str, dangerous: bool):  # noqa: ANN202 - a command factory
         ctx: typer.Context, test_id: IdArg, reason: ReasonOption = "", yes: YesOption = False
     ) -> None:
         engine = state(ctx).engine()
-        if dangerous:
-            test = engine.get_ab_test(test_id)
+        test = engine.get_ab_test(test_id)
+        # An interrupted test has ended already: stop and pause answer that, and ask nothing.
+        if dangerous and test.status is not TestStatus.INTERRUPTED:
             confirm(
-                f"{name.capitalize()} test {test.id} on {test.model_id} (production traffic changes)?",
+                f"{name.capitalize()} test {test.id} on {test.model_id}"
+                f" ({test.environment} traffic changes)?",
                 yes=yes,
             )
         test = getattr(engine, f"{name}_ab_test")(test_id, reason=reason)
-        emit(ctx, test, lambda: success(ctx, f"test {test.id}: {test.status}"))
 
-    command.__doc__ = {"start": "Send the test its split of production traffic.",
-                       "pause": "Restore the pre-test traffic while paused.",
-                       "stop": "End the test and restore the pre-test traffic."}[name]  # fmt: skip
+        def human() -> None:
+            if test.status is TestStatus.INTERRUPTED:
+                success(ctx, f"test {test.id} has ended: it was {test.reason}; traffic unchanged")
+            else:
+                success(ctx, f"test {test.id}: {test.status}")
+
+        emit(ctx, test, human)
+
+    command.__doc__ = {
+        "start": "Send the test its split of the traffic (a resume: the map serving now is"
+                 " the one pause and stop return to).",
+        "pause": "Return to the traffic from before the test while paused.",
+        "stop": "End the test and return to the traffic from before the test (an interrupted"
+                " test is left as it is).",
+    }[name]  # fmt: skip
     return command
 
 
@@ -220,8 +236,12 @@ def promote(
     """Send 100% of production to the winner (only when the analysis says so)."""
     engine = state(ctx).engine()
     test = engine.get_ab_test(test_id)
+    owner = engine.traffic_owner(test.model_id, environment=test.environment)
     confirm(
-        f"Promote the winner of {test.id}: 100% of {test.model_id} production?",
+        owners.question(
+            f"Promote the winner of {test.id}: 100% of {test.model_id} {test.environment}?",
+            owner if owner is not None and owner.id != test.id else None,
+        ),
         yes=yes,
         type_to_confirm=test.model_id,
     )

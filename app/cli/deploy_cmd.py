@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from app.cli import owner as owners
 from app.cli.confirm import confirm
 from app.cli.output import emit, state, success, table
+from core.deployments.owners import TrafficOwner
 from core.domain import DeploymentRevision
 from core.errors import InvalidInput
+from core.jsonable import to_jsonable
 from core.serving.splitter import describe, percent_to_fractions
+
+if TYPE_CHECKING:
+    from core.engine import Engine
 
 EnvOption = Annotated[str, typer.Option("--env", help="staging or production.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -23,15 +29,26 @@ def deploy(
     version: Annotated[str, typer.Argument(help="v3, 3 or an alias.")],
     env: EnvOption = "production",
     reason: Annotated[str, typer.Option(help="Why (goes to history and audit).")] = "",
+    yes: YesOption = False,
 ) -> None:
-    """Send all of an environment's traffic to one validated version (a new revision)."""
+    """Send all of an environment's traffic to one validated version (a new revision).
+
+    When an A/B test or rollout owns that traffic, the deploy ends it (interrupted): that is
+    asked first, with the model's name typed for production (--yes in scripts)."""
     engine = state(ctx).engine()
+    owner = engine.traffic_owner(model, environment=env)
     current = engine.get_deployment(model, environment=env)
+    if owner is not None:
+        confirm(
+            owners.question(f"Deploy {model} {version} to {env}?", owner),
+            yes=yes,
+            type_to_confirm=model if env == "production" else None,
+        )
     rev = engine.deploy(
         model, version, environment=env, reason=reason,
         expected_revision=current.revision if current else 0,
     )  # fmt: skip
-    emit(ctx, rev, lambda: success(ctx, _change_line(model, env, current, rev)))
+    _emit_change(ctx, engine, model, env, current, rev, owner)
 
 
 def history(
@@ -77,11 +94,14 @@ def traffic(
             raise InvalidInput(f"invalid percentage {pct!r} for {version}") from None
     fractions = percent_to_fractions(weights)
     engine = state(ctx).engine()
+    owner = engine.traffic_owner(model, environment=env)
     current = engine.get_deployment(model, environment=env)
     before = describe(current.traffic) if current else "nothing"
     full = any(w >= 1.0 for w in fractions.values())
     confirm(
-        f"Change {model} {env} traffic from {before} to {describe(fractions)}?",
+        owners.question(
+            f"Change {model} {env} traffic from {before} to {describe(fractions)}?", owner
+        ),
         yes=yes,
         type_to_confirm=model if full and env == "production" else None,
     )
@@ -89,7 +109,7 @@ def traffic(
         model, fractions, environment=env, reason=reason,
         expected_revision=current.revision if current else 0,
     )  # fmt: skip
-    emit(ctx, rev, lambda: success(ctx, _change_line(model, env, current, rev)))
+    _emit_change(ctx, engine, model, env, current, rev, owner)
 
 
 def rollback(
@@ -108,17 +128,26 @@ def rollback(
 ) -> None:
     """Restore an earlier traffic map as a new revision (default: the last known good one)."""
     engine = state(ctx).engine()
+    owner = engine.traffic_owner(model, environment=env)
     current = engine.get_deployment(model, environment=env)
     plan = engine.rollback(
         model, environment=env, to_version=to, to_revision=revision, reason=reason, dry_run=True
     )
     if dry_run:
-        emit(ctx, {"dry_run": True, "revision": plan},
-             lambda: success(ctx, "dry run: " + _change_line(model, env, current, plan)))  # fmt: skip
+
+        def human() -> None:
+            success(ctx, "dry run: " + _change_line(model, env, current, plan))
+            if owner is not None:
+                success(ctx, owner.warning())
+
+        emit(ctx, {"dry_run": True, "revision": plan, "interrupts": owner}, human)
         return
     confirm(
-        f"Roll back {model} {env} from {describe(current.traffic) if current else '-'}"
-        f" to {describe(plan.traffic)} (revision {plan.revision})?",
+        owners.question(
+            f"Roll back {model} {env} from {describe(current.traffic) if current else '-'}"
+            f" to {describe(plan.traffic)} (revision {plan.revision})?",
+            owner,
+        ),
         yes=yes,
         type_to_confirm=model if env == "production" else None,
     )
@@ -126,7 +155,7 @@ def rollback(
         model, environment=env, to_version=to, to_revision=revision, reason=reason,
         expected_revision=current.revision if current else None,
     )  # fmt: skip
-    emit(ctx, rev, lambda: success(ctx, _change_line(model, env, current, rev)))
+    _emit_change(ctx, engine, model, env, current, rev, owner)
 
 
 def predict(
@@ -185,6 +214,26 @@ def _entity(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidInput(f"--entity is not valid JSON: {e.msg}") from None
+
+
+def _emit_change(
+    ctx: typer.Context,
+    engine: Engine,
+    model: str,
+    env: str,
+    before: DeploymentRevision | None,
+    rev: DeploymentRevision,
+    owner: TrafficOwner | None,
+) -> None:
+    """The new revision, and what became of the test or rollout that owned the traffic."""
+    after = owners.after_change(engine, owner)
+
+    def human() -> None:
+        success(ctx, _change_line(model, env, before, rev))
+        if (text := owners.line(after)) is not None:
+            success(ctx, text)
+
+    emit(ctx, {**to_jsonable(rev), "interrupted": after}, human)
 
 
 def _change_line(

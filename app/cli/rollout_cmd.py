@@ -6,10 +6,12 @@ from typing import Annotated
 
 import typer
 
+from app.cli import owner as owners
 from app.cli.confirm import confirm
 from app.cli.output import emit, fields, state, success, table
-from core.domain import Rollout
+from core.domain import Rollout, RolloutStatus
 from core.errors import InvalidInput
+from core.jsonable import to_jsonable
 from core.timeparse import parse_duration
 
 app = typer.Typer(
@@ -18,6 +20,7 @@ app = typer.Typer(
 
 EnvOption = Annotated[str, typer.Option("--env", help="staging or production.")]
 ReasonOption = Annotated[str, typer.Option(help="Why (goes to the audit log).")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")]
 
 
 @app.command("start")
@@ -43,24 +46,36 @@ def start(
     ] = 100,
     env: EnvOption = "production",
     reason: ReasonOption = "",
+    yes: YesOption = False,
 ) -> None:
-    """Start a rollout: the first step's weight goes live at once."""
+    """Start a rollout: the first step's weight goes live at once.
+
+    When an A/B test owns that traffic, the rollout ends it (interrupted): that is asked
+    first (--yes in scripts)."""
     try:
         weights = [float(s) for s in steps.split(",") if s.strip()]
     except ValueError:
         raise InvalidInput(f"invalid --steps {steps!r}: expected e.g. 5,25,50,100") from None
-    ro = state(ctx).engine().start_rollout(
-        model, version, environment=env, steps=weights,
-        interval_s=parse_duration(interval).total_seconds(), guardrails=guardrail or [],
-        failure_limit=failure_limit, min_samples=min_samples, reason=reason,
+    interval_s = parse_duration(interval).total_seconds()
+    engine = state(ctx).engine()
+    owner = engine.traffic_owner(model, environment=env)
+    if owner is not None:
+        confirm(owners.question(f"Start a rollout of {model} {version} in {env}?", owner), yes=yes)
+    ro = engine.start_rollout(
+        model, version, environment=env, steps=weights, interval_s=interval_s,
+        guardrails=guardrail or [], failure_limit=failure_limit, min_samples=min_samples,
+        reason=reason,
     )  # fmt: skip
-    emit(
-        ctx,
-        ro,
-        lambda: success(
+    after = owners.after_change(engine, owner)
+
+    def human() -> None:
+        success(
             ctx, f"rollout {ro.id}: {ro.canary_version} at {ro.canary_weight:g}% of {model} {env}"
-        ),
-    )
+        )
+        if (text := owners.line(after)) is not None:
+            success(ctx, text)
+
+    emit(ctx, {**to_jsonable(ro), "interrupted": after}, human)
 
 
 @app.command("status")
@@ -78,11 +93,11 @@ def _action(name: str, dangerous: bool):  # noqa: ANN202 - a command factory
         model: Annotated[str, typer.Argument(help="Model name.")],
         env: EnvOption = "production",
         reason: ReasonOption = "",
-        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+        yes: YesOption = False,
     ) -> None:
         engine = state(ctx).engine()
-        if dangerous:
-            ro = engine.get_rollout(model, environment=env)
+        # An ended rollout is not asked about: the engine says why there is nothing to do.
+        if dangerous and (ro := engine.get_rollout(model, environment=env)).status.active:
             target = (
                 f"send 100% of {model} {env} to {ro.canary_version}"
                 if name == "promote"
@@ -94,13 +109,14 @@ def _action(name: str, dangerous: bool):  # noqa: ANN202 - a command factory
                 type_to_confirm=model if env == "production" else None,
             )
         ro = getattr(engine, f"{name}_rollout")(model, environment=env, reason=reason)
-        emit(
-            ctx,
-            ro,
-            lambda: success(
-                ctx, f"rollout {ro.id}: {ro.status} ({ro.canary_version} at {ro.canary_weight:g}%)"
-            ),
-        )
+
+        def human() -> None:
+            text = f"rollout {ro.id}: {ro.status} ({ro.canary_version} at {ro.canary_weight:g}%)"
+            if ro.status is RolloutStatus.INTERRUPTED:
+                text = f"rollout {ro.id} has ended: it was {ro.reason}; nothing to {name}"
+            success(ctx, text)
+
+        emit(ctx, ro, human)
 
     command.__doc__ = {
         "pause": "Hold the rollout at its current weight.",

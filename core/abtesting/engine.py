@@ -1,10 +1,18 @@
 """`ABTestingEngine`: experiments between versions of one model on real prediction logs.
 
 A running test owns the model's traffic map in its environment: `start` sets it to the
-split (kind "ab-test"), `update_traffic_split` changes it compare-and-set on the revision the
-test last wrote (so a change by anyone else makes it `Conflict`, not a silent overwrite),
-`pause`/`stop` restore the map from before the test, `promote_winner` sends 100% to the
-winner (kind "promote"). Every change and its audit record commit in one transaction.
+split (kind "ab-test") and records the map it replaced as the one to return to (a resume takes
+whatever serves then), `update_traffic_split` changes it compare-and-set on the revision the
+test last wrote, `pause`/`stop` return to that map, `promote_winner` sends 100% to the winner
+(kind "promote"). Every change and its audit record commit in one transaction.
+
+A revision by anyone else (a deploy, a traffic change, a rollback, a rollout) ends the running
+test as `interrupted` inside that revision's own transaction (the engine is an owner hook of
+`DeploymentManager`, `core.deployments.owners`), naming the revision, its kind and actor: the
+test never writes its old split back over the newer map. A paused test owns nothing (the map
+it returned to is anyone's to change) and is left alone. Pause and stop always work: on an
+interrupted test they change nothing; on a running test whose map changed without the hook
+seeing it (a store written before this rule) they end it as interrupted instead of restoring.
 """
 
 from __future__ import annotations
@@ -20,10 +28,12 @@ from core import audit
 from core.abtesting.analysis import TestResults, analyse, arm_sums
 from core.abtesting.config import ABTestConfig, check_split
 from core.clock import as_utc, utcnow
-from core.domain import ABTest, DeploymentRevision, TestStatus
+from core.deployments.owners import TrafficOwner, interruption
+from core.domain import ABTest, DeploymentRevision, Environment, TestStatus
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
 from core.lifecycle import DEPLOYABLE
+from core.serving.splitter import describe, validate_traffic
 from storage.conn import Conn
 from storage.repos import abtests as repo
 from storage.repos import rollouts as rollouts_repo
@@ -53,6 +63,31 @@ class ABTestingEngine:
         self.registry = registry
         self.deployments = deployments
         self._now = now
+        deployments.add_owner_hook(self)
+
+    # --- as the owner of traffic (called by DeploymentManager) --------------------------
+
+    def traffic_owner(self, conn: Conn, model: str, environment: str) -> TrafficOwner | None:
+        """The running test of this model and environment (a paused one owns nothing)."""
+        row = repo.active_for_model(conn, model, environment)
+        if row is None or row["status"] != TestStatus.RUNNING.value:
+            return None
+        split = json.loads(row["split"])
+        traffic = {v: p / 100.0 for v, p in split.items() if p > 0}
+        return TrafficOwner(
+            kind="abtest", id=row["id"], status=row["status"], model_id=model,
+            environment=environment, traffic=traffic,
+            summary=f"A/B test {row['id']} \"{row['name']}\" (running, {describe(traffic)})",
+        )  # fmt: skip
+
+    def interrupt(self, conn: Conn, rev: DeploymentRevision, writer: str | None) -> None:
+        """A new revision: unless this model's running test wrote it, the test ends here."""
+        row = repo.active_for_model(conn, rev.model_id, rev.environment.value)
+        if row is None or row["status"] != TestStatus.RUNNING.value:
+            return
+        if writer == _writer(row["id"]):
+            return
+        self._interrupt(conn, row, rev, writer)
 
     # --- reads --------------------------------------------------------------------------
 
@@ -131,52 +166,58 @@ class ABTestingEngine:
             model, env = row["model_id"], row["environment"]
             resuming = TestStatus(row["status"]) is TestStatus.PAUSED
             current = self.deployments.current(model, env)
-            if resuming:
-                self._check_owner(row, current)
+            other = repo.active_for_model(conn, model, env)
+            if other is not None and other["id"] != test_id:
+                raise Conflict(
+                    f"{model} {env} already has A/B test {other['id']} ({other['status']});"
+                    " stop it first"
+                )
+            ro = rollouts_repo.latest(conn, model, env)
+            if ro is not None and ro["status"] in ("running", "paused"):
+                raise Conflict(f"{model} {env} has rollout {ro['id']} in progress ({ro['status']})")
+            target = {v: p / 100.0 for v, p in (cfg.split or {}).items()}
+            serving = {v: w for v, w in validate_traffic(target).items() if w > 0}
+            if current is not None and current.traffic == serving:
+                owned = current  # the split serves already: the test takes it over as it is
             else:
-                other = repo.active_for_model(conn, model, env)
-                if other is not None:
-                    raise Conflict(
-                        f"{model} {env} already has A/B test {other['id']} ({other['status']});"
-                        " stop it first"
-                    )
-                ro = rollouts_repo.latest(conn, model, env)
-                if ro is not None and ro["status"] in ("running", "paused"):
-                    raise Conflict(
-                        f"{model} {env} has rollout {ro['id']} in progress ({ro['status']})"
-                    )
-            rev = self.deployments.set_traffic(
-                model, {v: p / 100.0 for v, p in (cfg.split or {}).items()}, env, actor=actor,
-                reason=f"A/B test {test_id} {'resumed' if resuming else 'started'}"
-                       + (f": {reason}" if reason else ""),
-                kind="ab-test", expected_revision=current.revision if current else 0, conn=conn,
-            )  # fmt: skip
+                rev = owned = self.deployments.set_traffic(
+                    model, target, env, actor=actor,
+                    reason=f"A/B test {test_id} {'resumed' if resuming else 'started'}"
+                           + (f": {reason}" if reason else ""),
+                    kind="ab-test", expected_revision=current.revision if current else 0,
+                    conn=conn, owner=_writer(test_id),
+                )  # fmt: skip
             periods = json.loads(row["periods"])
             periods.append({"start": now.isoformat(), "end": None, "split": cfg.split})
+            # What pause and stop return to: the map this start or resume replaced (a paused
+            # test owns nothing, so by a resume that may be someone else's newer map).
             update: dict[str, Any] = {
                 "status": TestStatus.RUNNING.value,
                 "periods": canonical_json(periods),
-                "owned_revision": rev.revision,
+                "owned_revision": owned.revision,
+                "pre_test_traffic": canonical_json(current.traffic) if current else None,
                 "updated_at": now,
             }
             if not resuming:
-                update["pre_test_traffic"] = canonical_json(current.traffic) if current else None
                 update["started_at"] = now
             repo.update(conn, test_id, **update)
             audit.append(
                 conn, actor=actor, action="abtest.resume" if resuming else "abtest.start",
                 target=test_id, model_id=model, before={"traffic": current.traffic if current else None},
-                after={"traffic": rev.traffic, "revision": rev.revision}, reason=reason, at=now,
+                after={"traffic": owned.traffic, "revision": owned.revision}, reason=reason, at=now,
             )  # fmt: skip
-        self.deployments.notify(rev)
+        if rev is not None:
+            self.deployments.notify(rev)
         return self.get(test_id)
 
     def pause(self, test_id: str, *, actor: str = "system", reason: str = "") -> ABTest:
-        """Running → paused: exposure stops (the pre-test map is served); `start` resumes."""
+        """Running → paused: exposure stops (the map from before the test, or from before the
+        last resume, serves again); `start` resumes. An interrupted test is left as it is."""
         return self._end(test_id, "pause", TestStatus.PAUSED, actor, reason)
 
     def stop(self, test_id: str, *, actor: str = "system", reason: str = "") -> ABTest:
-        """→ stopped: restores the pre-test map and freezes the results."""
+        """→ stopped: returns to the map from before the test and freezes the results. An
+        interrupted test is left as it is (it has ended already)."""
         return self._end(test_id, "stop", TestStatus.STOPPED, actor, reason)
 
     def update_traffic_split(
@@ -190,6 +231,7 @@ class ABTestingEngine:
         """Change the split (percent per version). Returns False when it is already in force."""
         now = self._now()
         rev = None
+        interrupted = None
         with self.store.write() as conn:
             row = self._check(conn, test_id, "split")
             cfg = _config(row)
@@ -198,23 +240,31 @@ class ABTestingEngine:
                 return False
             status = TestStatus(row["status"])
             update: dict[str, Any] = {"split": canonical_json(new), "updated_at": now}
-            if status is TestStatus.RUNNING:
-                current = self.deployments.current(row["model_id"], row["environment"])
-                self._check_owner(row, current)
+            outside = self._outside(conn, row) if status is TestStatus.RUNNING else None
+            if outside is not None:
+                interrupted = self._interrupt(conn, row, outside, None)
+            elif status is TestStatus.RUNNING:
                 rev = self.deployments.set_traffic(
                     row["model_id"], {v: p / 100.0 for v, p in new.items()}, row["environment"],
                     actor=actor, reason=f"A/B test {test_id} split" + (f": {reason}" if reason else ""),
                     kind="ab-test", expected_revision=row["owned_revision"], conn=conn,
+                    owner=_writer(test_id),
                 )  # fmt: skip
                 periods = json.loads(row["periods"])
                 periods[-1]["end"] = now.isoformat()
                 periods.append({"start": now.isoformat(), "end": None, "split": new})
                 update.update(periods=canonical_json(periods), owned_revision=rev.revision)
-            repo.update(conn, test_id, **update)
-            audit.append(
-                conn, actor=actor, action="abtest.split", target=test_id, model_id=row["model_id"],
-                before={"split": cfg.split}, after={"split": new}, reason=reason, at=now,
-            )  # fmt: skip
+            if interrupted is None:
+                repo.update(conn, test_id, **update)
+                audit.append(
+                    conn, actor=actor, action="abtest.split", target=test_id,
+                    model_id=row["model_id"], before={"split": cfg.split}, after={"split": new},
+                    reason=reason, at=now,
+                )  # fmt: skip
+        if interrupted is not None:
+            raise IllegalTransition(
+                f"A/B test {test_id} was {interrupted}; its split was not changed"
+            )
         if rev is not None:
             self.deployments.notify(rev)
         return True
@@ -225,10 +275,13 @@ class ABTestingEngine:
         """100% to the winner, test completed with frozen results. Only when the analysis
         recommends it (primary significant for the winner, guardrails hold, no SRM); with
         `force` (a reason is then required) the arm with the best observed primary mean."""
+        self._reconcile(test_id)  # a running test whose map someone else changed has ended
         row = self._row(test_id)
         if TestStatus(row["status"]) not in _ALLOWED["promote"]:
+            was = row["status"] == TestStatus.INTERRUPTED.value
             raise IllegalTransition(
-                f"A/B test {test_id} is {row['status']}: only a running or paused test can be promoted"
+                f"A/B test {test_id} {'was ' + row['reason'] if was else 'is ' + row['status']}:"
+                " only a running or paused test can be promoted"
             )
         results = self._analyse(row)
         winner = results.winner
@@ -248,42 +301,62 @@ class ABTestingEngine:
                 raise IllegalTransition(f"cannot promote A/B test {test_id}: no data on any arm")
             winner = max(known, key=lambda v: sign * known[v])
         now = self._now()
+        interrupted = None
         with self.store.write() as conn:
             fresh = self._check(conn, test_id, "promote")
             if fresh["periods"] != row["periods"] or fresh["status"] != row["status"]:
                 raise Conflict(f"A/B test {test_id} changed during the analysis; retry")
-            current = self.deployments.current(row["model_id"], row["environment"])
-            self._check_owner(fresh, current)
-            text = f"A/B test {test_id} promoted {winner}: {results.recommendation}"
-            if force:
-                text += f" (forced: {reason})"
-            rev = self.deployments.set_traffic(
-                row["model_id"], {winner: 1.0}, row["environment"], actor=actor, reason=text,
-                kind="promote", expected_revision=current.revision if current else 0, conn=conn,
-            )  # fmt: skip
-            repo.update(
-                conn, test_id, status=TestStatus.COMPLETED.value, winner=winner,
-                periods=canonical_json(_closed(json.loads(fresh["periods"]), now)),
-                results=canonical_json(to_jsonable(results)), owned_revision=rev.revision,
-                ended_at=now, updated_at=now, reason=text,
-            )  # fmt: skip
-            audit.append(
-                conn, actor=actor, action="abtest.promote", target=test_id, model_id=row["model_id"],
-                before={"traffic": current.traffic if current else None},
-                after={"winner": winner, "revision": rev.revision, "forced": force,
-                       "recommendation": results.recommendation}, reason=reason or text, at=now,
-            )  # fmt: skip
+            outside = None
+            if TestStatus(fresh["status"]) is TestStatus.RUNNING:
+                outside = self._outside(conn, fresh)
+            if outside is not None:
+                interrupted = self._interrupt(conn, fresh, outside, None)
+            else:
+                rev = self._promote(conn, fresh, winner, results, force, actor, reason, now)
+        if interrupted is not None:
+            raise IllegalTransition(f"A/B test {test_id} was {interrupted}; nothing promoted")
         self.deployments.notify(rev)
+        return rev
+
+    def _promote(
+        self, conn: Conn, row: dict[str, Any], winner: str, results: TestResults, force: bool,
+        actor: str, reason: str, now: datetime,
+    ) -> DeploymentRevision:  # fmt: skip
+        test_id, model = row["id"], row["model_id"]
+        current = self.deployments.current(model, row["environment"])
+        text = f"A/B test {test_id} promoted {winner}: {results.recommendation}"
+        if force:
+            text += f" (forced: {reason})"
+        rev: DeploymentRevision = self.deployments.set_traffic(
+            model, {winner: 1.0}, row["environment"], actor=actor, reason=text, kind="promote",
+            expected_revision=current.revision if current else 0, conn=conn, owner=_writer(test_id),
+        )  # fmt: skip
+        repo.update(
+            conn, test_id, status=TestStatus.COMPLETED.value, winner=winner,
+            periods=canonical_json(_closed(json.loads(row["periods"]), now)),
+            results=canonical_json(to_jsonable(results)), owned_revision=rev.revision,
+            ended_at=now, updated_at=now, reason=text,
+        )  # fmt: skip
+        audit.append(
+            conn, actor=actor, action="abtest.promote", target=test_id, model_id=model,
+            before={"traffic": current.traffic if current else None},
+            after={"winner": winner, "revision": rev.revision, "forced": force,
+                   "recommendation": results.recommendation}, reason=reason or text, at=now,
+        )  # fmt: skip
         return rev
 
     def tick(self) -> list[ABTest]:
         """For a controller loop: stop tests past max_duration_s that reached no decision,
-        and promote winners of tests with auto_promote. Returns the tests it changed."""
+        promote winners of tests with auto_promote, and end as interrupted a running test
+        whose map someone else changed unseen. Returns the tests it changed."""
         with self.store.read() as conn:
             rows = repo.running(conn)
         changed = []
         for row in rows:
             try:
+                if self._reconcile(row["id"]):
+                    changed.append(self.get(row["id"]))
+                    continue
                 cfg = _config(row)
                 results = self._analyse(row)
                 if cfg.auto_promote and results.winner is not None:
@@ -317,25 +390,82 @@ class ABTestingEngine:
         if status not in _ALLOWED[action]:
             allowed = " or ".join(sorted(s.value for s in _ALLOWED[action]))
             verb = {"split": "change the split of", "start": "start"}.get(action, action)
+            if status is TestStatus.INTERRUPTED:
+                raise IllegalTransition(
+                    f"cannot {verb} A/B test {test_id}: it was {row['reason']}; it has ended"
+                )
             raise IllegalTransition(
                 f"cannot {verb} A/B test {test_id}: it is {status.value} (needs {allowed})"
             )
         return row
 
-    def _check_owner(self, row: dict[str, Any], current: DeploymentRevision | None) -> None:
+    def _outside(self, conn: Conn, row: dict[str, Any]) -> DeploymentRevision | None:
+        """The first revision someone else wrote over this running test's map, if any (the
+        owner hook ends the test in that revision's transaction, so this finds only changes
+        made before that rule: the test is then ended here instead)."""
         owned = row["owned_revision"]
-        have = current.revision if current else 0
-        if owned is not None and have != owned:
-            raise Conflict(
-                f"{row['model_id']} {row['environment']} traffic changed outside A/B test"
-                f" {row['id']} (revision {have}, the test wrote {owned}); stop the test"
-            )
+        current = self.deployments.current(row["model_id"], row["environment"])
+        if owned is None or current is None or current.revision == owned:
+            return None
+        first = self.deployments.revision(
+            row["model_id"], row["environment"], int(owned) + 1, conn=conn
+        )
+        return first or current
+
+    def _interrupt(
+        self, conn: Conn, row: dict[str, Any], rev: DeploymentRevision, writer: str | None
+    ) -> str:
+        """End a running test as interrupted by `rev`; returns the reason it records."""
+        now = self._now()
+        text = interruption(rev, writer)
+        test_id, model, env = row["id"], row["model_id"], row["environment"]
+        # Exposure under the test ended with that revision, not when this runs.
+        end = min(now, rev.created_at)
+        repo.update(
+            conn, test_id, status=TestStatus.INTERRUPTED.value,
+            periods=canonical_json(_closed(json.loads(row["periods"]), end)), ended_at=end,
+            updated_at=now, reason=text,
+        )  # fmt: skip
+        audit.append(
+            conn, actor=rev.actor, action="abtest.interrupted", target=test_id, model_id=model,
+            before={"status": row["status"], "revision": row["owned_revision"]},
+            after={"status": TestStatus.INTERRUPTED.value, "revision": rev.revision,
+                   "kind": rev.kind, "traffic": rev.traffic, "writer": writer},
+            reason=text, at=now,
+        )  # fmt: skip
+        rollouts_repo.add_system_event(
+            conn, now, "abtest.interrupted", "warning",
+            f"{model} {env}: A/B test {test_id} ({row['name']}) {text}", model, env,
+            canonical_json({"test": test_id, "revision": rev.revision, "kind": rev.kind,
+                            "actor": rev.actor}),
+        )  # fmt: skip
+        return text
+
+    def _reconcile(self, test_id: str) -> bool:
+        """End a running test whose map someone else changed unseen; True if it did."""
+        with self.store.read() as conn:
+            row = repo.get(conn, test_id)
+            if row is None or row["status"] != TestStatus.RUNNING.value:
+                return False
+            if self._outside(conn, row) is None:
+                return False
+        with self.store.write() as conn:
+            row = repo.get(conn, test_id)
+            if row is None or row["status"] != TestStatus.RUNNING.value:
+                return False
+            outside = self._outside(conn, row)
+            if outside is None:
+                return False
+            self._interrupt(conn, row, outside, None)
+            return True
 
     def _end(
         self, test_id: str, action: str, status: TestStatus, actor: str, reason: str
     ) -> ABTest:
         now = self._now()
         row = self._row(test_id)
+        if row["status"] == TestStatus.INTERRUPTED.value:
+            return _abtest(row)  # ended already: nothing to pause or stop, nothing to restore
         frozen = None
         if status is TestStatus.STOPPED and row["status"] != TestStatus.DRAFT.value:
             try:
@@ -344,14 +474,21 @@ class ABTestingEngine:
                 log.exception("A/B test %s: final analysis failed", test_id)
         rev = None
         with self.store.write() as conn:
+            fresh = repo.get(conn, test_id)
+            if fresh is not None and fresh["status"] == TestStatus.INTERRUPTED.value:
+                return _abtest(fresh)  # interrupted meanwhile
             fresh = self._check(conn, test_id, action)
             if fresh["periods"] != row["periods"]:
                 frozen = None  # changed meanwhile: do not freeze a stale analysis
             was = TestStatus(fresh["status"])
+            outside = self._outside(conn, fresh) if was is TestStatus.RUNNING else None
+            if outside is not None:
+                # Someone else's map serves: end the test over it, never restore over it.
+                self._interrupt(conn, fresh, outside, None)
+                return _abtest(repo.get(conn, test_id) or fresh)
             update: dict[str, Any] = {"status": status.value, "updated_at": now}
             if was is TestStatus.RUNNING:
                 current = self.deployments.current(fresh["model_id"], fresh["environment"])
-                self._check_owner(fresh, current)
                 rev = self._restore(conn, fresh, current, actor, f"A/B test {test_id} {action}"
                                     + (f": {reason}" if reason else ""))  # fmt: skip
                 update["periods"] = canonical_json(_closed(json.loads(fresh["periods"]), now))
@@ -374,14 +511,30 @@ class ABTestingEngine:
         self, conn: Conn, row: dict[str, Any], current: DeploymentRevision | None, actor: str,
         reason: str,
     ) -> DeploymentRevision | None:  # fmt: skip
+        """Back to the map the test replaced; if a version of it can no longer serve (archived
+        meanwhile, say), the control at 100%, so that pause and stop still work."""
         before = json.loads(row["pre_test_traffic"]) if row["pre_test_traffic"] else None
-        target = before or {json.loads(row["versions"])[0]: 1.0}
-        if current is not None and current.traffic == target:
-            return None
-        return self.deployments.set_traffic(
-            row["model_id"], target, row["environment"], actor=actor, reason=reason,
-            kind="ab-test", expected_revision=current.revision if current else 0, conn=conn,
-        )  # fmt: skip
+        control = {json.loads(row["versions"])[0]: 1.0}
+        targets = [before, control] if before and before != control else [control]
+        text = reason
+        for i, target in enumerate(targets):
+            if current is not None and current.traffic == target:
+                return None
+            try:
+                rev: DeploymentRevision = self.deployments.set_traffic(
+                    row["model_id"], target, row["environment"], actor=actor, reason=text,
+                    kind="ab-test", expected_revision=current.revision if current else 0,
+                    conn=conn, owner=_writer(row["id"]),
+                )  # fmt: skip
+                return rev
+            except (IllegalTransition, NotFound) as e:
+                if i == len(targets) - 1:
+                    raise
+                text = (
+                    f"{reason} (the map from before the test, {describe(target)}, cannot serve:"
+                    f" {e.message}; the control takes 100%)"
+                )
+        return None
 
     def _analyse(self, row: dict[str, Any]) -> TestResults:
         cfg = _config(row)
@@ -430,7 +583,15 @@ def _abtest(row: dict[str, Any]) -> ABTest:
         status=TestStatus(row["status"]),
         created_at=as_utc(row["created_at"]),
         results=results,
+        environment=Environment(row["environment"]),
+        reason=row["reason"] or "",
+        ended_at=as_utc(row["ended_at"]) if row["ended_at"] else None,
     )
+
+
+def _writer(test_id: str) -> str:
+    """How a test names itself as the writer of a revision (`TrafficOwner.writer`)."""
+    return f"abtest:{test_id}"
 
 
 __all__ = ["ABTestingEngine"]

@@ -5,6 +5,9 @@ abort, rollback) appends a revision `{version: weight}` with actor, time and rea
 is a new revision equal to an earlier one, so history is never rewritten. Concurrent changes
 are compare-and-set on the revision number: exactly one wins, the others get `Conflict`.
 Versions' statuses follow where they serve (production, staging, else back to validated).
+Each revision names its writer (`owner`): a revision by anyone but the running A/B test or
+active rollout owning that traffic ends the owner as interrupted, in the same transaction
+(`core.deployments.owners`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from core import audit
 from core.clock import as_utc, utcnow
+from core.deployments.owners import OwnerHook, TrafficOwner
 from core.domain import DeploymentRevision, Environment, ModelStatus
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json
@@ -43,12 +47,19 @@ class DeploymentManager:
         self.store = store
         self.registry = registry
         self._listeners: list[Listener] = []
+        self._owners: list[OwnerHook] = []
         self._lock = threading.Lock()
 
     def subscribe(self, listener: Listener) -> None:
         """Called after every committed revision (the serving cache listens)."""
         with self._lock:
             self._listeners.append(listener)
+
+    def add_owner_hook(self, hook: OwnerHook) -> None:
+        """An owner of traffic (A/B tests, rollouts): asked who owns a map, and told of every
+        new revision inside its transaction."""
+        with self._lock:
+            self._owners.append(hook)
 
     # --- reads --------------------------------------------------------------------------
 
@@ -68,6 +79,37 @@ class DeploymentManager:
     def all_current(self) -> list[DeploymentRevision]:
         with self.store.read() as conn:
             return [_revision(r) for r in repo.all_current(conn)]
+
+    def revision(
+        self, model: str, env: str, number: int, *, conn: Conn | None = None
+    ) -> DeploymentRevision | None:
+        """Revision `number` of a model's environment (in the caller's transaction with `conn`)."""
+        if conn is not None:
+            row = repo.get(conn, model, env, number)
+        else:
+            with self.store.read() as c:
+                row = repo.get(c, model, env, number)
+        return None if row is None else _revision(row)
+
+    def traffic_owner(
+        self, model: str, env: str, *, conn: Conn | None = None
+    ) -> TrafficOwner | None:
+        """The running A/B test or active rollout owning this traffic map, if any: a change
+        by anyone else ends it as interrupted."""
+        e = environment(env)
+        if conn is not None:
+            return self._owner(conn, model, e.value)
+        self.registry.get_model(model)
+        with self.store.read() as c:
+            return self._owner(c, model, e.value)
+
+    def _owner(self, conn: Conn, model: str, env: str) -> TrafficOwner | None:
+        with self._lock:
+            hooks = list(self._owners)
+        for hook in hooks:
+            if (owner := hook.traffic_owner(conn, model, env)) is not None:
+                return owner
+        return None
 
     # --- changes ------------------------------------------------------------------------
 
@@ -94,22 +136,27 @@ class DeploymentManager:
         expected_revision: int | None = None,
         conn: Conn | None = None,
         mark_unhealthy: str | None = None,
+        owner: str | None = None,
     ) -> DeploymentRevision:
         """Append a revision.
 
         With `conn`, the revision joins the caller's transaction and the caller must call
         `notify(rev)` after its commit (listeners must never see an uncommitted map).
+        `owner` names the writer (`abtest:<id>`, `rollout:<id>`; None: an operator): the test
+        or rollout owning this traffic is ended as interrupted unless it is the writer.
         """
         e = environment(env)
         normalised = self._normalise(model, traffic)
         if conn is not None:
             return self._append(
-                conn, model, e, normalised, actor, reason, kind, expected_revision, mark_unhealthy
-            )
+                conn, model, e, normalised, actor, reason, kind, expected_revision, mark_unhealthy,
+                owner,
+            )  # fmt: skip
         with self.store.write() as tx:
             rev = self._append(
-                tx, model, e, normalised, actor, reason, kind, expected_revision, mark_unhealthy
-            )
+                tx, model, e, normalised, actor, reason, kind, expected_revision, mark_unhealthy,
+                owner,
+            )  # fmt: skip
         self.notify(rev)
         return rev
 
@@ -203,6 +250,7 @@ class DeploymentManager:
         kind: str,
         expected_revision: int | None,
         mark_unhealthy: str | None,
+        owner: str | None = None,
     ) -> DeploymentRevision:
         self.registry._get_model(conn, model)  # raises NotFound
         row = repo.current(conn, model, env.value)
@@ -238,7 +286,12 @@ class DeploymentManager:
             after={"revision": current_rev + 1, "traffic": traffic, "statuses": changed},
             reason=reason,
         )  # fmt: skip
-        return _revision({**new, "healthy": True})
+        rev = _revision({**new, "healthy": True})
+        with self._lock:
+            hooks = list(self._owners)
+        for hook in hooks:
+            hook.interrupt(conn, rev, owner)
+        return rev
 
     def _check_versions(
         self, conn: Conn, model: str, traffic: dict[str, float]

@@ -7,6 +7,13 @@ failure limit → abort and restore the stable traffic map (the aborted revision
 unhealthy, the reason goes to history and audit, and a `rollout.aborted` system event is
 recorded for the alerting system); too few samples or no data → pause for a human; a failure
 within the limit → measure again after another interval.
+
+A running or paused rollout owns the traffic map: its steps, promote and abort are
+compare-and-set on the revision it last wrote, and a revision by anyone else (a deploy, a
+traffic change, a rollback, an A/B test's promotion) ends it as `interrupted` in that
+revision's transaction (the controller is an owner hook of `DeploymentManager`), with an audit
+record and a `rollout.interrupted` system event: it never writes its maps over a newer one.
+Pause and abort of an interrupted rollout change nothing; resume and promote refuse.
 """
 
 from __future__ import annotations
@@ -21,13 +28,14 @@ from typing import Any
 
 from core import audit
 from core.clock import as_utc, utcnow
-from core.domain import Environment, Rollout, RolloutStatus
+from core.deployments.owners import TrafficOwner, interruption
+from core.domain import DeploymentRevision, Environment, Rollout, RolloutStatus
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
 from core.monitoring.window import window_metrics
 from core.periodic import Periodic, Wakeups
 from core.rollout.guardrails import Decision, analyse, decide, parse_guardrail
-from core.serving.splitter import describe
+from core.serving.splitter import describe, validate_traffic
 from storage.conn import Conn
 from storage.repos import rollouts as repo
 from storage.store import Store
@@ -45,6 +53,32 @@ class RolloutController:
         self._wakeups = Wakeups()
         """Ticks skip the store while no rollout runs, until a start or resume commits: a
         read each second cost ~1.6 ms of CPU beside the requests being served."""
+        deployments.add_owner_hook(self)
+
+    # --- as the owner of traffic (called by DeploymentManager) --------------------------
+
+    def traffic_owner(self, conn: Conn, model: str, environment: str) -> TrafficOwner | None:
+        """The running or paused rollout of this model and environment, if any."""
+        row = repo.latest(conn, model, environment)
+        if row is None or not RolloutStatus(row["status"]).active:
+            return None
+        traffic = _step_traffic(row, int(row["step_index"]))
+        weight = json.loads(row["steps"])[int(row["step_index"])]
+        return TrafficOwner(
+            kind="rollout", id=row["id"], status=row["status"], model_id=model,
+            environment=environment, traffic=traffic,
+            summary=f"rollout {row['id']} of v{row['canary_version']} ({row['status']},"
+                    f" canary at {weight:g}%: {describe(traffic)})",
+        )  # fmt: skip
+
+    def interrupt(self, conn: Conn, rev: DeploymentRevision, writer: str | None) -> None:
+        """A new revision: unless this model's active rollout wrote it, the rollout ends here."""
+        row = repo.latest(conn, rev.model_id, rev.environment.value)
+        if row is None or not RolloutStatus(row["status"]).active:
+            return
+        if writer == _writer(row["id"]):
+            return
+        self._interrupt(conn, row, rev, writer)
 
     # --- commands -----------------------------------------------------------------------
 
@@ -61,7 +95,11 @@ class RolloutController:
         min_samples: int,
         actor: str,
         reason: str = "",
+        interrupt_owner: bool = True,
     ) -> Rollout:
+        """The first step goes live at once. A running A/B test of the model's traffic ends as
+        interrupted; with `interrupt_owner=False` (an automatic canary) the start is refused
+        instead."""
         env = Environment(environment) if environment in Environment._value2member_map_ else None
         if env is None:
             raise InvalidInput(f"unknown environment {environment!r}: use staging or production")
@@ -109,6 +147,12 @@ class RolloutController:
             if latest is not None and RolloutStatus(latest["status"]).active:
                 raise Conflict(
                     f"{model} {env.value} already has rollout {latest['id']} ({latest['status']})"
+                )
+            owner = self.deployments.traffic_owner(model, env.value, conn=conn)
+            if owner is not None and not interrupt_owner:
+                raise Conflict(
+                    f"{owner.summary} owns {model} {env.value} traffic: a rollout would end it"
+                    " as interrupted"
                 )
             repo.insert(conn, row)
             conn.committed.append(self._wakeups.added)
@@ -214,6 +258,10 @@ class RolloutController:
                 or fresh["step_index"] != index
             ):
                 return _rollout(fresh or row)  # changed by an operator meanwhile
+            own = self._own(fresh)
+            if own is None:
+                self._interrupt_unseen(conn, fresh)
+                return _rollout(repo.get(conn, row["id"]) or fresh)
             update: dict[str, Any] = {
                 "failures": failures,
                 "analyses": canonical_json(analyses),
@@ -237,12 +285,15 @@ class RolloutController:
                         index + 1,
                         "controller",
                         f"rollout {row['id']} step {index + 2}/{len(steps)}: {why}",
+                        expected=own.revision,
                     )
                     update.update(step_index=index + 1, step_started_at=now)
                     audit.append(conn, actor="controller", action="rollout.step", target=row["id"], model_id=model,
                                  after={"step": index + 2, "weight": steps[index + 1]}, reason=why)  # fmt: skip
             elif decision is Decision.ABORT:
-                rev = self._restore(conn, row, "controller", f"rollout {row['id']} aborted: {why}")
+                rev = self._restore(
+                    conn, row, "controller", f"rollout {row['id']} aborted: {why}", own.revision
+                )
                 update.update(status=RolloutStatus.ABORTED.value, reason=why)
                 audit.append(conn, actor="controller", action="rollout.abort", target=row["id"], model_id=model,
                              after={"traffic": json.loads(row["stable_traffic"])}, reason=why)  # fmt: skip
@@ -274,6 +325,8 @@ class RolloutController:
         self, model: str, environment: str, action: str, actor: str, reason: str
     ) -> Rollout:
         current = self.get(model, environment)
+        if current.status is RolloutStatus.INTERRUPTED:
+            return self._after_interruption(current, action)
         if not current.status.active:
             raise IllegalTransition(
                 f"rollout {current.id} is {current.status}: nothing to {action}"
@@ -284,7 +337,15 @@ class RolloutController:
             row = repo.get(conn, current.id)
             assert row is not None
             status = RolloutStatus(row["status"])
-            if action == "pause":
+            own = self._own(row) if status.active else None
+            if status.active and own is None:
+                self._interrupt_unseen(conn, row)
+                status = RolloutStatus.INTERRUPTED
+            if status is RolloutStatus.INTERRUPTED:
+                pass  # ended by someone else's revision: see below, after the commit
+            elif not status.active:
+                raise IllegalTransition(f"rollout {current.id} is {status}: nothing to {action}")
+            elif action == "pause":
                 if status is RolloutStatus.PAUSED:
                     raise IllegalTransition(f"rollout {current.id} is already paused")
                 repo.update(
@@ -308,16 +369,20 @@ class RolloutController:
                 )
                 conn.committed.append(self._wakeups.added)
             elif action == "promote":
+                assert own is not None
                 steps = json.loads(row["steps"])
                 rev = self._set_weight(
-                    conn, row, len(steps) - 1, actor, f"rollout {current.id} promoted: {reason}"
-                )
+                    conn, row, len(steps) - 1, actor, f"rollout {current.id} promoted: {reason}",
+                    expected=own.revision,
+                )  # fmt: skip
                 repo.update(conn, current.id, status="completed", step_index=len(steps) - 1,
                             reason=f"promoted by {actor}: {reason}", updated_at=now)  # fmt: skip
             else:
+                assert own is not None
                 rev = self._restore(
-                    conn, row, actor, f"rollout {current.id} aborted by {actor}: {reason}"
-                )
+                    conn, row, actor, f"rollout {current.id} aborted by {actor}: {reason}",
+                    own.revision,
+                )  # fmt: skip
                 repo.update(
                     conn,
                     current.id,
@@ -325,17 +390,70 @@ class RolloutController:
                     reason=f"aborted by {actor}: {reason}",
                     updated_at=now,
                 )
-            audit.append(
-                conn,
-                actor=actor,
-                action=f"rollout.{action}",
-                target=current.id,
-                model_id=model,
-                reason=reason,
-            )
+            if status is not RolloutStatus.INTERRUPTED:
+                audit.append(
+                    conn,
+                    actor=actor,
+                    action=f"rollout.{action}",
+                    target=current.id,
+                    model_id=model,
+                    reason=reason,
+                )
         if rev is not None:
             self.deployments.notify(rev)
-        return self.get(model, environment)
+        after = self.get(model, environment)
+        if after.status is RolloutStatus.INTERRUPTED:
+            return self._after_interruption(after, action)
+        return after
+
+    def _after_interruption(self, ro: Rollout, action: str) -> Rollout:
+        """Pause and abort of an interrupted rollout change nothing (it has ended, and its
+        maps are not written over the newer one); resume and promote refuse."""
+        if action in ("pause", "abort"):
+            return ro
+        raise IllegalTransition(f"rollout {ro.id} was {ro.reason}: nothing to {action}")
+
+    def _own(self, row: dict[str, Any]) -> DeploymentRevision | None:
+        """The current revision when it is this rollout's own (it serves the rollout's step
+        map), else None: someone else changed the traffic. The owner hook ends the rollout in
+        that change's transaction, so only a store written before that rule gets None here."""
+        current: DeploymentRevision | None = self.deployments.current(
+            row["model_id"], row["environment"]
+        )
+        if current is None:
+            return None
+        want = _step_traffic(row, int(row["step_index"]))
+        have = current.traffic
+        if set(have) != set(want) or any(abs(have[v] - want[v]) > 1e-9 for v in want):
+            return None
+        return current
+
+    def _interrupt_unseen(self, conn: Conn, row: dict[str, Any]) -> None:
+        current = self.deployments.current(row["model_id"], row["environment"])
+        assert current is not None  # a rollout starts against a deployment; none is deleted
+        self._interrupt(conn, row, current, None)
+
+    def _interrupt(
+        self, conn: Conn, row: dict[str, Any], rev: DeploymentRevision, writer: str | None
+    ) -> None:
+        now = utcnow()
+        text = interruption(rev, writer)
+        model, env = row["model_id"], row["environment"]
+        repo.update(conn, row["id"], status=RolloutStatus.INTERRUPTED.value, reason=text,
+                    updated_at=now)  # fmt: skip
+        audit.append(
+            conn, actor=rev.actor, action="rollout.interrupted", target=row["id"], model_id=model,
+            before={"status": row["status"], "step": int(row["step_index"]) + 1},
+            after={"status": RolloutStatus.INTERRUPTED.value, "revision": rev.revision,
+                   "kind": rev.kind, "traffic": rev.traffic, "writer": writer},
+            reason=text,
+        )  # fmt: skip
+        repo.add_system_event(
+            conn, now, "rollout.interrupted", "warning",
+            f"{model} {env}: rollout of v{row['canary_version']} {text}", model, env,
+            canonical_json({"rollout": row["id"], "revision": rev.revision, "kind": rev.kind,
+                            "actor": rev.actor}),
+        )  # fmt: skip
 
     def _set_weight(
         self,
@@ -344,24 +462,37 @@ class RolloutController:
         index: int,
         actor: str,
         reason: str,
-        expected: int | None = None,
+        expected: int,
     ) -> Any:
-        steps = json.loads(row["steps"])
-        weight = steps[index] / 100.0
-        stable = json.loads(row["stable_traffic"])
-        canary = f"v{row['canary_version']}"
-        traffic = {v: w * (1.0 - weight) for v, w in stable.items()}
-        traffic[canary] = traffic.get(canary, 0.0) + weight
         return self.deployments.set_traffic(
-            row["model_id"], traffic, row["environment"], actor=actor, reason=reason, kind="rollout",
-            expected_revision=expected, conn=conn,
+            row["model_id"], _step_traffic(row, index), row["environment"], actor=actor,
+            reason=reason, kind="rollout", expected_revision=expected, conn=conn,
+            owner=_writer(row["id"]),
         )  # fmt: skip
 
-    def _restore(self, conn: Conn, row: dict[str, Any], actor: str, reason: str) -> Any:
+    def _restore(
+        self, conn: Conn, row: dict[str, Any], actor: str, reason: str, expected: int
+    ) -> Any:
         return self.deployments.set_traffic(
             row["model_id"], json.loads(row["stable_traffic"]), row["environment"], actor=actor,
-            reason=reason, kind="abort", conn=conn, mark_unhealthy=reason,
+            reason=reason, kind="abort", expected_revision=expected, conn=conn,
+            mark_unhealthy=reason, owner=_writer(row["id"]),
         )  # fmt: skip
+
+
+def _writer(rollout_id: str) -> str:
+    """How a rollout names itself as the writer of a revision (`TrafficOwner.writer`)."""
+    return f"rollout:{rollout_id}"
+
+
+def _step_traffic(row: dict[str, Any], index: int) -> dict[str, float]:
+    """The map of step `index`: the canary at its weight, the stable map scaled to the rest."""
+    weight = json.loads(row["steps"])[index] / 100.0
+    stable = json.loads(row["stable_traffic"])
+    canary = f"v{row['canary_version']}"
+    traffic = {v: w * (1.0 - weight) for v, w in stable.items()}
+    traffic[canary] = traffic.get(canary, 0.0) + weight
+    return validate_traffic({v: w for v, w in traffic.items() if w > 0})
 
 
 def _check_steps(steps: list[float]) -> list[float]:

@@ -19,6 +19,7 @@ from storage.artifacts import ArtifactStore
 from storage.repos.events import insert_frame
 from storage.store import Store
 from tests.conftest import small_frame
+from tests.serving.conftest import served  # noqa: F401 (a fixture: the whole LocalEngine)
 
 MODEL = "churn"
 

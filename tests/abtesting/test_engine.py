@@ -187,13 +187,18 @@ def test_state_machine(env: Env) -> None:
                              "abtest.resume", "abtest.stop"]  # fmt: skip
 
 
-def test_traffic_changed_outside_the_test_is_a_conflict(env: Env) -> None:
+def test_traffic_changed_outside_the_test_interrupts_it(env: Env) -> None:
     t = env.ab.create_ab_test(_config(), actor="alice")
     env.ab.start(t.id)
-    env.deployments.deploy(MODEL, "v3", "production", actor="bob")
-    with pytest.raises(Conflict, match="changed outside"):
+    env.deployments.deploy(MODEL, "v3", "production", actor="bob", reason="hotfix")
+    assert env.ab.get(t.id).status is TestStatus.INTERRUPTED
+    assert "revision 3 (deploy by bob): hotfix" in env.ab.get(t.id).reason
+    with pytest.raises(IllegalTransition, match="was interrupted by"):
         env.ab.update_traffic_split(t.id, {"v1": 70, "v2": 30})
     assert env.ab.get(t.id).traffic_split == {"v1": 50.0, "v2": 50.0}
+    assert env.ab.stop(t.id, actor="alice").status is TestStatus.INTERRUPTED
+    assert _traffic(env) == {"v3": 1.0}
+    assert _actions(env)[-1] == "abtest.interrupted"
 
 
 def test_split_validation(env: Env) -> None:

@@ -226,6 +226,8 @@ ROUTES = [
         f"{M}/{w.deployed()}/deployments", None)),
     Route("GET", M + "/{name}/deployments/{env}", VI, lambda w: (
         f"{M}/{w.deployed()}/deployments/production", None)),
+    Route("GET", M + "/{name}/deployments/{env}/owner", VI, lambda w: (
+        f"{M}/{w.rolling_out()}/deployments/production/owner", None)),
     Route("POST", M + "/{name}/deployments/{env}", OP, lambda w: (
         f"{M}/{w.model(1)}/deployments/staging", {"version": "v1", "reason": "r"})),
     Route("PUT", M + "/{name}/deployments/{env}/traffic", OP, lambda w: (

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import Mlc
 
 
-def _model(mlc: Mlc, artifact_file: Path) -> None:
+def _model(mlc: Mlc, artifact_file: Path, versions: tuple[str, ...] = ("v1", "v2")) -> None:
     mlc(
         "models",
         "create",
@@ -17,7 +19,7 @@ def _model(mlc: Mlc, artifact_file: Path) -> None:
         "--features",
         "age:numeric,region:categorical",
     )
-    for v in ("v1", "v2"):
+    for v in versions:
         mlc("versions", "register", "m", str(artifact_file), "--algorithm", "lr")
         mlc("versions", "transition", "m", v, "validated")
     mlc("deploy", "m", "v1")
@@ -68,3 +70,51 @@ def test_ab_bad_input(mlc: Mlc, artifact_file: Path) -> None:
     assert (
         mlc("ab", "create", "m", "--name", "t", "--versions", "v1,v2", "--split", "60,60").code == 2
     )
+
+
+OUTSIDE = {
+    "deploy": ["deploy", "m", "v3", "--reason", "hotfix"],
+    "traffic": ["traffic", "m", "v1=90", "v3=10", "--reason", "by hand"],
+    "rollback": ["rollback", "m", "--reason", "v2 is slow"],
+    "rollout": [
+        "rollout",
+        "start",
+        "m",
+        "v3",
+        "--steps",
+        "10,100",
+        "--guardrail",
+        "error_rate<0.5",
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", list(OUTSIDE))
+def test_stop_and_pause_work_after_an_outside_change(
+    mlc: Mlc, artifact_file: Path, kind: str
+) -> None:
+    _model(mlc, artifact_file, versions=("v1", "v2", "v3"))
+    test = mlc("--json", "ab", "create", "m", "--name", "t", "--versions", "v1,v2").json["id"]
+    mlc("ab", "start", test, "--yes")
+    res = mlc(*OUTSIDE[kind])  # no terminal, no --yes: refused, naming the test
+    assert res.code == 2 and f"A/B test {test}" in res.err and "ends it as interrupted" in res.err
+    assert mlc("--json", "ab", "show", test).json["test"]["status"] == "running"
+    res = mlc("--json", *OUTSIDE[kind], "--yes")
+    assert res.code == 0, res.err
+    assert (
+        res.json["interrupted"]["id"] == test and res.json["interrupted"]["status"] == "interrupted"
+    )
+    revisions = mlc("--json", "history", "m").json["revisions"]
+    doc = mlc("--json", "ab", "show", test).json["test"]
+    assert doc["status"] == "interrupted" and doc["ended_at"] is not None
+    assert f"revision {revisions[-1]['revision']} ({kind} by " in doc["reason"]
+    for action in ("pause", "stop"):
+        res = mlc("--json", "ab", action, test)  # nothing to confirm: nothing changes
+        assert res.code == 0 and res.json["status"] == "interrupted", res.err
+        res = mlc("ab", action, test)
+        assert res.code == 0 and "has ended: it was interrupted by" in res.out
+    res = mlc("ab", "split", test, "70,30", "--yes")
+    assert res.code == 4 and "was interrupted by" in res.err
+    assert mlc("--json", "history", "m").json["revisions"] == revisions
+    res = mlc("ab", "show", test)
+    assert res.code == 0 and "why" in res.out and "interrupted by" in res.out

@@ -92,3 +92,29 @@ def test_rollout_commands(mlc: Mlc, store: None) -> None:
     assert res.code == 2 and "last step must be 100" in res.err
     res = mlc("rollout", "start", MODEL, "v2", "--interval", "soon")
     assert res.code == 2 and "invalid duration" in res.err
+
+
+def test_changes_over_a_rollout_name_it_and_end_it(mlc: Mlc, store: None) -> None:
+    mlc("deploy", MODEL, "v1")
+    ro = mlc("--json", "rollout", "start", MODEL, "v2", "--steps", "10,100").json
+    assert ro["interrupted"] is None and ro["status"] == "running"
+    doc = mlc("--json", "rollback", MODEL, "--reason", "canary is slow", "--dry-run").json
+    assert doc["interrupts"]["kind"] == "rollout" and doc["interrupts"]["id"] == ro["id"]
+    assert "canary at 10%: v1 90% · v2 10%" in doc["interrupts"]["summary"]
+    res = mlc("rollback", MODEL, "--reason", "canary is slow", "--dry-run")
+    assert f"rollout {ro['id']}" in res.out and "ends it as interrupted" in res.out
+    res = mlc("deploy", MODEL, "v3")  # deploy asks only when it would end an owner
+    assert res.code == 2 and f"rollout {ro['id']}" in res.err and "pass --yes" in res.err
+    res = mlc("deploy", MODEL, "v3", "--yes")
+    assert res.code == 0 and f"rollout {ro['id']}: interrupted" in res.out
+    doc = mlc("--json", "rollout", "status", MODEL).json
+    assert doc["status"] == "interrupted" and "revision 3 (deploy by" in doc["reason"]
+    history = mlc("--json", "history", MODEL).json["revisions"]
+    res = mlc("rollout", "abort", MODEL)  # ended already: nothing to confirm, nothing written
+    assert res.code == 0 and "has ended: it was interrupted by" in res.out
+    assert mlc("--json", "rollout", "pause", MODEL).json["status"] == "interrupted"
+    res = mlc("rollout", "resume", MODEL)
+    assert res.code == 4 and "nothing to resume" in res.err
+    assert mlc("--json", "history", MODEL).json["revisions"] == history
+    doc = mlc("--json", "deploy", MODEL, "v1").json  # no owner now: no question
+    assert doc["revision"] == 4 and doc["interrupted"] is None

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from core.domain import ModelStatus
+from core.abtesting import ABTestConfig
+from core.domain import ModelStatus, TestStatus
 from core.engine import LocalEngine
 from core.errors import Conflict, IllegalTransition, InvalidInput
 from tests.serving.conftest import MODEL
@@ -100,3 +101,35 @@ def test_rollback_restores_the_last_known_good_map_as_a_new_revision(served: Loc
         served.rollback(MODEL, reason=" ")
     with pytest.raises(Conflict, match="already serves"):
         served.rollback(MODEL, to_revision=2, reason="same")
+
+
+def test_operators_racing_over_a_running_test_one_wins_and_ends_it_once(
+    served: LocalEngine,
+) -> None:
+    test = served.create_ab_test(
+        ABTestConfig(model=MODEL, name="t", versions=["v1", "v2"], split={"v1": 50, "v2": 50})
+    )
+    served.start_ab_test(test.id)
+    owner = served.traffic_owner(MODEL)
+    assert owner is not None and owner.id == test.id and owner.traffic == {"v1": 0.5, "v2": 0.5}
+    assert served.traffic_owner(MODEL, environment="staging") is None
+    results: list[object] = []
+    barrier = threading.Barrier(4)
+
+    def change(version: str) -> None:
+        barrier.wait()
+        try:
+            results.append(served.deploy(MODEL, version, expected_revision=2).revision)
+        except Conflict as e:
+            results.append(e)
+
+    threads = [threading.Thread(target=change, args=(v,)) for v in ("v1", "v2", "v3", "v1")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(3) == 1 and sum(isinstance(r, Conflict) for r in results) == 3
+    ended = served.get_ab_test(test.id)
+    assert ended.status is TestStatus.INTERRUPTED and "revision 3 (deploy by" in ended.reason
+    assert len(served.list_audit(action="abtest.interrupted")) == 1
+    assert served.traffic_owner(MODEL) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.form import FormScreen
 from app.tui.widgets.resource_table import ResourceTable
 from core.abtesting import ABTestConfig
+from core.clock import utcnow
 from core.domain import TestStatus
 from core.engine import LocalEngine
+from storage.repos import deployments as deployments_repo
 from tests.tui.conftest import MODEL, drive, features, screen_text, wait_for
 
 
@@ -321,3 +324,58 @@ def test_detail_fits_80_by_24(fleet: LocalEngine, ab: str) -> None:
             assert word in text, word
 
     drive(app, script, size=(80, 24))
+
+
+def test_an_interrupted_test_says_why_and_its_keys_change_nothing(
+    fleet: LocalEngine, ab: str
+) -> None:
+    """After a deploy outside the test, S, s and space no longer fail: they say it ended."""
+    fleet.deploy(MODEL, "v3", reason="hotfix")
+    history = fleet.deployment_history(MODEL)
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await pilot.press("colon", *"ab", "enter")
+        await wait_for(pilot, lambda: "INTERRUPTED" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ABTestDetailScreen)
+                       and "advice" in screen_text(app))  # fmt: skip
+        text = screen_text(app)
+        assert "INTERRUPTED" in text and "interrupted by credit-default production" in text
+        assert "revision 3 (deploy by" in text and "v3 100%" in text
+        for key, action in (("S", "stop"), ("s", "split"), ("space", "start or pause")):
+            await pilot.press(key)
+            await wait_for(pilot, lambda a=action: "has ended, interrupted by" in
+                           screen_text(app) and f"nothing to {a}" in screen_text(app))  # fmt: skip
+            assert isinstance(app.screen, ABTestDetailScreen)  # no dialog
+            assert "error" not in screen_text(app)
+
+    drive(app, script, size=(120, 30))
+    assert fleet.get_ab_test(ab).status is TestStatus.INTERRUPTED
+    assert fleet.deployment_history(MODEL) == history
+
+
+def test_stop_of_a_test_whose_traffic_changed_unseen_ends_it_without_restoring(
+    fleet: LocalEngine, ab: str
+) -> None:
+    """A map written the way an mlc from before the owner rule wrote it: `S` ends the test as
+    interrupted and writes nothing over that map."""
+    with fleet.store.write() as conn:
+        deployments_repo.insert(conn, {
+            "model_id": MODEL, "environment": "production", "revision": 3,
+            "traffic": json.dumps({"v3": 1.0}), "kind": "deploy", "actor": "local:older-mlc",
+            "reason": "", "created_at": utcnow(),
+        })  # fmt: skip
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_detail(pilot, app)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press(*"end it", "enter")
+        await wait_for(pilot, lambda: "has ended, interrupted by" in screen_text(app))
+        assert "revision 3 (deploy by local:older-mlc)" in screen_text(app)
+
+    drive(app, script, size=(160, 30))
+    assert fleet.get_ab_test(ab).status is TestStatus.INTERRUPTED
+    assert traffic(fleet) == {"v3": 1.0} and len(fleet.deployment_history(MODEL)) == 3

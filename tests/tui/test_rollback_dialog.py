@@ -11,6 +11,8 @@ from textual.widgets import Button
 from app.tui.launch import create_console
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.fleet import FleetScreen
+from core.abtesting import ABTestConfig
+from core.domain import TestStatus
 from core.engine import LocalEngine
 from tests.tui.conftest import MODEL, drive, screen_text, wait_for
 
@@ -59,3 +61,28 @@ def test_cancelled_rollback_changes_nothing(fleet: LocalEngine) -> None:
 
     drive(app, script)
     assert fleet.get_deployment(MODEL).revision == 2  # type: ignore[union-attr]
+
+
+def test_rollback_names_the_ab_test_it_ends(fleet: LocalEngine) -> None:
+    test = fleet.create_ab_test(
+        ABTestConfig(
+            model=MODEL, name="v2 vs v1", versions=["v1", "v2"], split={"v1": 50, "v2": 50}
+        )
+    )
+    fleet.start_ab_test(test.id)
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: "v1 50% · v2 50%" in screen_text(app))
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        text = screen_text(app)
+        assert f"owner    A/B test {test.id} (running)" in text
+        assert "serves v1 50% · v2 50%" in text and "this change ends it as interrupted" in text
+        await pilot.press(*"v2 hurts", "tab", *MODEL, "enter")
+        await wait_for(pilot, lambda: f"A/B test {test.id} interrupted" in screen_text(app))
+
+    drive(app, script, size=(160, 30))
+    ended = fleet.get_ab_test(test.id)
+    assert ended.status is TestStatus.INTERRUPTED and "(rollback by" in ended.reason
+    assert fleet.get_deployment(MODEL).traffic == {"v1": 1.0}  # type: ignore[union-attr]

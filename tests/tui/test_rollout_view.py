@@ -134,3 +134,25 @@ def test_read_only_rollout_view_offers_no_change(fleet: LocalEngine) -> None:
 
     drive(app, script, size=(120, 30))
     assert fleet.get_rollout(MODEL).status == RolloutStatus.RUNNING
+
+
+def test_an_interrupted_rollout_says_why_and_its_keys_change_nothing(fleet: LocalEngine) -> None:
+    start_rollout(fleet)
+    fleet.deploy(MODEL, "v3", reason="hotfix")
+    history = fleet.deployment_history(MODEL)
+    app = create_console(fleet)
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await open_rollout(pilot, typed=True)
+        await wait_for(pilot, lambda: "INTERRUPTED" in screen_text(app))
+        text = screen_text(app)
+        assert "why      interrupted by credit-default production revision 3 (deploy by" in text
+        for key, action in (("A", "abort"), ("p", "pause"), ("P", "promote")):
+            await pilot.press(key)
+            await wait_for(pilot, lambda a=action: "has ended, interrupted by" in
+                           screen_text(app) and f"nothing to {a}" in screen_text(app))  # fmt: skip
+            assert isinstance(app.screen, RolloutScreen)  # no dialog
+
+    drive(app, script, size=(160, 30))
+    assert fleet.get_rollout(MODEL).status is RolloutStatus.INTERRUPTED
+    assert fleet.deployment_history(MODEL) == history

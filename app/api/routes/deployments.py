@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from app.api.auth import Operator, Viewer
 from app.api.render import doc, ok
 from app.api.schemas import CurrentDeployment, Deploy, RevisionList, Rollback, Traffic
+from core.deployments.owners import TrafficOwner
 from core.domain import DeploymentRevision
 
 router = APIRouter(prefix="/api/v1/models/{name}/deployments", tags=["deployments"])
+
+
+class OwnerAnswer(BaseModel):
+    owner: TrafficOwner | None
 
 
 @router.get("", response_model=None, responses=doc(RevisionList))
@@ -23,6 +29,13 @@ def deployment_history(name: str, engine: Viewer, environment: str | None = None
 def get_deployment(name: str, environment: str, engine: Viewer) -> Response:
     """The revision serving now (`null` when the model was never deployed there)."""
     return ok({"deployment": engine.get_deployment(name, environment=environment)})
+
+
+@router.get("/{environment}/owner", response_model=None, responses=doc(OwnerAnswer))
+def traffic_owner(name: str, environment: str, engine: Viewer) -> Response:
+    """The running A/B test or active rollout owning this traffic (`null`: none); a deploy,
+    traffic change, rollback or rollout by anyone else ends it as interrupted."""
+    return ok({"owner": engine.traffic_owner(name, environment=environment)})
 
 
 @router.post("/{environment}", status_code=201, response_model=None,

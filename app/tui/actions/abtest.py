@@ -4,7 +4,8 @@ Each one loads what the dialog must show in a thread (the test, the production t
 analysis), asks in a dialog naming the model, the versions and the traffic before → after,
 then acts in a thread after checking that what the operator confirmed still holds, so a
 dialog left open while someone else changed the test gets a clear conflict instead of
-overwriting their change.
+overwriting their change. A test that someone else's traffic change interrupted has ended:
+its keys say so on the flash line and change nothing.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.tui.actions.owner import owner_lines
 from app.tui.fmt import parse_split, traffic
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.form import Field, FormScreen, Values
+from core.deployments.owners import TrafficOwner
 from core.domain import ABTest, DeploymentRevision, TestStatus
 from core.engine import Engine
 from core.errors import Conflict, IllegalTransition
@@ -51,7 +54,15 @@ class TestPlan:
 
 def load_plan(engine: Engine, test_id: str) -> TestPlan:
     test = engine.get_ab_test(test_id)
-    return TestPlan(test, engine.get_deployment(test.model_id))
+    return TestPlan(test, engine.get_deployment(test.model_id, environment=test.environment))
+
+
+def ended_test(test: ABTest, action: str) -> str | None:
+    """What the flash line says instead, when a key acts on a test that has ended because
+    someone else changed its traffic; None otherwise."""
+    if test.status is not TestStatus.INTERRUPTED:
+        return None
+    return f"nothing to {action}: test {test.name} has ended, {test.reason}"
 
 
 def _unchanged(engine: Engine, plan: TestPlan) -> ABTest:
@@ -93,6 +104,9 @@ def start_split(screen: ResourceScreen, test_id: str) -> None:
     engine = screen.engine
 
     def ask(plan: TestPlan) -> None:
+        if (text := ended_test(plan.test, "split")) is not None:
+            screen.flash(text, "warning")
+            return
         versions = plan.test.model_versions
 
         def validate(values: Values) -> str | None:
@@ -171,6 +185,8 @@ class PromotePlan:
     plan: TestPlan
     winner: str
     recommendation: str
+    owner: TrafficOwner | None = None
+    """A rollout owning the traffic (of a paused test's model): the promotion ends it."""
 
 
 def load_promote(engine: Engine, test_id: str) -> PromotePlan:
@@ -186,7 +202,10 @@ def load_promote(engine: Engine, test_id: str) -> PromotePlan:
         # The engine's refusal in its words, without its hint at forcing (the console does not
         # offer that) and without the test id (on screen already): it fits the flash line.
         raise IllegalTransition(f"cannot promote: {results.recommendation}")
-    return PromotePlan(plan, results.winner, results.recommendation)
+    owner = engine.traffic_owner(test.model_id, environment=test.environment)
+    if owner is not None and owner.id == test.id:
+        owner = None
+    return PromotePlan(plan, results.winner, results.recommendation, owner)
 
 
 def start_promote(screen: ResourceScreen, test_id: str) -> None:
@@ -225,6 +244,7 @@ def start_promote(screen: ResourceScreen, test_id: str) -> None:
             f"winner   {p.winner}   ({p.recommendation})",
             f"now      {p.plan.now_traffic}",
             f"after    {traffic({p.winner: 1.0})}",
+            *owner_lines(p.owner),
             "",
             "The test ends (completed) and its results are frozen.",
         ]
@@ -254,8 +274,11 @@ class EndPlan:
 
 def load_end(engine: Engine, test_id: str) -> EndPlan:
     plan = load_plan(engine, test_id)
-    starts = [r for r in engine.list_audit(action="abtest.start") if r.target == test_id]
-    before = starts[0].before if starts else None
+    # Pause and stop return to the map the last start or resume replaced.
+    starts = [r for r in engine.list_audit(action="abtest")
+              if r.target == test_id and r.action in ("abtest.start", "abtest.resume")]  # fmt: skip
+    last = max(starts, key=lambda r: r.seq, default=None)
+    before = last.before if last else None
     restored = before.get("traffic") if isinstance(before, dict) else None
     return EndPlan(plan, restored if isinstance(restored, dict) else None)
 
@@ -272,6 +295,9 @@ def start_stop(screen: ResourceScreen, test_id: str) -> None:
 
     def confirm(end: EndPlan) -> None:
         test = end.plan.test
+        if (text := ended_test(test, "stop")) is not None:
+            screen.flash(text, "warning")
+            return
 
         def done(reason: str | None) -> None:
             if reason is None:
@@ -282,7 +308,10 @@ def start_stop(screen: ResourceScreen, test_id: str) -> None:
                 _unchanged(engine, end.plan)
                 return engine.stop_ab_test(test.id, reason=reason)
 
-            screen.act(call, lambda t: f"test {t.name} on {t.model_id} stopped")
+            screen.act(
+                call,
+                lambda t: ended_test(t, "stop") or f"test {t.name} on {t.model_id} stopped",
+            )
 
         lines = [
             f"model    {test.model_id}   test {test.id} ({test.status})",
@@ -314,6 +343,9 @@ def start_toggle(screen: ResourceScreen, test_id: str) -> None:
 
     def go(end: EndPlan) -> None:
         test = end.plan.test
+        if (text := ended_test(test, "start or pause")) is not None:
+            screen.flash(text, "warning")
+            return
         if test.status is TestStatus.RUNNING:
 
             def pause() -> ABTest:
@@ -322,7 +354,10 @@ def start_toggle(screen: ResourceScreen, test_id: str) -> None:
 
             screen.act(
                 pause,
-                lambda t: f"test {t.name} paused: {test.model_id} serves {_restored_words(end)}",
+                lambda t: (
+                    ended_test(t, "pause")
+                    or f"test {t.name} paused: {test.model_id} serves {_restored_words(end)}"
+                ),
             )
             return
         if test.status not in (TestStatus.DRAFT, TestStatus.PAUSED):

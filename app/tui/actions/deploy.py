@@ -2,7 +2,8 @@
 
 Deploying sends all of the environment's traffic to the version, so production asks for the
 model's name and a reason; staging is a plain y/n. The deploy is a compare-and-set on the
-revision the dialog showed, so a stale dialog gets a conflict instead of overwriting.
+revision the dialog showed, so a stale dialog gets a conflict instead of overwriting. An A/B
+test or rollout owning that traffic is named: the deploy ends it as interrupted.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.tui.actions.owner import ended_words, owner_lines
 from app.tui.fmt import traffic
 from app.tui.screens.choice import Choice, ChoiceScreen
 from app.tui.screens.confirm import ConfirmScreen
+from core.deployments.owners import TrafficOwner
 from core.domain import DeploymentRevision, ModelVersion
 from core.engine import Engine
 
@@ -28,6 +31,8 @@ class DeployPlan:
     version: ModelVersion
     current: dict[str, DeploymentRevision | None]
     """Each environment's revision now (None: never deployed)."""
+    owners: dict[str, TrafficOwner | None]
+    """Each environment's A/B test or rollout owning its traffic, if any."""
 
     def now(self, environment: str) -> str:
         rev = self.current[environment]
@@ -40,8 +45,9 @@ class DeployPlan:
 
 def plan_deploy(engine: Engine, model: str, version: str) -> DeployPlan:
     v = engine.get_version(model, version)
+    owners = {env: engine.traffic_owner(model, environment=env) for env in ENVIRONMENTS}
     current = {env: engine.get_deployment(model, environment=env) for env in ENVIRONMENTS}
-    return DeployPlan(model, v, current)
+    return DeployPlan(model, v, current, owners)
 
 
 def deploy_lines(plan: DeployPlan, environment: str) -> list[str]:
@@ -52,6 +58,7 @@ def deploy_lines(plan: DeployPlan, environment: str) -> list[str]:
         f"version  {v.version} ({v.status}, {v.algorithm})",
         f"now      {plan.now(environment)}",
         f"after    revision {after}: {v.version} 100%",
+        *owner_lines(plan.owners[environment]),
     ]
 
 
@@ -80,6 +87,7 @@ def start_deploy(screen: ResourceScreen, model: str, version: str) -> None:
                 lambda rev: (
                     f"deployed {model} {plan.version.version} to {environment}:"
                     f" revision {rev.revision} serves {traffic(rev.traffic)}"
+                    + ended_words(engine, plan.owners[environment])
                 ),
             )
 
@@ -98,6 +106,7 @@ def start_deploy(screen: ResourceScreen, model: str, version: str) -> None:
             Choice(
                 env,
                 f"{env:<11} now {traffic(rev.traffic) if rev else '—'} → {v} 100%"
+                + (f"   (ends its {owner.noun})" if (owner := plan.owners[env]) else "")
                 + ("   (asks for the model name)" if env == "production" else ""),
             )
             for env, rev in plan.current.items()

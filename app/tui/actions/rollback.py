@@ -1,13 +1,16 @@
-"""Roll back: the dialog shows the traffic now and after (the engine's own dry run), and a
-production rollback asks for the model's name and a reason."""
+"""Roll back: the dialog shows the traffic now and after (the engine's own dry run) and the A/B
+test or rollout the rollback ends, and a production rollback asks for the model's name and a
+reason."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.tui.actions.owner import ended_words, owner_lines
 from app.tui.fmt import clock, traffic
 from app.tui.screens.confirm import ConfirmScreen
+from core.deployments.owners import TrafficOwner
 from core.domain import DeploymentRevision
 from core.errors import NotFound
 
@@ -23,14 +26,17 @@ class RollbackPlan:
     current: DeploymentRevision
     after: DeploymentRevision
     """The engine's dry run: the revision a rollback would create now."""
+    owner: TrafficOwner | None = None
+    """The A/B test or rollout owning the traffic now: the rollback ends it."""
 
 
 def plan_rollback(engine: Engine, model: str, environment: str = "production") -> RollbackPlan:
+    owner = engine.traffic_owner(model, environment=environment)
     current = engine.get_deployment(model, environment=environment)
     if current is None:
         raise NotFound(f"{model} has no {environment} deployment to roll back")
     after = engine.rollback(model, environment=environment, reason="dry run", dry_run=True)
-    return RollbackPlan(model, environment, current, after)
+    return RollbackPlan(model, environment, current, after, owner)
 
 
 def rollback_lines(plan: RollbackPlan) -> list[str]:
@@ -39,6 +45,7 @@ def rollback_lines(plan: RollbackPlan) -> list[str]:
         f"now      revision {plan.current.revision}: {traffic(plan.current.traffic)}"
         f"   (since {clock(plan.current.created_at)}, {plan.current.kind})",
         f"after    revision {plan.after.revision}: {traffic(plan.after.traffic)}",
+        *owner_lines(plan.owner),
         "",
         "History is kept: the rollback is a new revision.",
     ]
@@ -61,7 +68,7 @@ def start_rollback(screen: ResourceScreen, model: str, environment: str = "produ
                 ),
                 lambda rev: (
                     f"rolled back {model} ({environment}): revision {rev.revision}"
-                    f" serves {traffic(rev.traffic)}"
+                    f" serves {traffic(rev.traffic)}" + ended_words(screen.engine, plan.owner)
                 ),
             )
 

@@ -1,16 +1,20 @@
 """Progressive rollouts from the console: start one through a form checked with core's own
-parsers, and pause, resume, promote or abort one (promote and abort confirmed, naming the
-canary and the production traffic before → after)."""
+parsers (naming the A/B test the start would end), and pause, resume, promote or abort one
+(promote and abort confirmed, naming the canary and the production traffic before → after).
+A rollout that someone else's change interrupted has ended: the keys say so and change
+nothing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.tui.actions.owner import ended_words
 from app.tui.fmt import traffic
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.form import Field, FormScreen, Values
-from core.domain import DeploymentRevision, Rollout
+from core.deployments.owners import TrafficOwner
+from core.domain import DeploymentRevision, Rollout, RolloutStatus
 from core.engine import Engine
 from core.errors import InvalidInput
 from core.rollout.guardrails import parse_guardrail
@@ -57,11 +61,26 @@ def _problem(values: Values) -> str | None:
     return None
 
 
+def ended_rollout(ro: Rollout, action: str) -> str | None:
+    """What the flash line says instead, when a key acts on a rollout that has ended because
+    someone else changed its traffic; None otherwise."""
+    if ro.status is not RolloutStatus.INTERRUPTED:
+        return None
+    return f"nothing to {action}: rollout {ro.id} has ended, {ro.reason}"
+
+
 def start_rollout_form(screen: ResourceScreen, model: str, version: str) -> None:
     """Ask for steps, interval and guardrails, then start the rollout in a thread."""
     engine = screen.engine
 
-    def ask(current: DeploymentRevision | None) -> None:
+    def load() -> tuple[DeploymentRevision | None, TrafficOwner | None]:
+        return (
+            engine.get_deployment(model, environment="production"),
+            engine.traffic_owner(model, environment="production"),
+        )
+
+    def ask(found: tuple[DeploymentRevision | None, TrafficOwner | None]) -> None:
+        current, owner = found
         if current is None:
             screen.flash(
                 f"{model} has nothing in production to roll out against: deploy a version first",
@@ -72,6 +91,8 @@ def start_rollout_form(screen: ResourceScreen, model: str, version: str) -> None
             f"now {traffic(current.traffic)}; {version} takes the first step at once.\n"
             "A failed guardrail between steps aborts: today's traffic returns."
         )
+        if owner is not None:
+            note += f"\n{owner.label} ({owner.status}) owns this traffic:\nstarting ends it as interrupted."
         form = FormScreen(
             f"Roll {model} {version} out to production",
             [
@@ -84,9 +105,9 @@ def start_rollout_form(screen: ResourceScreen, model: str, version: str) -> None
             validate=_problem,
             submit_label="Start",
         )
-        screen.app.push_screen(form, start)
+        screen.app.push_screen(form, lambda values: start(values, owner))
 
-    def start(values: Values | None) -> None:
+    def start(values: Values | None, owner: TrafficOwner | None) -> None:
         if values is None:
             screen.flash(f"rollout of {model} {version} not started")
             return
@@ -102,11 +123,11 @@ def start_rollout_form(screen: ResourceScreen, model: str, version: str) -> None
             ),
             lambda ro: (
                 f"rollout {ro.id}: {ro.canary_version} at {ro.canary_weight:g}% of {model}"
-                " production (o shows it)"
+                " production (o shows it)" + ended_words(engine, owner)
             ),
         )
 
-    screen.prepare(lambda: engine.get_deployment(model, environment="production"), ask)
+    screen.prepare(load, ask)
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,9 @@ def confirm_rollout(screen: ResourceScreen, model: str, action: str) -> None:
 
     def confirm(plan: RolloutPlan) -> None:
         ro = plan.rollout
+        if (text := ended_rollout(ro, action)) is not None:
+            screen.flash(text, "warning")
+            return
         if not ro.status.active:
             screen.flash(f"rollout {ro.id} is {ro.status}: nothing to {action}", "warning")
             return
@@ -159,7 +183,10 @@ def confirm_rollout(screen: ResourceScreen, model: str, action: str) -> None:
             call = engine.promote_rollout if action == "promote" else engine.abort_rollout
             screen.act(
                 lambda: call(model, reason=reason or f"{action} from the console"),
-                lambda r: f"rollout {r.id} {r.status}: {model} production serves {traffic(after)}",
+                lambda r: (
+                    ended_rollout(r, action)
+                    or f"rollout {r.id} {r.status}: {model} production serves {traffic(after)}"
+                ),
             )
 
         dialog = ConfirmScreen(

@@ -171,6 +171,10 @@ def header(d: TestDetail) -> RenderableType:
     grid.add_column()
     title = Text.assemble((t.name, "bold"), f"  {t.id}  ", status_cell(t.status))
     grid.add_row("test", title)
+    if t.status in (TestStatus.STOPPED, TestStatus.COMPLETED, TestStatus.INTERRUPTED) and t.reason:
+        ended = f"ended {fmt.clock(t.ended_at)}: " if t.ended_at else ""
+        style = "bold red" if t.status is TestStatus.INTERRUPTED else ""
+        grid.add_row("why", Text(ended + t.reason, style=style))
     started = f"started {fmt.clock(d.started_at)}" if d.started_at else "not started"
     grid.add_row("model", f"{t.model_id}   {started}")
     grid.add_row("arms", f"{', '.join(t.model_versions)}   control {control}")
@@ -178,7 +182,7 @@ def header(d: TestDetail) -> RenderableType:
     now = "nothing deployed"
     if d.current is not None:
         now = f"{fmt.traffic(d.current.traffic)}  (revision {d.current.revision}, {d.current.kind})"
-    grid.add_row("production", now)
+    grid.add_row(str(t.environment), now)
     r = d.results
     if r is None:
         grid.add_row("results", Text(d.problem or "no analysis", style="dim"))
@@ -233,7 +237,7 @@ class ABTestDetailScreen(ResourceScreen):
 
     def fetch(self) -> TestDetail:
         test = self.engine.get_ab_test(self.test_id)
-        current = self.engine.get_deployment(test.model_id)
+        current = self.engine.get_deployment(test.model_id, environment=test.environment)
         starts = [r for r in self.engine.list_audit(action="abtest.start") if r.target == test.id]
         results, problem = None, None
         if test.status is not TestStatus.DRAFT:

@@ -35,6 +35,7 @@ STATUS_STYLE = {
     TestStatus.DRAFT: "dim",
     TestStatus.STOPPED: "dim",
     TestStatus.COMPLETED: "cyan",
+    TestStatus.INTERRUPTED: "bold red",
 }
 
 
@@ -80,7 +81,9 @@ def load_rows(eng: Engine) -> list[TestRow]:
     rows = []
     for test in tests:
         samples = frozen_samples(test)
-        if test.status in (TestStatus.RUNNING, TestStatus.PAUSED):
+        # An interrupted test froze nothing (it ended inside someone else's change): its
+        # closed periods are analysed afresh.
+        if test.status in (TestStatus.RUNNING, TestStatus.PAUSED, TestStatus.INTERRUPTED):
             try:
                 samples = dict(eng.analyze_test_results(test.id).srm["observed"])
             except MlcError:

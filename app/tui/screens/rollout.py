@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Label, Static
 
 from app.tui import fmt
-from app.tui.actions.rollout import confirm_rollout
+from app.tui.actions.rollout import confirm_rollout, ended_rollout
 from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
@@ -26,7 +26,7 @@ VERDICT = {"successful": ("pass", "green"), "failed": ("FAIL", "bold red"),
            "inconclusive": ("inconclusive", "yellow")}  # fmt: skip
 DECISION = {"promote_step": "next step", "abort": "ABORT", "pause": "pause", "retry": "retry"}
 STATUS_STYLE = {"running": "bold green", "paused": "bold yellow", "completed": "bold",
-                "aborted": "bold red"}  # fmt: skip
+                "aborted": "bold red", "interrupted": "bold red"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,8 @@ class RolloutScreen(ResourceScreen):
             self.act(
                 lambda: self.engine.pause_rollout(self.model, reason="paused from the console"),
                 lambda ro: (
-                    f"rollout {ro.id} paused: {ro.canary_version} holds {ro.canary_weight:g}%"
+                    ended_rollout(ro, "pause")
+                    or f"rollout {ro.id} paused: {ro.canary_version} holds {ro.canary_weight:g}%"
                 ),
             )
 
