@@ -486,6 +486,7 @@ class LocalEngine:
                 self.registry, self.deployments, self.writer,
                 entity_features=EntityFeatures(self.features, self.registry),
             )  # fmt: skip
+            self.deployments.set_preflight(self.serving.preflight)
             self.rollouts = RolloutController(store, self.registry, self.deployments)
             self.monitor = PerformanceMonitor(store, self.registry, self.writer)
             self.rollups = RollupKeeper(
