@@ -360,7 +360,7 @@ class RolloutController:
     def _restore(self, conn: Conn, row: dict[str, Any], actor: str, reason: str) -> Any:
         return self.deployments.set_traffic(
             row["model_id"], json.loads(row["stable_traffic"]), row["environment"], actor=actor,
-            reason=reason, kind="abort", conn=conn, mark_unhealthy=reason,
+            reason=reason, kind="abort", conn=conn, mark_unhealthy=reason, preflight=False,
         )  # fmt: skip
 
 
