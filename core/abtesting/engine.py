@@ -381,6 +381,7 @@ class ABTestingEngine:
         return self.deployments.set_traffic(
             row["model_id"], target, row["environment"], actor=actor, reason=reason,
             kind="ab-test", expected_revision=current.revision if current else 0, conn=conn,
+            preflight=False,
         )  # fmt: skip
 
     def _analyse(self, row: dict[str, Any]) -> TestResults:
