@@ -35,6 +35,22 @@ def window_metrics(
     return metrics_of(frame, task)
 
 
+def errors_named(
+    store: Store,
+    model: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: int | None = None,
+    environment: str | None = None,
+) -> str:
+    """The window's most frequent errors as one phrase ("" without any), e.g.
+    `errors: 61× IntegrityError: artifact … failed its checksum`: what an abort names."""
+    with store.read() as conn:
+        found = repo.top_errors(conn, model, start, end, version=version, environment=environment)
+    return "errors: " + "; ".join(f"{n}× {text}" for text, n in found) if found else ""
+
+
 def metrics_of(frame: pl.DataFrame, task: Task) -> Values:
     n = frame.height
     out: Values = {"requests": (float(n), n)}

@@ -24,7 +24,7 @@ from core.clock import as_utc, utcnow
 from core.domain import Environment, Rollout, RolloutStatus
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
-from core.monitoring.window import window_metrics
+from core.monitoring.window import errors_named, window_metrics
 from core.periodic import Periodic, Wakeups
 from core.rollout.guardrails import Decision, analyse, decide, parse_guardrail
 from core.serving.splitter import describe
@@ -198,6 +198,11 @@ class RolloutController:
         guardrails = [parse_guardrail(g) for g in json.loads(row["guardrails"])]
         result = analyse(guardrails, values, int(row["min_samples"]))
         decision, failures, why = decide(result, int(row["failures"]), int(row["failure_limit"]))
+        if decision is Decision.ABORT:  # say what broke, not only that a number did
+            named = errors_named(
+                self.store, model, start, now, version=int(row["canary_version"]), environment=env
+            )
+            why = f"{why}; v{row['canary_version']} {named}" if named else why
         steps = json.loads(row["steps"])
         index = int(row["step_index"])
         analyses = json.loads(row["analyses"])

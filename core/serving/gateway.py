@@ -187,7 +187,7 @@ class PredictionService:
                 if requests
                 else "no prediction requests in the body"
             )
-            self._refused(model, environment, len(requests), error)
+            self.refused(model, environment, len(requests), error)
             raise error
         with self._lock:
             self._running += 1
@@ -208,7 +208,7 @@ class PredictionService:
                 requests = self.entity_features.enrich(model, route.splitter.traffic, requests)
             groups, ids, units, client_ids = self._checked(model, route, requests, from_memory)
         except InvalidInput as e:
-            self._refused(model, environment, len(requests), e)
+            self.refused(model, environment, len(requests), e)
             raise
         warm = self._all_loaded(model, route)
         shared = time.perf_counter() - started
@@ -319,11 +319,13 @@ class PredictionService:
             groups.append((meta, indices, checked))
         return groups, ids, units, client_ids
 
-    def _refused(self, model: str, environment: str, items: int, error: InvalidInput) -> None:
+    def refused(self, model: str, environment: str, items: int, error: MlcError) -> None:
         """Count a request refused as invalid client input apart from the versions' traffic
         (the `invalid` count and rate per model); a request naming no known model is not
         counted, nor one the writer cannot take now (it is refused either way)."""
-        if model not in self._models:
+        try:
+            self._model(model)
+        except NotFound:
             return
         row = (model, req.now_naive(), environment, items, str(error)[:500], "gateway")
         try:

@@ -371,6 +371,33 @@ def invalid_count(
     return int(conn.scalar(sql, params))
 
 
+def top_errors(
+    conn: Conn,
+    model_id: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: int | None = None,
+    environment: str | None = None,
+    limit: int = 3,
+) -> list[tuple[str, int]]:
+    """The most frequent errors of failed events in [start, end), with their counts."""
+    where = ["model_id = ?", "ts >= ?", "ts < ?", "error IS NOT NULL"]
+    params: list[Any] = [model_id, start, end]
+    if version is not None:
+        where.append("version = ?")
+        params.append(version)
+    if environment is not None:
+        where.append("environment = ?")
+        params.append(environment)
+    rows = conn.rows(
+        f"SELECT error, count(*) AS n FROM prediction_events WHERE {' AND '.join(where)}"
+        " GROUP BY error ORDER BY n DESC, error LIMIT ?",
+        [*params, limit],
+    )
+    return [(r["error"], int(r["n"])) for r in rows]
+
+
 def busiest_version(conn: Conn, model_id: str, start: datetime, end: datetime) -> int | None:
     got = conn.scalar(
         "SELECT version FROM prediction_events WHERE model_id = ? AND ts >= ? AND ts < ?"
