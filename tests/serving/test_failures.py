@@ -4,6 +4,7 @@ counted apart and charged to no version, and each event carries its own version'
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from core.domain import Task
 from core.engine import LocalEngine
 from core.errors import Conflict, InvalidInput, MlcError
+from core.monitoring.window import window_metrics
 from core.names import features_spec
 from core.training.catalogue import build_pipeline
 from storage.repos import events as events_repo
@@ -151,13 +154,21 @@ def test_refused_input_is_counted_apart_and_never_charged_to_a_version(
         with pytest.raises(InvalidInput):
             served.predict(MODEL, requests)
     with served.store.read() as conn:
-        from datetime import datetime
-
         invalid = events_repo.invalid_count(conn, MODEL, datetime(2000, 1, 1), datetime(3000, 1, 1))
         reasons = [r["reason"] for r in conn.rows("SELECT reason FROM invalid_requests")]
     assert invalid == 1 + 1 + 3 + 0
     assert any("unknown feature 'colour'" in r for r in reasons)
     assert per_version(served) == {1: (1, 0)}  # no version was charged
+    # What alert rules on `invalid_rate` / `invalid_requests` measure over the model.
+    values = window_metrics(
+        served.store, MODEL, Task.CLASSIFICATION, datetime(2000, 1, 1), datetime(3000, 1, 1)
+    )
+    assert values["invalid_requests"] == (5.0, 6) and values["invalid_rate"] == (5 / 6, 6)
+    assert values["error_rate"] == (0.0, 1)
+    assert "invalid_rate" not in window_metrics(
+        served.store, MODEL, Task.CLASSIFICATION, datetime(2000, 1, 1), datetime(3000, 1, 1),
+        version=1,
+    )  # fmt: skip
 
 
 def test_a_slow_version_shows_its_own_latency_in_a_batch(
