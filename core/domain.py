@@ -272,6 +272,9 @@ class Prediction:
     prediction: Any
     latency_ms: float
     probabilities: dict[str, float] | None = None
+    error: str | None = None
+    """Why the version could not answer (its error's class and message); `prediction` is
+    then None. Only a batch answers failed items: a lone failed request raises."""
 
 
 @dataclass

@@ -37,6 +37,7 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
+from core.errors import MlcError
 from core.features import (
     ApplyResult,
     FeatureCatalog,
@@ -492,6 +493,7 @@ class LocalEngine:
                 self.registry, self.deployments, self.writer,
                 entity_features=EntityFeatures(self.features, self.registry),
             )  # fmt: skip
+            self.deployments.set_preflight(self.serving.preflight)
             self.rollouts = RolloutController(store, self.registry, self.deployments)
             self.monitor = PerformanceMonitor(store, self.registry, self.writer)
             self.rollups = RollupKeeper(
@@ -740,6 +742,11 @@ class LocalEngine:
         self, model: str, requests: list[dict[str, Any]], *, environment: str = "production"
     ) -> list[Prediction]:
         return self.serving.predict(model, requests, environment)
+
+    def count_invalid(self, model: str, environment: str, items: int, error: MlcError) -> None:
+        """Count a prediction request refused before it reached the engine (a body that is
+        not JSON, too large, or not a list of objects): invalid input, charged to no version."""
+        self.serving.refused(model, environment, items, error)
 
     def predict_at_once(
         self, model: str, requests: list[Any], *, environment: str = "production"

@@ -14,7 +14,7 @@ import polars as pl
 from storage.errors import Conflict, StoreError
 
 _EVENT_TABLES = re.compile(
-    r"\b(prediction_events|actuals|event_keys|event_rollups|rollup_dirty|rollup_watermarks)\b"
+    r"\b(prediction_events|actuals|invalid_requests|event_keys|event_rollups|rollup_dirty|rollup_watermarks)\b"
 )
 
 

@@ -124,6 +124,7 @@ class ABTestingEngine:
                 raise IllegalTransition(
                     f"{cfg.model}:{v} is {mv.status}: only validated versions can be A/B tested"
                 )
+        self.deployments.preflight(cfg.model, list(cfg.versions))  # each arm loads and answers
         now = self._now()
         test_id = f"ab-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         row = {
@@ -158,6 +159,9 @@ class ABTestingEngine:
 
     def start(self, test_id: str, *, actor: str = "system", reason: str = "") -> ABTest:
         """Draft → running (takes over the traffic map); paused → running (resumes)."""
+        pending = self._row(test_id)  # its arms load and answer before the transaction
+        serving = [v for v, p in (_config(pending).split or {}).items() if p > 0]
+        self.deployments.preflight(pending["model_id"], serving)
         now = self._now()
         rev = None
         with self.store.write() as conn:
@@ -229,6 +233,10 @@ class ABTestingEngine:
         reason: str = "",
     ) -> bool:
         """Change the split (percent per version). Returns False when it is already in force."""
+        pending = self._row(test_id)
+        if TestStatus(pending["status"]) is TestStatus.RUNNING:  # its arms serve at once
+            new = check_split(list(_config(pending).versions), dict(split_percent))
+            self.deployments.preflight(pending["model_id"], [v for v, p in new.items() if p > 0])
         now = self._now()
         rev = None
         interrupted = None
@@ -300,6 +308,7 @@ class ABTestingEngine:
             if not known:
                 raise IllegalTransition(f"cannot promote A/B test {test_id}: no data on any arm")
             winner = max(known, key=lambda v: sign * known[v])
+        self.deployments.preflight(row["model_id"], [winner])  # it takes everything
         now = self._now()
         interrupted = None
         with self.store.write() as conn:
@@ -524,7 +533,7 @@ class ABTestingEngine:
                 rev: DeploymentRevision = self.deployments.set_traffic(
                     row["model_id"], target, row["environment"], actor=actor, reason=text,
                     kind="ab-test", expected_revision=current.revision if current else 0,
-                    conn=conn, owner=_writer(row["id"]),
+                    conn=conn, owner=_writer(row["id"]), preflight=False,
                 )  # fmt: skip
                 return rev
             except (IllegalTransition, NotFound) as e:

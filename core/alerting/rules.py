@@ -13,6 +13,8 @@ from core.errors import InvalidInput
 
 METRICS: tuple[str, ...] = (
     "error_rate",
+    "invalid_rate",
+    "invalid_requests",
     "latency_p50_ms",
     "latency_p95_ms",
     "latency_p99_ms",

@@ -33,6 +33,8 @@ from storage.repos import versions as versions_repo
 from storage.store import Store
 
 Listener = Callable[[DeploymentRevision], None]
+Preflight = Callable[[str, list[str]], None]
+"""(model, versions) → None, or raises naming the first version that cannot serve."""
 
 
 def environment(name: str) -> Environment:
@@ -49,6 +51,7 @@ class DeploymentManager:
         self._listeners: list[Listener] = []
         self._owners: list[OwnerHook] = []
         self._lock = threading.Lock()
+        self._preflight: Preflight | None = None
 
     def subscribe(self, listener: Listener) -> None:
         """Called after every committed revision (the serving cache listens)."""
@@ -60,6 +63,18 @@ class DeploymentManager:
         new revision inside its transaction."""
         with self._lock:
             self._owners.append(hook)
+
+    def set_preflight(self, check: Preflight) -> None:
+        """The check a version must pass before a revision sends it more traffic: load it
+        afresh and have it answer smoke predictions (the serving cache provides it)."""
+        self._preflight = check
+
+    def preflight(self, model: str, versions: list[str]) -> None:
+        """Raise (`Conflict`, naming the version and why) unless every one of `versions`
+        can serve now. Callers that write a revision inside their own transaction call this
+        before opening it, so no transaction waits on a model load."""
+        if self._preflight is not None and versions:
+            self._preflight(model, versions)
 
     # --- reads --------------------------------------------------------------------------
 
@@ -137,6 +152,7 @@ class DeploymentManager:
         conn: Conn | None = None,
         mark_unhealthy: str | None = None,
         owner: str | None = None,
+        preflight: bool = True,
     ) -> DeploymentRevision:
         """Append a revision.
 
@@ -144,9 +160,21 @@ class DeploymentManager:
         `notify(rev)` after its commit (listeners must never see an uncommitted map).
         `owner` names the writer (`abtest:<id>`, `rollout:<id>`; None: an operator): the test
         or rollout owning this traffic is ended as interrupted unless it is the writer.
+        Every version the new map gives more traffic than the current one must first pass
+        `preflight`; only restoring a map that served before (an abort, the end of an A/B
+        test) skips it (`preflight=False`), as nothing may stand in the way of ending an
+        operation.
         """
         e = environment(env)
         normalised = self._normalise(model, traffic)
+        if preflight and self._preflight is not None:
+            if conn is not None:
+                row = repo.current(conn, model, e.value)
+            else:
+                with self.store.read() as tx:
+                    row = repo.current(tx, model, e.value)
+            before = json.loads(row["traffic"]) if row else {}
+            self.preflight(model, [v for v, w in normalised.items() if w > before.get(v, 0.0)])
         if conn is not None:
             return self._append(
                 conn, model, e, normalised, actor, reason, kind, expected_revision, mark_unhealthy,

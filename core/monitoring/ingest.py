@@ -43,7 +43,8 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-_TABLES = ("prediction_events", "actuals")
+_TABLES = ("prediction_events", "actuals", "invalid_requests")
+"""By the index a journal record names: only ever append to it."""
 _VERSION = 1
 """Of the record format below; a record of another version is set aside, never misread."""
 _FRAME, _ROWS = 0, 1

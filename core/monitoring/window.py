@@ -2,6 +2,8 @@
 
 Returns `{metric: (value, samples)}` — the shape rollout guardrails analyse — where samples
 is the number of events the value stands on (labelled events for accuracy-like metrics).
+Over a whole model (no version), also the predictions refused as invalid input,
+`invalid_requests`, and their share of all predictions asked for, `invalid_rate`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,34 @@ def window_metrics(
 ) -> Values:
     with store.read() as conn:
         frame = repo.window(conn, model, start, end, version=version, environment=environment)
-    return metrics_of(frame, task)
+        invalid = (
+            None
+            if version is not None  # refused input reached no version
+            else repo.invalid_count(conn, model, start, end, environment=environment)
+        )
+    values = metrics_of(frame, task)
+    if invalid is not None:
+        asked = invalid + frame.height
+        values["invalid_requests"] = (float(invalid), asked)
+        if asked:
+            values["invalid_rate"] = (invalid / asked, asked)
+    return values
+
+
+def errors_named(
+    store: Store,
+    model: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: int | None = None,
+    environment: str | None = None,
+) -> str:
+    """The window's most frequent errors as one phrase ("" without any), e.g.
+    `errors: 61× IntegrityError: artifact … failed its checksum`: what an abort names."""
+    with store.read() as conn:
+        found = repo.top_errors(conn, model, start, end, version=version, environment=environment)
+    return "errors: " + "; ".join(f"{n}× {text}" for text, n in found) if found else ""
 
 
 def metrics_of(frame: pl.DataFrame, task: Task) -> Values:

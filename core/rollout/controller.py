@@ -32,7 +32,7 @@ from core.deployments.owners import TrafficOwner, interruption
 from core.domain import DeploymentRevision, Environment, Rollout, RolloutStatus
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
-from core.monitoring.window import window_metrics
+from core.monitoring.window import errors_named, window_metrics
 from core.periodic import Periodic, Wakeups
 from core.rollout.guardrails import Decision, analyse, decide, parse_guardrail
 from core.serving.splitter import describe, validate_traffic
@@ -119,6 +119,8 @@ class RolloutController:
             raise Conflict(
                 f"{canary.version} already serves {env.value} traffic ({describe(current.traffic)})"
             )
+        # Loaded and smoke-tested before the transaction, so none waits on a model load.
+        self.deployments.preflight(model, [canary.version])
         now = utcnow()
         rollout_id = f"ro-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
         row = {
@@ -242,8 +244,20 @@ class RolloutController:
         guardrails = [parse_guardrail(g) for g in json.loads(row["guardrails"])]
         result = analyse(guardrails, values, int(row["min_samples"]))
         decision, failures, why = decide(result, int(row["failures"]), int(row["failure_limit"]))
+        if decision is Decision.ABORT:  # say what broke, not only that a number did
+            named = errors_named(
+                self.store, model, start, now, version=int(row["canary_version"]), environment=env
+            )
+            why = f"{why}; v{row['canary_version']} {named}" if named else why
         steps = json.loads(row["steps"])
         index = int(row["step_index"])
+        if decision is Decision.PROMOTE_STEP and index + 1 < len(steps):
+            # The guardrails held on what the canary served, but a step sends it more
+            # traffic: it must load and answer now (its artifact may have changed since).
+            try:
+                self.deployments.preflight(model, [f"v{row['canary_version']}"])
+            except Conflict as e:
+                decision, why = Decision.ABORT, f"aborted before step {index + 2}: {e.message}"
         analyses = json.loads(row["analyses"])
         analyses.append(
             {"step": index + 1, "weight": steps[index], "at": now.isoformat(), "decision": decision.value,
@@ -331,6 +345,8 @@ class RolloutController:
             raise IllegalTransition(
                 f"rollout {current.id} is {current.status}: nothing to {action}"
             )
+        if action == "promote":  # the canary takes everything: it must load and answer now
+            self.deployments.preflight(model, [current.canary_version])
         now = utcnow()
         rev = None
         with self.store.write() as conn:
@@ -476,7 +492,7 @@ class RolloutController:
         return self.deployments.set_traffic(
             row["model_id"], json.loads(row["stable_traffic"]), row["environment"], actor=actor,
             reason=reason, kind="abort", expected_revision=expected, conn=conn,
-            mark_unhealthy=reason, owner=_writer(row["id"]),
+            mark_unhealthy=reason, owner=_writer(row["id"]), preflight=False,
         )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +25,12 @@ from core.errors import Conflict, InvalidInput, MlcError, NotFound
 from core.jsonable import to_jsonable
 from core.monitoring.ingest import EventWriter
 from core.registry import ModelRegistry
+from core.serving import preflight
 from core.serving import requests as req
 from core.serving.splitter import TrafficSplitter
 from core.training.data import model_dtypes
+from storage.repos import events as events_repo
+from storage.repos import training as training_repo
 
 if TYPE_CHECKING:
     from core.features.online import EntityFeatures
@@ -36,6 +39,13 @@ MAX_BATCH = 10_000
 INLINE_BUDGET_MS = 10.0
 """A request that a route answers within this (lately) may be answered on the server's
 event loop, see `PredictionService.answers_at_once`."""
+RETRY_BROKEN_S = 10.0
+"""A version whose artifact failed to load is tried again after this long; meanwhile its
+share of the traffic fails at once, naming the load's error."""
+PREFLIGHT_VALID_S = 30.0
+"""A version that passed its pre-flight check this recently (and is still loaded) passes
+again without reloading: one change checks before its transaction and again inside it."""
+MAX_ERROR_CHARS = 500
 log = logging.getLogger(__name__)
 _thread = threading.local()
 
@@ -64,10 +74,12 @@ def _one_openmp_thread() -> None:
 
 
 @dataclass(frozen=True)
-class _Loaded:
+class _Version:
+    """What serving a version needs besides its estimator, from the registry alone: its
+    requests can be checked before (and whether or not) its artifact loads."""
+
     version: str
     number: int
-    estimator: Any
     schema: dict[str, FeatureType]
     classes: list[Any] | None
     labels: list[Any] = field(init=False)
@@ -78,10 +90,21 @@ class _Loaded:
     """`schema` as the frame the estimator reads (`model_dtypes`)."""
 
     def __post_init__(self) -> None:
-        # Once per loaded version, not per request.
+        # Once per version, not per request.
         object.__setattr__(self, "labels", to_jsonable(list(self.classes or ())))
         object.__setattr__(self, "class_names", [str(c) for c in self.classes or ()])
         object.__setattr__(self, "dtypes", model_dtypes(self.schema))
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    meta: _Version
+    estimator: Any
+
+
+class _Unloadable(Exception):
+    """A version's artifact did not load lately; `str()` is the original error's class and
+    message."""
 
 
 @dataclass
@@ -132,7 +155,12 @@ class PredictionService:
         self.entity_features = entity_features
         """Fetches the online features of a request that names an `entity` (feature store)."""
         self._models: dict[str, Model] = {}
+        self._versions: dict[tuple[str, str], _Version] = {}
         self._loaded: OrderedDict[tuple[str, str], _Loaded] = OrderedDict()
+        self._broken: dict[tuple[str, str], tuple[float, str]] = {}
+        """(model, version) → when its artifact last failed to load, and the error."""
+        self._preflighted: dict[tuple[str, str], float] = {}
+        """(model, version) → when it last passed its pre-flight check."""
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         """A lock per version being loaded (see `_load`)."""
         self._routes: dict[tuple[str, str], _Route] = {}
@@ -153,10 +181,14 @@ class PredictionService:
         *,
         from_memory: bool = False,
     ) -> list[Prediction]:
-        if not requests:
-            raise InvalidInput("no prediction requests in the body")
-        if len(requests) > MAX_BATCH:
-            raise InvalidInput(f"at most {MAX_BATCH} requests per batch")
+        if not requests or len(requests) > MAX_BATCH:
+            error = InvalidInput(
+                f"at most {MAX_BATCH} requests per batch"
+                if requests
+                else "no prediction requests in the body"
+            )
+            self.refused(model, environment, len(requests), error)
+            raise error
         with self._lock:
             self._running += 1
         try:
@@ -169,11 +201,86 @@ class PredictionService:
         self, model: str, requests: Sequence[Any], environment: str, from_memory: bool
     ) -> list[Prediction]:
         started = time.perf_counter()
-        info = self._model(model, from_memory)
-        route = self._route(model, environment, from_memory)
+        try:
+            info = self._model(model, from_memory)
+            route = self._route(model, environment, from_memory)
+            if self.entity_features is not None:  # `entity` → its features; explicit ones win
+                requests = self.entity_features.enrich(model, route.splitter.traffic, requests)
+            groups, ids, units, client_ids = self._checked(model, route, requests, from_memory)
+        except InvalidInput as e:
+            self.refused(model, environment, len(requests), e)
+            raise
         warm = self._all_loaded(model, route)
-        if self.entity_features is not None:  # `entity` → its features; explicit ones win
-            requests = self.entity_features.enrich(model, route.splitter.traffic, requests)
+        shared = time.perf_counter() - started
+        """What every item waited for, whichever version serves it: parsing, routing, checks."""
+        regression = info.task is Task.REGRESSION
+        answers: list[Prediction | None] = [None] * len(ids)
+        events: list[tuple[Any, ...]] = []
+        now = req.now_naive()
+        failures: list[str] = []
+        for meta, indices, checked in groups:
+            # Each version loads, predicts and fails on its own, and its events carry the
+            # time of its own work (plus the shared part): a slow or broken canary shows as
+            # itself, never in the stable version's latency or errors.
+            began = time.perf_counter()
+            error = None
+            try:
+                labels, probas = _infer(
+                    info.task, self._load(model, meta.version, from_memory), checked
+                )
+            except _NotInMemory:
+                raise
+            except _Unloadable as e:
+                error = str(e)
+            except Exception as e:
+                error = _error_text(e)
+            latency = (shared + time.perf_counter() - began) * 1000.0
+            answered = round(latency, 3)
+            if error is not None:
+                failures.append(f"{model}:{meta.version} failed: {error}")
+                for i in indices:
+                    answers[i] = Prediction(ids[i], meta.version, None, answered, None, error)
+                    events.append((
+                        model, ids[i], now, meta.number, environment, units[i], None,
+                        orjson.dumps(requests[i].get("features")).decode(),
+                        None, None, None, latency, error, "gateway",
+                    ))  # fmt: skip
+                continue
+            names = meta.class_names
+            binary = len(names) == 2
+            for row_no, i in enumerate(indices):
+                label = labels[row_no]
+                probs = None
+                score = None
+                if probas is not None:
+                    probs = dict(zip(names, probas[row_no], strict=True))
+                    if binary:
+                        score = probas[row_no][1]
+                answers[i] = Prediction(ids[i], meta.version, label, answered, probs)
+                # In `repo.columns("prediction_events")` order (the writer checks the width).
+                events.append((
+                    model, ids[i], now, meta.number, environment, units[i], None,
+                    orjson.dumps(requests[i].get("features")).decode(),
+                    None if regression else str(label), float(label) if regression else None,
+                    score, latency, None, "gateway",
+                ))  # fmt: skip
+        # Failed predictions are events too, written through the same durable path before
+        # anyone hears of them: error rates, alerts, guardrails and A/B tests count them.
+        self.writer.write_rows("prediction_events", events, dedup=client_ids)
+        if failures:
+            if len(failures) == len(groups):  # nothing answered: the request failed
+                raise MlcError("; ".join(failures))
+        elif warm:  # a time including a model load says nothing of the next request
+            route.note(len(requests), (time.perf_counter() - started) * 1000.0)
+        return answers  # type: ignore[return-value]  # every item was answered
+
+    def _checked(
+        self, model: str, route: _Route, requests: Sequence[Any], from_memory: bool
+    ) -> tuple[list[tuple[_Version, list[int], list[dict[str, Any]]]], list[str], list[str], bool]:
+        """Client input checked for every item before any version works on it, so a refused
+        request is the client's error and never a version's: (per version: its metadata,
+        the items it serves and their checked features), request ids, units, and whether a
+        client named ids (which then need deduplication)."""
         raw_ids = []
         for i, item in enumerate(requests):
             if not isinstance(item, dict):
@@ -194,80 +301,37 @@ class PredictionService:
         by_version: dict[str, list[int]] = {}
         for i, version in enumerate(assigned):
             by_version.setdefault(version, []).append(i)
-        answers: list[tuple[str, Any, dict[str, float] | None]] = [("", None, None)] * len(ids)
-        """Per item: the version that answered, its prediction and class probabilities."""
-        regression = info.task is Task.REGRESSION
-        done: list[tuple[Any, ...]] = []
-        """Per answered item: request id, version number, unit, features, label, value, score."""
         # Every version that may serve this model: a feature one of them reads is not unknown.
         if route.known is None:
             route.known = frozenset(
                 name
                 for v in route.splitter.traffic
-                for name in self._load(model, v, from_memory).schema
+                for name in self._meta(model, v, from_memory).schema
             )
         known = route.known
+        groups = []
         for version, indices in by_version.items():
-            loaded = self._load(model, version, from_memory)
-            _one_openmp_thread()
+            meta = self._meta(model, version, from_memory)
             checked = [
-                req.check_features(requests[i].get("features"), loaded.schema, i, known)
+                req.check_features(requests[i].get("features"), meta.schema, i, known)
                 for i in indices
             ]
-            # `check_features` typed every value as `model_dtypes` wants it, so this is the
-            # frame `to_model_frame` would give, without its cast pass (~0.2 ms a request).
-            X = pl.DataFrame(checked, schema=loaded.dtypes, orient="row")
-            try:
-                probas = None
-                if (
-                    info.task is Task.CLASSIFICATION
-                    and loaded.classes
-                    and hasattr(loaded.estimator, "predict_proba")
-                ):
-                    # One pass through the pipeline: the label is the most probable class,
-                    # which is what `predict` returns for every catalogue classifier.
-                    proba = loaded.estimator.predict_proba(X)
-                    labels = [loaded.labels[j] for j in proba.argmax(axis=1).tolist()]
-                    probas = proba.tolist()  # lists once, not numpy indexing per row
-                else:
-                    labels = to_jsonable(loaded.estimator.predict(X).tolist())
-            except Exception as e:
-                raise MlcError(
-                    f"{model}:{version} failed to predict: {type(e).__name__}: {e}"
-                ) from e
-            names = loaded.class_names
-            binary = len(names) == 2
-            for row_no, i in enumerate(indices):
-                label = labels[row_no]
-                probs = None
-                score = None
-                if probas is not None:
-                    probs = dict(zip(names, probas[row_no], strict=True))
-                    if binary:
-                        score = probas[row_no][1]
-                answers[i] = (version, label, probs)
-                done.append((
-                    ids[i], loaded.number, units[i],
-                    orjson.dumps(requests[i].get("features")).decode(),
-                    None if regression else str(label), float(label) if regression else None,
-                    score,
-                ))  # fmt: skip
-        latency = (time.perf_counter() - started) * 1000.0
-        now = req.now_naive()
-        # In `repo.columns("prediction_events")` order (the writer checks the width).
-        events = [
-            (model, rid, now, number, environment, unit, None, feats, label, value, score,
-             latency, None, "gateway")
-            for rid, number, unit, feats, label, value, score in done
-        ]  # fmt: skip
-        self.writer.write_rows("prediction_events", events, dedup=client_ids)
-        if warm:  # a time including a model load says nothing of the next request
-            route.note(len(requests), (time.perf_counter() - started) * 1000.0)
-        latency = round(latency, 3)
-        return [
-            Prediction(rid, version, label, latency, probs)
-            for rid, (version, label, probs) in zip(ids, answers, strict=True)
-        ]
+            groups.append((meta, indices, checked))
+        return groups, ids, units, client_ids
+
+    def refused(self, model: str, environment: str, items: int, error: MlcError) -> None:
+        """Count a request refused as invalid client input apart from the versions' traffic
+        (the `invalid` count and rate per model); a request naming no known model is not
+        counted, nor one the writer cannot take now (it is refused either way)."""
+        try:
+            self._model(model)
+        except NotFound:
+            return
+        row = (model, req.now_naive(), environment, items, str(error)[:500], "gateway")
+        try:
+            self.writer.write_rows("invalid_requests", [row], wait=False, dedup=False)
+        except MlcError:
+            log.debug("could not count an invalid request to %s", model, exc_info=True)
 
     def predict_at_once(
         self, model: str, environment: str, requests: Sequence[Any]
@@ -383,11 +447,25 @@ class PredictionService:
         for version in rev.traffic:
             try:
                 self._load(rev.model_id, version)
-            except Exception:  # a broken artifact is reported by the request that needs it
+            except _Unloadable:  # logged; its share of the requests fails, naming why
+                pass
+            except Exception:
                 log.warning("could not preload %s:%s", rev.model_id, version, exc_info=True)
 
+    def _meta(self, model: str, version: str, from_memory: bool = False) -> _Version:
+        key = (model, version)
+        meta = self._versions.get(key)
+        if meta is None:
+            if from_memory:
+                raise _NotInMemory(f"{model}:{version}")
+            v = self.registry.get_version(model, version)
+            schema = _version_schema(v.validation, v.signature, self._model(model))
+            meta = _Version(v.version, v.number, schema, v.signature.get("classes"))
+            with self._lock:
+                self._versions[key] = meta
+        return meta
+
     def _load(self, model: str, version: str, from_memory: bool = False) -> _Loaded:
-        global _estimators_loaded
         key = (model, version)
         with self._lock:
             hit = self._loaded.get(key)
@@ -396,28 +474,118 @@ class PredictionService:
                 return hit
             if from_memory:
                 raise _NotInMemory(f"{model}:{version}")
+            broken = self._broken.get(key)
+            if broken is not None and time.monotonic() - broken[0] < RETRY_BROKEN_S:
+                # Its share of the traffic fails at once instead of each request paying
+                # for (and queueing behind) another doomed load.
+                raise _Unloadable(broken[1])
             # Once per version: a request arriving while the preload (or another request)
             # loads it waits for that load rather than deserialising a second copy.
             loading = self._loading.setdefault(key, threading.Lock())
         with loading:
             with self._lock:
                 hit = self._loaded.get(key)
+                broken = self._broken.get(key)
             if hit is not None:
                 return hit
+            if broken is not None and time.monotonic() - broken[0] < RETRY_BROKEN_S:
+                raise _Unloadable(broken[1])
             try:
-                v = self.registry.get_version(model, version)
-                estimator = self.registry.load_estimator(model, version)  # sha256-checked
-                schema = _version_schema(v.validation, v.signature, self._model(model))
-                loaded = _Loaded(v.version, v.number, estimator, schema, v.signature.get("classes"))
+                loaded = _Loaded(
+                    self._meta(model, version),
+                    self.registry.load_estimator(model, version),  # sha256-checked
+                )
+            except Exception as e:
+                text = _error_text(e)
+                log.warning("%s:%s cannot be loaded: %s", model, version, text)
                 with self._lock:
-                    _estimators_loaded += 1
-                    self._loaded[key] = loaded
-                    while len(self._loaded) > self._cache_size:
-                        self._loaded.popitem(last=False)
-                return loaded
+                    self._broken[key] = (time.monotonic(), text)
+                raise _Unloadable(text) from e
             finally:
                 with self._lock:
                     self._loading.pop(key, None)
+            self._adopt(key, loaded)
+            return loaded
+
+    def _adopt(self, key: tuple[str, str], loaded: _Loaded) -> None:
+        global _estimators_loaded
+        with self._lock:
+            _estimators_loaded += 1
+            self._broken.pop(key, None)
+            self._loaded[key] = loaded
+            self._loaded.move_to_end(key)
+            while len(self._loaded) > self._cache_size:
+                self._loaded.popitem(last=False)
+
+    # --- pre-flight ---------------------------------------------------------------------
+
+    def preflight(self, model: str, versions: Iterable[str]) -> None:
+        """Load each version afresh from its artifact and have it answer smoke predictions
+        (`core.serving.preflight`); raise `Conflict` naming the first that fails, before any
+        caller writes a revision. A version that passes is cached, ready for its traffic,
+        and passes again without reloading for `PREFLIGHT_VALID_S`: a caller that checks
+        before its transaction does not pay twice."""
+        info = self._model(model)
+        for version in versions:
+            key = (model, version)
+            with self._lock:
+                passed = self._preflighted.get(key) if key in self._loaded else None
+            if passed is not None and time.monotonic() - passed < PREFLIGHT_VALID_S:
+                continue
+            try:
+                meta = self._meta(model, version)
+                loaded = _Loaded(meta, self.registry.load_estimator(model, version))
+                rows = self._smoke_rows(model, meta)
+                checked = [req.check_features(r, meta.schema, i) for i, r in enumerate(rows)]
+                labels, probas = _infer(info.task, loaded, checked)
+                preflight.check_answers(
+                    len(rows), labels, probas, regression=info.task is Task.REGRESSION
+                )
+            except Exception as e:
+                text = _error_text(e)
+                with self._lock:
+                    self._broken[key] = (time.monotonic(), text)
+                    self._preflighted.pop(key, None)
+                raise Conflict(
+                    f"{model}:{version} failed its pre-flight check, so it takes no traffic"
+                    f" and nothing was changed: {text}"
+                ) from e
+            self._adopt(key, loaded)
+            with self._lock:
+                self._preflighted[key] = time.monotonic()
+
+    def _smoke_rows(self, model: str, meta: _Version) -> list[dict[str, Any]]:
+        with self.registry.store.read() as conn:
+            text = training_repo.profile(conn, f"{model}:{meta.version}")
+            if text is None:
+                recent = events_repo.recent_features(conn, model, limit=3)
+        if text is not None and (rows := preflight.profile_rows(meta.schema, orjson.loads(text))):
+            return rows
+        if text is None and recent:
+            return [{k: v for k, v in orjson.loads(f).items() if k in meta.schema} for f in recent]
+        return preflight.missing_row(meta.schema)
+
+
+def _infer(task: Task, loaded: _Loaded, checked: list[dict[str, Any]]) -> tuple[list[Any], Any]:
+    """(JSON-ready labels, class probabilities as lists or None) of checked rows."""
+    meta = loaded.meta
+    _one_openmp_thread()
+    # `check_features` typed every value as `model_dtypes` wants it, so this is the frame
+    # `to_model_frame` would give, without its cast pass (~0.2 ms a request).
+    X = pl.DataFrame(checked, schema=meta.dtypes, orient="row")
+    if task is Task.CLASSIFICATION and meta.classes and hasattr(loaded.estimator, "predict_proba"):
+        # One pass through the pipeline: the label is the most probable class, which is
+        # what `predict` returns for every catalogue classifier.
+        proba = loaded.estimator.predict_proba(X)
+        labels = [meta.labels[j] for j in proba.argmax(axis=1).tolist()]
+        return labels, proba.tolist()  # lists once, not numpy indexing per row
+    return to_jsonable(loaded.estimator.predict(X).tolist()), None
+
+
+def _error_text(error: BaseException) -> str:
+    """An error as events store it: its class and message, bounded."""
+    message = str(error.message if isinstance(error, MlcError) else error)
+    return f"{type(error).__name__}: {message}"[:MAX_ERROR_CHARS]
 
 
 def _batch_size(items: Sequence[Any]) -> None:

@@ -35,7 +35,23 @@ ACTUAL_COLUMNS: dict[str, pl.DataType] = {
     "value": pl.Float64(),
 }
 
-_TABLES = {"prediction_events": EVENT_COLUMNS, "actuals": ACTUAL_COLUMNS}
+INVALID_COLUMNS: dict[str, pl.DataType] = {
+    "model_id": pl.String(),
+    "ts": pl.Datetime("us"),
+    "environment": pl.String(),
+    "items": pl.Int32(),
+    "reason": pl.String(),
+    "source": pl.String(),
+}
+"""Prediction requests refused as invalid input: no version served them, no key joins them."""
+
+_TABLES = {
+    "prediction_events": EVENT_COLUMNS,
+    "actuals": ACTUAL_COLUMNS,
+    "invalid_requests": INVALID_COLUMNS,
+}
+_KEYED = ("prediction_events", "actuals")
+"""The tables whose rows carry an event key (md5 of model and request id)."""
 
 # Below this many rows, bound parameters beat registering an Arrow table (~1.5 ms of fixed
 # cost per statement, measured): a lone prediction must not pay for the bulk path.
@@ -45,6 +61,7 @@ SMALL_BATCH = 8
 _REQUIRED = {
     "prediction_events": ("model_id", "request_id", "ts", "source"),
     "actuals": ("model_id", "request_id", "ts"),
+    "invalid_requests": ("model_id", "ts", "items", "source"),
 }
 
 
@@ -130,6 +147,11 @@ def insert_frame(conn: Conn, table: str, frame: pl.DataFrame, *, dedup: bool = T
     carry their own primary key.
     """
     frame = conform(table, frame)
+    # No key to deduplicate on, nor a need: the journal offset commits with the rows, so a
+    # record loads exactly once.
+    if table not in _KEYED:
+        conn.insert_select(f"INSERT INTO {table} SELECT * FROM _frame", frame)
+        return
     if frame.height <= SMALL_BATCH:
         insert_rows(conn, table, frame.rows(), dedup=dedup)
         return
@@ -151,6 +173,10 @@ def insert_rows(conn: Conn, table: str, rows: list[tuple[Any, ...]], *, dedup: b
     columns = _TABLES[table]
     cols = ", ".join(columns)
     marks = ", ".join("?" * len(columns))
+    if table not in _KEYED:
+        values = ", ".join([f"({marks})"] * len(rows))
+        conn.execute(f"INSERT INTO {table} ({cols}) VALUES {values}", [v for r in rows for v in r])
+        return
     if table == "prediction_events":
         if rollups.may_be_sealed(min(r[2] for r in rows)):
             rollups.mark_late(conn, rows_frame(table, rows))
@@ -316,6 +342,60 @@ def recent_for_version(
         " ORDER BY ts DESC LIMIT ?",
         [model_id, version, start, end, limit],
     )
+
+
+def recent_features(conn: Conn, model_id: str, *, limit: int, within_s: float = 3600) -> list[str]:
+    """The features (JSON text) of the model's newest successful events of the last
+    `within_s` seconds, any version: real inputs to smoke-test a version that has no profile.
+    The time bound lets the ts zone maps prune instead of sorting the whole table."""
+    newest = conn.scalar("SELECT max(ts) FROM prediction_events WHERE model_id = ?", [model_id])
+    if newest is None:
+        return []
+    rows = conn.rows(
+        "SELECT features FROM prediction_events WHERE model_id = ? AND ts >= ?"
+        " AND error IS NULL AND features IS NOT NULL ORDER BY ts DESC LIMIT ?",
+        [model_id, newest - timedelta(seconds=within_s), limit],
+    )
+    return [r["features"] for r in rows]
+
+
+def invalid_count(
+    conn: Conn, model_id: str, start: datetime, end: datetime, environment: str | None = None
+) -> int:
+    """Predictions asked for in [start, end) by requests refused as invalid input."""
+    sql = "SELECT coalesce(sum(items), 0) FROM invalid_requests WHERE model_id = ? AND ts >= ? AND ts < ?"
+    params: list[Any] = [model_id, start, end]
+    if environment is not None:
+        sql += " AND environment = ?"
+        params.append(environment)
+    return int(conn.scalar(sql, params))
+
+
+def top_errors(
+    conn: Conn,
+    model_id: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: int | None = None,
+    environment: str | None = None,
+    limit: int = 3,
+) -> list[tuple[str, int]]:
+    """The most frequent errors of failed events in [start, end), with their counts."""
+    where = ["model_id = ?", "ts >= ?", "ts < ?", "error IS NOT NULL"]
+    params: list[Any] = [model_id, start, end]
+    if version is not None:
+        where.append("version = ?")
+        params.append(version)
+    if environment is not None:
+        where.append("environment = ?")
+        params.append(environment)
+    rows = conn.rows(
+        f"SELECT error, count(*) AS n FROM prediction_events WHERE {' AND '.join(where)}"
+        " GROUP BY error ORDER BY n DESC, error LIMIT ?",
+        [*params, limit],
+    )
+    return [(r["error"], int(r["n"])) for r in rows]
 
 
 def busiest_version(conn: Conn, model_id: str, start: datetime, end: datetime) -> int | None:

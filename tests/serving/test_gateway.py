@@ -76,6 +76,8 @@ def test_a_version_is_loaded_once_however_many_ask_at_once(
         return real(model, version)
 
     monkeypatch.setattr(registry, "load_estimator", counted)
+    served.serving._loaded.clear()  # as in a process that starts serving: the deploy's
+    # pre-flight loaded v1 into this one's cache
     go = threading.Barrier(6)
     answered: list[str] = []
 
@@ -197,7 +199,8 @@ def test_a_lone_request_is_answered_at_once_only_when_nothing_can_block_it(
     from core.serving import gateway
 
     monkeypatch.setattr(gateway, "INLINE_BUDGET_MS", 1e9)  # however loaded the machine
-    lone = [{"features": features(0)}]
+    served.serving._loaded.clear()  # a serving process's start: the deploy's pre-flight
+    lone = [{"features": features(0)}]  # loaded v1 into this one
     assert not served.serving.answers_at_once(
         MODEL, "production", lone
     )  # its cost is not known yet

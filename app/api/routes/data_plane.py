@@ -28,7 +28,7 @@ from starlette.routing import Route
 from app.api.auth import engine_for
 from app.api.body import objects, read_body, read_json
 from core.domain import Prediction, Role
-from core.errors import InvalidInput
+from core.errors import InvalidInput, PayloadTooLarge
 
 PREFIX = "/v1/models/{name}"
 _REQUEST = {
@@ -95,17 +95,28 @@ def _prediction(p: Prediction) -> dict[str, Any]:
     }
     if p.probabilities is not None:
         out["probabilities"] = p.probabilities
+    if p.error is not None:  # only in a batch: its other items were answered
+        out["error"] = p.error
     return out
 
 
 async def predict(request: Request) -> Response:
-    """One request object answers one prediction; a list answers a list, in order."""
+    """One request object answers one prediction; a list answers a list, in order. An item
+    whose version failed is answered `{request_id, version, error, latency_ms}` (its
+    prediction null); a lone request that fails, or a batch none of whose items could be
+    answered, gets 500 naming the version and the cause. Every item is logged either way."""
     engine = await engine_for(request, Role.VIEWER)
     name: str = request.path_params["name"]
     environment = request.query_params.get("environment", "production")
-    body = await read_json(request)
-    single = isinstance(body, dict)
-    items = objects(request, [body] if single else body, "requests")
+    body: Any = None
+    try:
+        body = await read_json(request)
+        single = isinstance(body, dict)
+        items = objects(request, [body] if single else body, "requests")
+    except (InvalidInput, PayloadTooLarge) as e:  # the client's error, charged to no version
+        asked = len(body) if isinstance(body, list) else 1
+        await run_in_threadpool(engine.count_invalid, name, environment, asked, e)
+        raise
     found = engine.predict_at_once(name, items, environment=environment)
     if found is None:
         found = await run_in_threadpool(engine.predict, name, items, environment=environment)

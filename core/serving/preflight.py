@@ -1,0 +1,76 @@
+"""Pre-flight: no revision sends traffic to a version that has not just been loaded from its
+artifact and answered a smoke prediction.
+
+The smoke rows come from the version's reference profile (what it was trained on: low,
+middle and high quantiles of each numeric feature, its most frequent categories), so a
+version that loads but cannot predict on ordinary input is caught too. A version registered
+from a file has no profile: its smoke rows are its recent live requests, else one row of
+missing values, which every catalogue pipeline imputes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from core.domain import FeatureType
+from core.training.profile import OTHER
+
+SMOKE_QUANTILES = ("0.1", "0.5", "0.9")
+"""One smoke row per quantile: the typical and both ends of the training range."""
+
+
+def profile_rows(
+    schema: Mapping[str, FeatureType], profile: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Smoke rows drawn from a reference profile, as request features (JSON-like values);
+    empty when the profile describes none of the features."""
+    features = (profile or {}).get("features") or {}
+    if not any(name in features for name in schema):
+        return []
+    rows: list[dict[str, Any]] = [{} for _ in SMOKE_QUANTILES]
+    for name, kind in schema.items():
+        fp = features.get(name) or {}
+        for i, row in enumerate(rows):
+            row[name] = _value(kind, fp, i)
+    return rows
+
+
+def _value(kind: FeatureType, fp: Mapping[str, Any], i: int) -> Any:
+    if kind is FeatureType.NUMERIC:
+        return (fp.get("quantiles") or {}).get(SMOKE_QUANTILES[i])
+    if kind in (FeatureType.CATEGORICAL, FeatureType.BINARY):
+        seen = [c for c in (fp.get("frequencies") or {}) if c != OTHER]
+        if not seen:
+            return None
+        category = seen[i % len(seen)]
+        if kind is FeatureType.BINARY:  # profiled as strings: "true"/"false", "1"/"0"
+            return category.lower() in ("true", "1", "1.0")
+        return category
+    return None
+
+
+def missing_row(schema: Mapping[str, FeatureType]) -> list[dict[str, Any]]:
+    """One row of missing values: the smoke row of last resort."""
+    return [dict.fromkeys(schema)]
+
+
+def check_answers(rows: int, labels: list[Any], probabilities: Any, *, regression: bool) -> None:
+    """Refuse answers no caller could use: a wrong count, a non-finite regression value,
+    probabilities that are not a distribution."""
+    if len(labels) != rows:
+        raise ValueError(f"answered {len(labels)} predictions for {rows} rows")
+    if regression and not all(
+        isinstance(v, int | float) and math.isfinite(float(v)) for v in labels
+    ):
+        raise ValueError(f"answered a non-finite prediction: {labels}")
+    if probabilities is not None:
+        probabilities = np.asarray(probabilities, dtype=float)
+        if not np.all(np.isfinite(probabilities)):
+            raise ValueError("answered non-finite class probabilities")
+        sums = probabilities.sum(axis=1)
+        if not np.allclose(sums, 1.0, atol=1e-6):
+            raise ValueError(f"class probabilities sum to {sums.tolist()}, not 1")
