@@ -160,8 +160,9 @@ class ABTestingEngine:
     def start(self, test_id: str, *, actor: str = "system", reason: str = "") -> ABTest:
         """Draft → running (takes over the traffic map); paused → running (resumes)."""
         pending = self._row(test_id)  # its arms load and answer before the transaction
-        serving = [v for v, p in (_config(pending).split or {}).items() if p > 0]
-        self.deployments.preflight(pending["model_id"], serving)
+        if TestStatus(pending["status"]) in _ALLOWED["start"]:
+            serving = [v for v, p in (_config(pending).split or {}).items() if p > 0]
+            self.deployments.preflight(pending["model_id"], serving)
         now = self._now()
         rev = None
         with self.store.write() as conn:
