@@ -126,6 +126,7 @@ def _print(test: ABTest, r: TestResults) -> None:
             ),
             ("progress", r.power.get("progress") if isinstance(r.power, dict) else None),
             ("advice", r.recommendation),
+            *(("note", note) for note in r.notes),
         ]
     )
     table(
