@@ -194,6 +194,7 @@ def rate_seconds(start: datetime, end: datetime, began: datetime | None) -> floa
 
 
 def check_window(window_s: float) -> None:
+    """A summary's window: 1 s to 30 days."""
     if not math.isfinite(window_s) or window_s < 1:
         raise InvalidInput(f"the window must be at least 1 second, got {window_s:g}")
     if window_s > 30 * 86400:

@@ -7,17 +7,22 @@ each answer names (`start`, `end`), not from the test's own clock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from app.client import RemoteEngine
 from core.clock import utcnow
-from core.engine import LocalEngine
+from core.engine import Engine, LocalEngine
 from core.errors import InvalidInput, NotFound
 from core.fleet import MIN_RATE_S, ModelHealth, rate_seconds, window_text
 from core.names import features_spec
+from tests.api.test_serve import mlc as served_mlc
+from tests.api.test_serve import start_server
 from tests.fleet.conftest import MODEL, features
 
 RATE = 20.0
@@ -35,7 +40,7 @@ class History:
 
 
 def log_traffic(
-    engine: LocalEngine,
+    engine: Engine,
     model: str,
     prefix: str,
     spans: Iterable[tuple[float, float]],
@@ -192,3 +197,37 @@ def test_health_by_version_takes_each_versions_figures_from_one_interval(
         served.health_by_version(MODEL, window_s=0)
     with pytest.raises(NotFound):
         served.health_by_version("nope")
+
+
+def test_a_stop_reads_zero_through_a_served_store(tmp_path: Path) -> None:
+    """A real `mlc serve`: traffic logged over HTTP with past times; the fleet through the
+    API (RemoteEngine on the owner's socket) and `mlc status --json` (a CLI client of the
+    same owner) read 0 for traffic that stopped 65 s ago, and name their interval."""
+    server = start_server(tmp_path / "store")
+    try:
+        remote = RemoteEngine(socket=server.socket)
+        now = utcnow()
+        spec = features_spec("age:numeric,region:categorical")
+        for name in ("steady", "stopped"):
+            remote.create_model(name, "classification", features=spec)
+        steady = log_traffic(remote, "steady", "s", [(180, 0)], now)
+        log_traffic(remote, "stopped", "t", [(180, 65)], now)
+        rows = {r.name: r for r in remote.fleet_status()}
+        assert rows["stopped"].requests == 0 and rows["stopped"].requests_per_s == 0.0
+        row = rows["steady"]
+        assert row.window_s == 60 and row.rate_s == 60 and row.end - row.start == timedelta(0, 60)
+        assert row.requests == steady.count(row.start, row.end)
+        code, out, err = served_mlc("--store", str(server.home), "--json", "status")
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["window_s"] == 60 and doc["drift_window_s"] == 300
+        stopped = next(m for m in doc["models"] if m["name"] == "stopped")
+        assert stopped["requests"] == 0 and stopped["requests_per_s"] == 0.0
+        assert stopped["start"] == doc["start"] and stopped["end"] == doc["end"]
+        health = remote.health_by_version("steady", end=now)  # the live summary, over HTTP
+        assert health.end == now and health.start == now - timedelta(seconds=60)
+        [v1] = health.versions
+        assert v1.version == "v1" and v1.requests == steady.count(health.start, now) == 1200
+        assert v1.requests_per_s == RATE and v1.rate_s == 60
+    finally:
+        assert server.stop() == 0

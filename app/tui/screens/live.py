@@ -131,8 +131,9 @@ class LiveScreen(ResourceScreen):
 
     def _fetch(self) -> LiveData:
         _, window_s = self.window
+        engine = self.engine  # once: a poll still running as the app closes has no app
         if self._model_task is None:
-            self._model_task = self.engine.get_model(self.model).task
+            self._model_task = engine.get_model(self.model).task
         bucket_s = bucket_for_window(window_s)
         end = utcnow()
         start = aligned_start(end, window_s, bucket_s)
@@ -143,21 +144,22 @@ class LiveScreen(ResourceScreen):
             or head.end <= start
             or time.monotonic() - self._whole_at > WHOLE_EVERY_S
         ):
-            metrics = self.engine.get_performance_metrics(
+            metrics = engine.get_performance_metrics(
                 self.model, start=start, end=end, bucket_s=bucket_s
             )
             self._whole_at = time.monotonic()
         else:
             # Re-read from the bucket the last poll ended in: usually just the current one.
-            tail = self.engine.get_performance_metrics(
+            tail = engine.get_performance_metrics(
                 self.model, start=aligned_start(head.end, bucket_s, bucket_s), end=end,
                 bucket_s=bucket_s,
             )  # fmt: skip
             metrics = with_tail(head, tail, start)
         self._head = metrics
         series = chart_series(metrics)
-        health = self.engine.health_by_version(self.model, window_s=SUMMARY_S, end=end)
-        deployment = self.engine.get_deployment(self.model)
+        # The summary up to the charts' end: the two never disagree by a poll's traffic.
+        health = engine.health_by_version(self.model, window_s=SUMMARY_S, end=end)
+        deployment = engine.get_deployment(self.model)
         return LiveData(
             window_s=window_s, bucket_s=bucket_s, start=start.timestamp(), end=end.timestamp(),
             right=(aligned_start(end, bucket_s, bucket_s) + timedelta(seconds=bucket_s)).timestamp(),
