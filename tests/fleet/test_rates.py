@@ -71,7 +71,7 @@ PATTERNS: dict[str, list[tuple[float, float]]] = {
     "idle": [],
 }
 BURST = 500
-"""`burst`: this many requests within 1 s, 50 s ago, and nothing before or since."""
+"""`burst`: this many requests within 1 s, 40 s ago, and nothing before or since."""
 
 
 @pytest.fixture
@@ -82,35 +82,39 @@ def histories(engine: LocalEngine) -> dict[str, History]:
         engine.create_model(name, "classification",
                             features=features_spec("age:numeric,region:categorical"))  # fmt: skip
         if name == "burst":
-            out[name] = log_traffic(engine, name, "b", [(50, 49)], now, rate=BURST)
+            out[name] = log_traffic(engine, name, "b", [(40, 39)], now, rate=BURST)
         else:
             out[name] = log_traffic(engine, name, name[0], PATTERNS[name], now)
     return out
 
 
 def check_rates(rows: dict[str, ModelHealth], histories: dict[str, History]) -> None:
-    """What each pattern must show, over the interval the rows name."""
+    """What each pattern must show, over the interval the rows name. Their end comes some
+    seconds after the times were chosen (more on a busy host): expectations come from it, and
+    the patterns leave 20 s of slack."""
     for name, row in rows.items():
         assert row.window_s == 60 and row.end - row.start == timedelta(seconds=60), name
         assert row.requests == histories[name].count(row.start, row.end), name
         assert row.requests_per_s == pytest.approx(row.requests / row.rate_s), name
     steady, stopped, started = rows["steady"], rows["stopped"], rows["started"]
-    # (The test's own `now` is a few seconds before the interval's end: RATE is approximate.)
-    assert steady.rate_s == 60 and steady.requests_per_s == pytest.approx(RATE, rel=0.2)
+    assert steady.rate_s == 60 and steady.requests > 40 * RATE  # over the whole minute
     # Traffic that stopped 65 s ago is out of the interval: 0, where an average over the
     # 5 minutes (the old window) still said 27/s.
     assert stopped.requests == 0 and stopped.requests_per_s == 0.0
     assert stopped.error_rate is None and stopped.latency_p99_ms is None
-    # Began 20 s ago: its rate over those 20 s (the time since its first request), not over
-    # the whole minute, which would read a third of it.
+    # Began 20 s ago: its rate over the time since its first request (RATE, the more so the
+    # sooner the fleet is asked), not over the whole minute, which would read a third of it.
     for row in (started, rows["restarted"]):
         began = histories[row.name].times[-round(20 * RATE)]
+        assert row.requests == 20 * RATE
         assert row.rate_s == pytest.approx((row.end - began).total_seconds())
-        assert row.requests_per_s == pytest.approx(RATE, rel=0.2)
-    # A burst 50 s ago and nothing since: its requests over the 50 s since, not 500/s.
+        assert row.requests_per_s > 1.5 * row.requests / 60
+    # A burst 40 s ago and nothing since: its requests over the time since, not 500/s.
     burst = rows["burst"]
-    assert burst.requests == BURST and 50 <= burst.rate_s < 60
-    assert burst.requests_per_s == pytest.approx(BURST / burst.rate_s) and burst.requests_per_s < 11
+    began = histories["burst"].times[0]
+    assert burst.requests == BURST and 40 <= burst.rate_s < 60
+    assert burst.rate_s == pytest.approx((burst.end - began).total_seconds())
+    assert burst.requests_per_s <= BURST / 40
     assert rows["idle"].requests == 0 and rows["idle"].rate_s == 60
 
 
@@ -182,11 +186,11 @@ def test_health_by_version_takes_each_versions_figures_from_one_interval(
     one, two = health.versions  # v3: no requests in the interval, so no line
     assert one.version == "v1" and one.rate_s == 60
     assert one.requests == v1.count(health.start, health.end)
-    assert one.requests_per_s == pytest.approx(RATE, rel=0.1) and one.error_rate == 0.0
+    assert one.requests_per_s == one.requests / 60 and one.error_rate == 0.0
     assert one.latency_p99_ms == 5.0 and one.labelled == 0 and one.accuracy is None
     assert two.version == "v2" and two.requests == 100 and two.latency_p99_ms == 30.0
     assert two.rate_s == pytest.approx((health.end - v2.times[0]).total_seconds())
-    assert two.requests_per_s == pytest.approx(5, rel=0.15)
+    assert two.requests_per_s == pytest.approx(100 / two.rate_s) and two.rate_s < 40
     assert two.labelled == 100 and two.accuracy == 1.0
     # Up to a given end: the interval the caller names, e.g. the end of its charts.
     earlier = served.health_by_version(MODEL, window_s=30, end=now - timedelta(seconds=100))

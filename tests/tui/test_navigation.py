@@ -167,12 +167,13 @@ def test_the_fleet_names_its_interval_and_a_stop_reads_zero(engine: LocalEngine)
         assert "production, last 60 s · drift: last 5 min" in text
         assert "3 models · 0 firing alerts" in text
         assert row("stopped")[:3] == ["stopped", "—", "0.0"]
-        # (The screen polls a moment after `now`: the rates are a little under 4/s.)
-        assert 3.0 <= float(row("steady")[2]) <= 4.0  # 4/s, over the whole minute
-        assert 2.5 < float(row("started")[2]) <= 4.0  # 4/s since it began, not a third
+        # 4/s, a little under as the screen polls some seconds after `now` (more on a busy
+        # host): over the whole minute, and since it began, not a third of it (80 / 60).
+        assert 2.5 <= float(row("steady")[2]) <= 4.0
+        assert 2.0 <= float(row("started")[2]) <= 4.0
         while app.screen.query_one(ResourceTable).selected_key != "started":
             await pilot.press("down")
         await wait_for(pilot, lambda: "traffic began inside the window" in screen_text(app))
-        assert re.search(r"started: .* req/s over 2\d s", screen_text(app))
+        assert re.search(r"started: .* req/s over [234]\d s", screen_text(app))
 
     drive(app, script, size=(80, 24))
