@@ -43,7 +43,7 @@ from core.errors import (
     Unauthenticated,
 )
 from core.features.types import WIRE_TIME_FORMAT
-from core.fleet import ModelHealth
+from core.fleet import WINDOW_S, ModelHealth, VersionsHealth
 from core.fromjson import load
 from core.jsonable import to_jsonable
 
@@ -545,9 +545,17 @@ class RemoteEngine:
         )
         return _decode(_cls("FeatureDistribution"), found)
 
-    def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:
+    def fleet_status(self, window_s: float = WINDOW_S) -> list[ModelHealth]:
         found = self._call("GET", "/api/v1/fleet", params={"window_s": window_s})
         return [_decode(ModelHealth, m) for m in found["models"]]
+
+    def health_by_version(
+        self, model: str, *, window_s: float = WINDOW_S, end: datetime | None = None
+    ) -> VersionsHealth:
+        found = self._call(
+            "GET", f"/api/v1/fleet/{_q(model)}", params=_params(window_s=window_s, end=end)
+        )
+        return _decode(VersionsHealth, found)
 
     # --- alerting -------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ Stores `--events` prediction events of one model ending now (`--rate` per second
 v2 10%, 20% labelled, 1% errors); a feeder thread keeps logging `--rate` events per second
 (and labels for a fifth of them, 2 s later) while the console runs. Then, for each window
 (5m, 1h, 24h):
-- fetch: the CPU of the view's `fetch()` (metrics query, chart series, summaries,
-  deployment), reading the whole window (every 15 s) or only its last bucket (other polls);
+- fetch: the CPU of the view's `fetch()` (metrics query, chart series, the summary's
+  `health_by_version` over the last 60 s, deployment), reading the whole window (every
+  15 s) or only its last bucket (other polls);
 - draw: the CPU of rendering the four plotext charts once (4 x the median render);
 - console: the process CPU of a headless console showing the live view for `--seconds`
   (Textual, the poll thread, plotext; everything but the terminal's own drawing) minus the

@@ -48,7 +48,7 @@ from core.features import (
 )
 from core.features.online import EntityFeatures
 from core.features.service import FeatureStore
-from core.fleet import FleetService, ModelHealth
+from core.fleet import WINDOW_S, FleetService, ModelHealth, VersionsHealth
 from core.monitoring.alert_values import rule_values
 from core.monitoring.drift import ConceptDrift, DriftDetector, FeatureDistribution
 from core.monitoring.ingest import EventWriter
@@ -296,9 +296,17 @@ class Engine(Protocol):
 
     # --- the fleet at a glance ------------------------------------------------------------
 
-    def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:
+    def fleet_status(self, window_s: float = WINDOW_S) -> list[ModelHealth]:
         """Every model: production/staging traffic, health over the last `window_s` of
-        production traffic, drift share (cached ~20 s), firing alerts, tests and rollout."""
+        production traffic (each row names its interval), drift share over at least 5 min
+        (cached ~20 s), firing alerts, tests and rollout."""
+        ...
+
+    def health_by_version(
+        self, model: str, *, window_s: float = WINDOW_S, end: datetime | None = None
+    ) -> VersionsHealth:
+        """One model's traffic per version over the last `window_s` seconds up to `end`
+        (default: now), every environment's: requests/s, errors, latency, quality."""
         ...
 
     # --- alerting -------------------------------------------------------------------------
@@ -813,9 +821,14 @@ class LocalEngine:
             model, feature, version, window=timedelta(seconds=window_s), bins=bins, end=end
         )
 
-    def fleet_status(self, window_s: float = 300) -> list[ModelHealth]:
+    def fleet_status(self, window_s: float = WINDOW_S) -> list[ModelHealth]:
         """Every model's traffic and health over the last `window_s` seconds (core/fleet.py)."""
         return self.fleet.fleet_status(window_s)
+
+    def health_by_version(
+        self, model: str, *, window_s: float = WINDOW_S, end: datetime | None = None
+    ) -> VersionsHealth:
+        return self.fleet.health_by_version(model, window_s, end)
 
     # --- alerting -------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.cli.output import emit, state, success, table
+from app.cli.output import console, emit, state, success, table
 from core.timeparse import parse_duration
 
 if TYPE_CHECKING:
@@ -16,16 +16,19 @@ if TYPE_CHECKING:
 def status(
     ctx: typer.Context,
     window: Annotated[
-        str, typer.Option(help="Health over this much recent production traffic, e.g. 5m, 1h.")
-    ] = "5m",
+        str,
+        typer.Option(help="Health over this much recent production traffic, e.g. 60s, 5m, 1h."),
+    ] = "60s",
 ) -> None:
-    """Every model: production traffic split, requests/s, errors, p99 latency, accuracy or MAE,
-    drift share, firing alerts, running A/B tests and rollouts."""
+    """Every model: production traffic split, requests/s, errors, p99 latency, accuracy or MAE
+    over the last --window; drift share over at least the last 5 min; firing alerts, running
+    A/B tests and rollouts."""
     window_s = parse_duration(window).total_seconds()
     rows = state(ctx).engine().fleet_status(window_s)
+    first = rows[0] if rows else None
 
     def human() -> None:
-        if not rows:
+        if first is None:
             success(ctx, "no models yet: mlc models create NAME --task classification")
             return
         table(
@@ -36,10 +39,35 @@ def status(
                  _number(r.latency_p99_ms), _quality(r), _drift(r), _alerts(r), _activity(r)]
                 for r in rows
             ],
-            title=f"fleet over the last {window}",
+            title=interval_title(first),
         )  # fmt: skip
+        for r in rows:
+            if r.rate_s < r.window_s:
+                console.print(f"{r.name}: {began_text(r.rate_s)}", markup=False)
 
-    emit(ctx, {"window_s": window_s, "models": rows}, human)
+    emit(ctx, {
+        "window_s": window_s,
+        "start": first.start if first else None,
+        "end": first.end if first else None,
+        "drift_window_s": first.drift_window_s if first else None,
+        "models": rows,
+    }, human)  # fmt: skip
+
+
+def interval_title(r: ModelHealth) -> str:
+    """What every figure of a row is over, e.g. `production, last 60 s (12:00:01-12:01:01
+    UTC) · drift: last 5 min`."""
+    from core.fleet import window_text
+
+    return (
+        f"production, last {window_text(r.window_s)}"
+        f" ({r.start:%H:%M:%S}-{r.end:%H:%M:%S} UTC) · drift: last {window_text(r.drift_window_s)}"
+    )
+
+
+def began_text(rate_s: float) -> str:
+    """Why a row's REQ/S is over less than the window (`core.fleet.rate_seconds`)."""
+    return f"traffic began inside the window: req/s over the last {rate_s:.0f} s"
 
 
 def _traffic(r: ModelHealth) -> str:

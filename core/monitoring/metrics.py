@@ -138,6 +138,22 @@ class PerformanceMonitor:
             return None
         return _bucket(frame.row(0, named=True), model.task, None)
 
+    def window_by_version(
+        self, model: Model, start: datetime, end: datetime, *, environment: str | None = None
+    ) -> list[MetricsBucket]:
+        """`window_summary` per version: one bucket covering [start, end) for each version
+        with events in it (by version number; events without a version last)."""
+        start, end = as_utc(start), as_utc(end)
+        if not start < end:
+            raise InvalidInput("the time range is empty: start must be before end")
+        width = max(1, math.ceil((end - start).total_seconds()))
+        with self.store.read() as conn:
+            frame = repo.bucketed(
+                conn, model.id, start, end, width, environment=environment, origin=start
+            )
+        # In the query's order: by version number, NULL (DuckDB's default) last.
+        return [_bucket(row, model.task, None) for row in frame.iter_rows(named=True)]
+
     def positive_class(self, model: Model | str) -> str | None:
         """The class whose rate, precision and recall are reported (binary classifiers)."""
         if isinstance(model, str):

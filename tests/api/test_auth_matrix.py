@@ -247,6 +247,8 @@ ROUTES = [
     Route("GET", M + "/{name}/features/{feature}/distribution", VI, lambda w: (
         f"{M}/{w.deployed()}/features/age/distribution?version=v1", None)),
     Route("GET", "/api/v1/fleet", VI, lambda w: ("/api/v1/fleet?window_s=60", None)),
+    Route("GET", "/api/v1/fleet/{name}", VI, lambda w: (
+        f"/api/v1/fleet/{w.deployed()}?window_s=60", None)),
     Route("GET", M + "/{name}/rollouts/{env}", VI, lambda w: (
         f"{M}/{w.rolling_out()}/rollouts/production", None)),
     Route("POST", M + "/{name}/rollouts/{env}/pause", OP, lambda w: (

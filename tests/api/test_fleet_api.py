@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from core.clock import utcnow
 from core.domain import Severity, Task, TestStatus
 from core.engine import LocalEngine
 from core.errors import InvalidInput, NotFound
+from core.fleet import ModelHealth
 from tests.api.conftest import FEATURES
 
 Pair = tuple[LocalEngine, RemoteEngine]
@@ -42,7 +44,10 @@ def test_fleet_status_round_trips(pair: Pair) -> None:
     local.create_alert_rule("churn", "requests", ">", 0, severity="critical")
     local.evaluate_alerts()
     rows = remote.fleet_status(120)
-    assert rows == local.fleet_status(120)
+    # Two calls, two intervals ending at their own now: the same but for where they lie.
+    assert [_at(r, rows[0]) for r in local.fleet_status(120)] == [_at(r, rows[0]) for r in rows]
+    assert rows[0].end - rows[0].start == timedelta(seconds=120)
+    assert rows[0].requests_per_s == rows[0].requests / rows[0].rate_s
     churn, fraud = rows
     assert churn.task is Task.CLASSIFICATION and churn.requests == 20
     assert (
@@ -51,6 +56,10 @@ def test_fleet_status_round_trips(pair: Pair) -> None:
     assert fraud.rollout is not None and fraud.rollout.canary_weight == 25
     with pytest.raises(InvalidInput, match="at least 1 second"):
         remote.fleet_status(0)
+
+
+def _at(row: ModelHealth, other: ModelHealth) -> ModelHealth:
+    return replace(row, start=other.start, end=other.end, rate_s=other.rate_s, requests_per_s=0)
 
 
 def test_feature_distribution_round_trips(pair: Pair) -> None:

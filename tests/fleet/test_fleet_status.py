@@ -12,7 +12,7 @@ from core.abtesting import ABTestConfig
 from core.domain import RolloutStatus, Severity, Task, TestStatus
 from core.engine import LocalEngine
 from core.errors import InvalidInput, NotFound
-from core.fleet import ModelHealth
+from core.fleet import MIN_RATE_S, ModelHealth
 from core.fromjson import load
 from core.jsonable import to_jsonable
 from tests.fleet.conftest import MODEL, features
@@ -25,6 +25,7 @@ def test_no_models_no_rows(engine: LocalEngine) -> None:
 def test_a_model_never_deployed(engine: LocalEngine, credit_model: str) -> None:
     [row] = engine.fleet_status(60)
     assert row.name == credit_model and row.task is Task.CLASSIFICATION and row.window_s == 60
+    assert row.end - row.start == timedelta(seconds=60) and row.rate_s == 60
     assert row.production == {} and row.production_revision is None and row.staging == {}
     assert row.requests == 0 and row.requests_per_s == 0.0
     assert row.error_rate is None and row.latency_p99_ms is None and row.accuracy is None
@@ -51,7 +52,9 @@ def test_health_of_production_traffic(served: LocalEngine) -> None:
     [row] = served.fleet_status(300)
     assert row.production == {"v1": 1.0} and row.production_revision == 1
     assert row.staging == {"v2": 1.0} and row.staging_revision == 1
-    assert row.requests == 10 and row.requests_per_s == pytest.approx(10 / 300)
+    # Its traffic began just now (the old events are long before): a rate since then.
+    assert row.requests == 10 and MIN_RATE_S <= row.rate_s < 300
+    assert row.requests_per_s == pytest.approx(10 / row.rate_s)
     assert row.error_rate == pytest.approx(0.2)
     assert row.latency_p50_ms == pytest.approx(5.5)
     assert row.latency_p99_ms == pytest.approx(1 + 0.99 * 9)  # linear, as quantile_cont

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 from textual.pilot import Pilot
@@ -10,7 +12,9 @@ from app.tui.launch import create_console
 from app.tui.screens.fleet import FleetScreen
 from app.tui.screens.help import HelpScreen
 from app.tui.widgets.resource_table import ResourceTable
+from core.clock import utcnow
 from core.engine import LocalEngine
+from core.names import features_spec
 from tests.tui.conftest import MODEL, drive, screen_text, wait_for
 
 
@@ -136,3 +140,40 @@ def test_esc_walks_back_through_the_views(fleet: LocalEngine) -> None:
         assert isinstance(app.screen, FleetScreen)
 
     drive(app, script)
+
+
+def test_the_fleet_names_its_interval_and_a_stop_reads_zero(engine: LocalEngine) -> None:
+    """At 80×24: `steady` serves throughout, `stopped` stopped 65 s ago, `started` began 20 s
+    ago (times in the past, through the real ingest path)."""
+    now = utcnow()
+    for name, ages in (("steady", range(180, 0, -1)), ("stopped", range(180, 65, -1)),
+                       ("started", range(20, 0, -1))):  # fmt: skip
+        engine.create_model(name, "classification",
+                            features=features_spec("age:numeric,region:categorical"))  # fmt: skip
+        engine.log_events(name, [
+            {"request_id": f"{name}{a}.{k}", "version": "v1", "prediction": 1, "latency_ms": 5.0,
+             "ts": (now - timedelta(seconds=a - k / 4)).isoformat()}
+            for a in ages for k in range(4)
+        ])  # fmt: skip
+    app = create_console(engine)
+
+    def row(name: str) -> list[str]:
+        return next(line for line in screen_text(app).splitlines() if f" {name} " in line).split()
+
+    async def script(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: len(table_keys(app)) == 3)
+        await wait_for(pilot, lambda: "stopped" in screen_text(app))
+        text = screen_text(app)
+        assert "production, last 60 s · drift: last 5 min" in text
+        assert "3 models · 0 firing alerts" in text
+        assert row("stopped")[:3] == ["stopped", "—", "0.0"]
+        # 4/s, a little under as the screen polls some seconds after `now` (more on a busy
+        # host): over the whole minute, and since it began, not a third of it (80 / 60).
+        assert 2.5 <= float(row("steady")[2]) <= 4.0
+        assert 2.0 <= float(row("started")[2]) <= 4.0
+        while app.screen.query_one(ResourceTable).selected_key != "started":
+            await pilot.press("down")
+        await wait_for(pilot, lambda: "traffic began inside the window" in screen_text(app))
+        assert re.search(r"started: .* req/s over [234]\d s", screen_text(app))
+
+    drive(app, script, size=(80, 24))

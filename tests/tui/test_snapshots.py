@@ -7,7 +7,7 @@ screen do not depend on how fast the machine predicts. Update after an intended 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 
 from app.tui.launch import create_console
 from app.tui.widgets.resource_table import ResourceTable
+from core.clock import utcnow
 from core.engine import LocalEngine
 from core.names import features_spec
 from tests.tui.conftest import MODEL, features, screen_text, settled, wait_for
@@ -38,9 +39,15 @@ def two_versions(engine: LocalEngine, artifact_bytes: bytes) -> None:
 def steady(engine: LocalEngine, artifact_bytes: bytes) -> LocalEngine:
     two_versions(engine, artifact_bytes)
     engine.set_traffic(MODEL, {"v1": 0.9, "v2": 0.1}, reason="canary by hand")
+    # All 30 s ago, one request before them 90 s ago: the last minute holds exactly the 600,
+    # over the whole minute (it served before it), however long the console takes to start.
+    now = utcnow()
+    engine.log_events(MODEL, [{"request_id": "before", "version": "v1", "prediction": 1,
+                               "ts": (now - timedelta(seconds=90)).isoformat()}])  # fmt: skip
     events = [
         {
             "request_id": f"r{i}",
+            "ts": (now - timedelta(seconds=30)).isoformat(),
             "version": "v1" if i % 10 else "v2",
             "features": features(i),
             "prediction": i % 2,

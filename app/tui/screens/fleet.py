@@ -15,11 +15,14 @@ from app.tui.actions.rollback import start_rollback
 from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
+from core.fleet import DRIFT_WINDOW_S, window_text
 
 if TYPE_CHECKING:
     from core.fleet import ModelHealth
 
-WINDOW_S = 300
+WINDOW_S = 60
+"""Every figure of a row is over the last minute of production traffic (drift: its own,
+longer interval, named in the context line)."""
 COLUMNS = (
     "MODEL",
     "PRODUCTION",
@@ -102,7 +105,8 @@ class FleetScreen(ResourceScreen):
         yield Static("", id="fleet-summary", markup=False)
 
     def context(self) -> str:
-        return f"production health over the last {WINDOW_S // 60} min"
+        drift = max(WINDOW_S, DRIFT_WINDOW_S)
+        return f"production, last {window_text(WINDOW_S)} · drift: last {window_text(drift)}"
 
     def fetch(self) -> list[ModelHealth]:
         return self.engine.fleet_status(window_s=WINDOW_S)
@@ -142,6 +146,9 @@ class FleetScreen(ResourceScreen):
             parts = [f"{row.name}: production {fmt.traffic(row.production)}"]
             if row.staging:
                 parts.append(f"staging {fmt.traffic(row.staging)}")
+            if row.rate_s < row.window_s:
+                # Why REQ/S is more than requests / window (core.fleet.rate_seconds).
+                parts.append(f"traffic began inside the window: req/s over {row.rate_s:.0f} s")
             if row.firing_alerts:
                 parts.append(f"{row.firing_alerts} FIRING ({row.max_severity})")
             if activity(row) != "—":

@@ -1,6 +1,7 @@
-"""Live: one model's production traffic per version, refreshed every second — requests/s,
-latency p50/p99, error rate and accuracy (MAE for regression) as labels arrive — over a 5m,
-1h or 24h window, with a one-line numeric summary per version above the charts."""
+"""Live: one model's traffic per version, refreshed every second — requests/s, latency
+p50/p99, error rate and accuracy (MAE for regression) as labels arrive — charted over a 5m,
+1h or 24h window, with a one-line summary per version above the charts whose figures all
+come from one interval, the last `SUMMARY_S` seconds (named in its header)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,12 @@ from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.metric_chart import Line, MetricChart, version_color
 from core.clock import utcnow
 from core.domain import Task
+from core.fleet import WINDOW_S, VersionsHealth, window_text
 from core.monitoring.series import (
     VersionSeries,
-    VersionSummary,
     aligned_start,
     bucket_for_window,
     chart_series,
-    summarize,
     with_tail,
 )
 
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from core.monitoring.metrics import PerformanceMetrics
 
 WINDOWS: tuple[tuple[str, int], ...] = (("5m", 300), ("1h", 3600), ("24h", 86400))
+SUMMARY_S = WINDOW_S
+"""The summary lines' interval, whatever the charts' window: a drop shows within it."""
 WHOLE_EVERY_S = 15.0
 """Each poll reads only from the bucket the last one ended in; the whole window is read again
 this often, for the labels (and late events) that arrived in older buckets meanwhile."""
@@ -46,7 +48,8 @@ MAE = ("MAE", (Line("mae"),), "no labels yet")
 
 @dataclass
 class LiveData:
-    """One refresh: every version's series over the window, and its summary."""
+    """One refresh: every version's series over the window, and its summary over the last
+    `SUMMARY_S` seconds up to the same `end`."""
 
     window_s: int
     bucket_s: int
@@ -58,7 +61,7 @@ class LiveData:
     when a new bucket starts."""
     task: Task
     series: list[VersionSeries]
-    summaries: list[VersionSummary]
+    health: VersionsHealth
     traffic: dict[str, float] = field(default_factory=dict)
     """The production traffic map now."""
 
@@ -115,7 +118,7 @@ class LiveScreen(ResourceScreen):
 
     def context(self) -> str:
         name, seconds = self.window
-        return f"{self.model} · last {name} · {bucket_for_window(seconds)} s buckets"
+        return f"{self.model} · charts: last {name}, {bucket_for_window(seconds)} s buckets"
 
     def selected_model(self) -> str | None:
         return self.model
@@ -128,8 +131,9 @@ class LiveScreen(ResourceScreen):
 
     def _fetch(self) -> LiveData:
         _, window_s = self.window
+        engine = self.engine  # once: a poll still running as the app closes has no app
         if self._model_task is None:
-            self._model_task = self.engine.get_model(self.model).task
+            self._model_task = engine.get_model(self.model).task
         bucket_s = bucket_for_window(window_s)
         end = utcnow()
         start = aligned_start(end, window_s, bucket_s)
@@ -140,26 +144,26 @@ class LiveScreen(ResourceScreen):
             or head.end <= start
             or time.monotonic() - self._whole_at > WHOLE_EVERY_S
         ):
-            metrics = self.engine.get_performance_metrics(
+            metrics = engine.get_performance_metrics(
                 self.model, start=start, end=end, bucket_s=bucket_s
             )
             self._whole_at = time.monotonic()
         else:
             # Re-read from the bucket the last poll ended in: usually just the current one.
-            tail = self.engine.get_performance_metrics(
+            tail = engine.get_performance_metrics(
                 self.model, start=aligned_start(head.end, bucket_s, bucket_s), end=end,
                 bucket_s=bucket_s,
             )  # fmt: skip
             metrics = with_tail(head, tail, start)
         self._head = metrics
         series = chart_series(metrics)
-        deployment = self.engine.get_deployment(self.model)
-        span_s = (end - start).total_seconds()
+        # The summary up to the charts' end: the two never disagree by a poll's traffic.
+        health = engine.health_by_version(self.model, window_s=SUMMARY_S, end=end)
+        deployment = engine.get_deployment(self.model)
         return LiveData(
             window_s=window_s, bucket_s=bucket_s, start=start.timestamp(), end=end.timestamp(),
             right=(aligned_start(end, bucket_s, bucket_s) + timedelta(seconds=bucket_s)).timestamp(),
-            task=self._model_task, series=series,
-            summaries=[summarize(s, span_s) for s in series],
+            task=self._model_task, series=series, health=health,
             traffic=dict(deployment.traffic) if deployment is not None else {},
         )  # fmt: skip
 
@@ -170,7 +174,10 @@ class LiveScreen(ResourceScreen):
             data = replace(
                 data,
                 series=[s for s in data.series if self.matches(s.version or "")],
-                summaries=[s for s in data.summaries if self.matches(s.version or "")],
+                health=replace(
+                    data.health,
+                    versions=[s for s in data.health.versions if self.matches(s.version or "")],
+                ),
                 traffic={v: w for v, w in data.traffic.items() if self.matches(v)},
             )
         with self.app.batch_update():
@@ -200,38 +207,37 @@ class LiveScreen(ResourceScreen):
 
 
 def summary_text(data: LiveData) -> Text:
-    """One line per version: traffic share, req/s, latency, errors, accuracy or MAE."""
+    """One line per version — traffic share, req/s, latency, errors, accuracy or MAE, labels —
+    every figure over the summary's interval, which the header names."""
     quality = "MAE" if data.task is Task.REGRESSION else "ACC"
+    interval = f"last {window_text(data.health.window_s)}"
     text = Text(
-        f"{'VERSION':<9}{'TRAFFIC':>8}{'REQ/S':>9}{'P50 ms':>9}{'P99 ms':>9}"
-        f"{'ERR':>8}{quality:>8}{'LABELS':>9}",
+        f"{'VERSION':<8}{'TRAFFIC':>8}{'REQ/S':>8}{'P50 ms':>8}{'P99 ms':>8}"
+        f"{'ERR':>7}{quality:>7}{'LABELS':>8}",
         style="bold",
     )
-    by_version = {s.version: s for s in data.summaries}
+    text.append(f"  {interval}", style="bold reverse")
+    by_version = {s.version: s for s in data.health.versions}
     versions = sorted(
         set(by_version) | set(data.traffic),
         key=lambda v: (v is None, int(v[1:]) if v and v[1:].isdigit() else 0),
     )
     if not versions:
-        text.append(f"\nno traffic in the last {fmt_window(data.window_s)}", style="dim")
+        text.append(f"\nno traffic in the {interval}", style="dim")
     for version in versions:
         s = by_version.get(version)
         weight = data.traffic.get(version) if version is not None else None
         text.append("\n")
-        text.append(f"{version or '—':<9}", style=f"bold {version_color(version)}")
+        text.append(f"{version or '—':<8}", style=f"bold {version_color(version)}")
         text.append(f"{fmt.pct(weight) if weight is not None else '—':>8}")
         if s is None or s.requests == 0:
-            text.append(f"{'0.0':>9}  no requests in the window", style="dim")
+            text.append(f"{'0.0':>8}  no requests in the {interval}", style="dim")
             continue
         value = s.mae if data.task is Task.REGRESSION else s.accuracy
-        err = Text(f"{fmt.pct(s.error_rate, 1):>8}",
+        err = Text(f"{fmt.pct(s.error_rate, 1):>7}",
                    style="bold red" if (s.error_rate or 0) >= 0.02 else "")  # fmt: skip
-        text.append(f"{fmt.num(s.requests_per_s, 2):>9}{fmt.num(s.latency_p50_ms):>9}"
-                    f"{fmt.num(s.latency_p99_ms):>9}")  # fmt: skip
+        text.append(f"{fmt.num(s.requests_per_s, 2):>8}{fmt.num(s.latency_p50_ms):>8}"
+                    f"{fmt.num(s.latency_p99_ms):>8}")  # fmt: skip
         text.append_text(err)
-        text.append(f"{fmt.ratio(value):>8}{s.labelled:>9}")
+        text.append(f"{fmt.ratio(value):>7}{s.labelled:>8}")
     return text
-
-
-def fmt_window(seconds: int) -> str:
-    return next((name for name, s in WINDOWS if s == seconds), f"{seconds} s")
