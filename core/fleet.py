@@ -119,6 +119,11 @@ class ModelHealth:
     """`requests / rate_s`."""
     error_rate: float | None = None
     """Failed / requests in the interval; None without requests."""
+    invalid: int = 0
+    """Predictions asked for in the interval by requests refused as invalid input (HTTP
+    400): counted apart, never in `requests` nor charged to a version."""
+    invalid_rate: float | None = None
+    """`invalid` / (`invalid` + `requests`); None when nothing was asked."""
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
     """Of the interval's requests."""
@@ -326,9 +331,14 @@ class FleetService:
             )  # fmt: skip
 
     def _health(self, row: ModelHealth, model: Model) -> None:
-        pooled = self.monitor.window_summary(
-            model, row.start, row.end, environment=Environment.PRODUCTION.value
-        )
+        env = Environment.PRODUCTION.value
+        pooled = self.monitor.window_summary(model, row.start, row.end, environment=env)
+        row.invalid = self.monitor.invalid_requests(model.id, row.start, row.end, environment=env)
+        served = pooled.requests if pooled is not None else 0
+        if row.invalid:
+            row.invalid_rate = row.invalid / (row.invalid + served)
+        elif served:
+            row.invalid_rate = 0.0
         if pooled is None or not pooled.requests:
             return
         row.requests = pooled.requests

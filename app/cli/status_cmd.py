@@ -32,11 +32,12 @@ def status(
             success(ctx, "no models yet: mlc models create NAME --task classification")
             return
         table(
-            ["MODEL", "PRODUCTION", "REQ/S", "ERR", "P99 MS", "QUALITY", "DRIFT", "ALERTS",
-             "ACTIVITY"],
+            ["MODEL", "PRODUCTION", "REQ/S", "ERR", "INVALID", "P99 MS", "QUALITY", "DRIFT",
+             "ALERTS", "ACTIVITY"],
             [
                 [r.name, _traffic(r), f"{r.requests_per_s:.1f}", _percent(r.error_rate),
-                 _number(r.latency_p99_ms), _quality(r), _drift(r), _alerts(r), _activity(r)]
+                 _invalid(r), _number(r.latency_p99_ms), _quality(r), _drift(r), _alerts(r),
+                 _activity(r)]
                 for r in rows
             ],
             title=interval_title(first),
@@ -68,6 +69,11 @@ def interval_title(r: ModelHealth) -> str:
 def began_text(rate_s: float) -> str:
     """Why a row's REQ/S is over less than the window (`core.fleet.rate_seconds`)."""
     return f"traffic began inside the window: req/s over the last {rate_s:.0f} s"
+
+
+def _invalid(r: ModelHealth) -> str:
+    """Refused input (never a version's error): its share of what was asked, and the count."""
+    return f"{_percent(r.invalid_rate)} ({r.invalid})" if r.invalid else "-"
 
 
 def _traffic(r: ModelHealth) -> str:

@@ -154,6 +154,15 @@ class PerformanceMonitor:
         # In the query's order: by version number, NULL (DuckDB's default) last.
         return [_bucket(row, model.task, None) for row in frame.iter_rows(named=True)]
 
+    def invalid_requests(
+        self, model_id: str, start: datetime, end: datetime, *, environment: str | None = None
+    ) -> int:
+        """Predictions asked for in [start, end) by requests refused as invalid input."""
+        with self.store.read() as conn:
+            return repo.invalid_count(
+                conn, model_id, as_utc(start), as_utc(end), environment=environment
+            )
+
     def positive_class(self, model: Model | str) -> str | None:
         """The class whose rate, precision and recall are reported (binary classifiers)."""
         if isinstance(model, str):

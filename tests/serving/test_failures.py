@@ -165,6 +165,10 @@ def test_refused_input_is_counted_apart_and_never_charged_to_a_version(
     )
     assert values["invalid_requests"] == (5.0, 6) and values["invalid_rate"] == (5 / 6, 6)
     assert values["error_rate"] == (0.0, 1)
+    # The fleet (console, `mlc status`) shows them beside, not inside, the error rate.
+    [row] = served.fleet_status(60)
+    assert (row.requests, row.error_rate) == (1, 0.0)
+    assert (row.invalid, row.invalid_rate) == (5, 5 / 6)
     assert "invalid_rate" not in window_metrics(
         served.store, MODEL, Task.CLASSIFICATION, datetime(2000, 1, 1), datetime(3000, 1, 1),
         version=1,

@@ -149,6 +149,8 @@ class FleetScreen(ResourceScreen):
             if row.rate_s < row.window_s:
                 # Why REQ/S is more than requests / window (core.fleet.rate_seconds).
                 parts.append(f"traffic began inside the window: req/s over {row.rate_s:.0f} s")
+            if row.invalid:  # refused input: the clients' errors, in no version's ERR
+                parts.append(f"{row.invalid} invalid ({fmt.pct(row.invalid_rate, 1)} refused)")
             if row.firing_alerts:
                 parts.append(f"{row.firing_alerts} FIRING ({row.max_severity})")
             if activity(row) != "—":
