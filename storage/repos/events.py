@@ -226,6 +226,27 @@ def count(conn: Conn, table: str, model_id: str) -> int:
     return int(conn.scalar(f"SELECT count(*) FROM {table} WHERE model_id = ?", [model_id]))
 
 
+def _filters(
+    model_id: str,
+    start: datetime,
+    end: datetime,
+    version: int | None = None,
+    environment: str | None = None,
+    alias: str = "",
+) -> tuple[list[str], list[Any]]:
+    """The WHERE conditions (of columns prefixed `alias`) and parameters choosing one model's
+    events in [start, end), of one version and environment when given."""
+    where = [f"{alias}model_id = ?", f"{alias}ts >= ?", f"{alias}ts < ?"]
+    params: list[Any] = [model_id, start, end]
+    if version is not None:
+        where.append(f"{alias}version = ?")
+        params.append(version)
+    if environment is not None:
+        where.append(f"{alias}environment = ?")
+        params.append(environment)
+    return where, params
+
+
 def window(
     conn: Conn,
     model_id: str,
@@ -235,14 +256,7 @@ def window(
     environment: str | None = None,
 ) -> pl.DataFrame:
     """Events in [start, end) with their actuals joined (null when no label arrived yet)."""
-    where = ["e.model_id = ?", "e.ts >= ?", "e.ts < ?"]
-    params: list[Any] = [model_id, start, end]
-    if version is not None:
-        where.append("e.version = ?")
-        params.append(version)
-    if environment is not None:
-        where.append("e.environment = ?")
-        params.append(environment)
+    where, params = _filters(model_id, start, end, version, environment, "e.")
     return conn.frame(
         "SELECT e.ts, e.version, e.label, e.value, e.score, e.latency_ms, e.error,"
         " a.label AS actual_label, a.value AS actual_value"
@@ -270,14 +284,7 @@ def bucketed(
 
     Buckets start at `origin` + k·bucket (default: DuckDB's origin, 2000-01-03 00:00 UTC);
     `by_version=False` pools the versions (the version column is then null)."""
-    where = ["e.model_id = ?", "e.ts >= ?", "e.ts < ?"]
-    params: list[Any] = [model_id, start, end]
-    if version is not None:
-        where.append("e.version = ?")
-        params.append(version)
-    if environment is not None:
-        where.append("e.environment = ?")
-        params.append(environment)
+    where, params = _filters(model_id, start, end, version, environment, "e.")
     bucket_expr = (
         "time_bucket(to_seconds($bucket), e.ts)"
         if origin is None
@@ -363,12 +370,13 @@ def invalid_count(
     conn: Conn, model_id: str, start: datetime, end: datetime, environment: str | None = None
 ) -> int:
     """Predictions asked for in [start, end) by requests refused as invalid input."""
-    sql = "SELECT coalesce(sum(items), 0) FROM invalid_requests WHERE model_id = ? AND ts >= ? AND ts < ?"
-    params: list[Any] = [model_id, start, end]
-    if environment is not None:
-        sql += " AND environment = ?"
-        params.append(environment)
-    return int(conn.scalar(sql, params))
+    where, params = _filters(model_id, start, end, None, environment)
+    return int(
+        conn.scalar(
+            f"SELECT coalesce(sum(items), 0) FROM invalid_requests WHERE {' AND '.join(where)}",
+            params,
+        )
+    )
 
 
 def top_errors(
@@ -382,14 +390,8 @@ def top_errors(
     limit: int = 3,
 ) -> list[tuple[str, int]]:
     """The most frequent errors of failed events in [start, end), with their counts."""
-    where = ["model_id = ?", "ts >= ?", "ts < ?", "error IS NOT NULL"]
-    params: list[Any] = [model_id, start, end]
-    if version is not None:
-        where.append("version = ?")
-        params.append(version)
-    if environment is not None:
-        where.append("environment = ?")
-        params.append(environment)
+    where, params = _filters(model_id, start, end, version, environment)
+    where.append("error IS NOT NULL")
     rows = conn.rows(
         f"SELECT error, count(*) AS n FROM prediction_events WHERE {' AND '.join(where)}"
         " GROUP BY error ORDER BY n DESC, error LIMIT ?",
