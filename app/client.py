@@ -20,6 +20,7 @@ from core.deployments.owners import TrafficOwner
 from core.domain import (
     ABTest,
     ApiToken,
+    AuditHead,
     AuditRecord,
     AuditVerification,
     DeploymentRevision,
@@ -322,8 +323,12 @@ class RemoteEngine:
         found = self._call("GET", "/api/v1/audit", params=params)["records"]
         return [_decode(AuditRecord, r) for r in found]
 
-    def verify_audit(self) -> AuditVerification:
-        return self._get(AuditVerification, "/api/v1/audit/verify")
+    def verify_audit(self, *, head: AuditHead | None = None) -> AuditVerification:
+        anchor = None if head is None else str(head)
+        return self._get(AuditVerification, "/api/v1/audit/verify", head=anchor)
+
+    def audit_head(self) -> AuditHead:
+        return self._get(AuditHead, "/api/v1/audit/head")
 
     # --- training -----------------------------------------------------------------------
 

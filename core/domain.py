@@ -335,8 +335,28 @@ class AuditRecord:
 
 
 @dataclass(frozen=True)
+class AuditHead:
+    """The newest audit record, as `mlc audit head` prints it (`SEQ:HASH`) for anchoring off
+    the host; `mlc audit verify --head SEQ:HASH` checks the log still leads through it."""
+
+    seq: int
+    hash: str
+    at: datetime | None = None
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+@dataclass(frozen=True)
 class AuditVerification:
     ok: bool
     checked: int
     first_broken_seq: int | None = None
     problem: str | None = None
+    truncated_after: int | None = None
+    """Set when the log ends before the record a head (`audit.head`, or one given) names."""
+    keyed_from: int | None = None
+    """The first record sealed with the store's key; those before it were written by an mlc
+    without keys and are checked by their unkeyed chain."""
+    head: AuditHead | None = None
+    """The newest record checked (None for an empty log)."""

@@ -27,6 +27,7 @@ from core.deployments.owners import TrafficOwner
 from core.domain import (
     ABTest,
     ApiToken,
+    AuditHead,
     AuditRecord,
     AuditVerification,
     DeploymentRevision,
@@ -127,7 +128,14 @@ class Engine(Protocol):
         limit: int | None = None,
     ) -> list[AuditRecord]: ...
 
-    def verify_audit(self) -> AuditVerification: ...
+    def verify_audit(self, *, head: AuditHead | None = None) -> AuditVerification:
+        """Check the chain, the key and `audit.head`, and that the log still leads through
+        `head` (one taken earlier with `audit_head`, e.g. kept off the host)."""
+        ...
+
+    def audit_head(self) -> AuditHead:
+        """The newest audit record's (seq, hash), to anchor off the host."""
+        ...
 
     def trigger_training(self, config: str | Path, *, model: str | None = None) -> TrainingJob: ...
 
@@ -621,9 +629,13 @@ class LocalEngine:
         with self.store.read() as conn:
             return audit.query(conn, model_id=model, action=action, since=since, limit=limit)
 
-    def verify_audit(self) -> AuditVerification:
+    def verify_audit(self, *, head: AuditHead | None = None) -> AuditVerification:
         with self.store.read() as conn:
-            return audit.verify_all(conn)
+            return audit.verify_all(conn, anchor=head)
+
+    def audit_head(self) -> AuditHead:
+        with self.store.read() as conn:
+            return audit.head(conn)
 
     # --- training -----------------------------------------------------------------------
 

@@ -6,12 +6,15 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
 
 from storage.errors import Conflict, StoreError
+
+if TYPE_CHECKING:
+    from storage.audit_seal import AuditSeal
 
 _EVENT_TABLES = re.compile(
     r"\b(prediction_events|actuals|invalid_requests|event_keys|event_rollups|rollup_dirty|rollup_watermarks)\b"
@@ -71,6 +74,8 @@ class Conn:
         self._before_events = before_events
         self.committed: list[Callable[[], None]] = []
         """Run by `Store.write` once this transaction commits (never after a rollback)."""
+        self.seal: AuditSeal | None = None
+        """The store's audit key and head, for `core.audit` (set by `Store` on its cursors)."""
 
     def _guard(self, sql: str) -> AbstractContextManager[None]:
         # The first statement that touches an event table waits for events still on their

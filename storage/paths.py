@@ -9,6 +9,11 @@ DB_FILE = "mlc.duckdb"
 ARTIFACTS_DIR = "artifacts"
 SOCKET_FILE = "mlc.sock"
 OWNER_FILE = "owner.json"
+AUDIT_KEY_FILE = "audit.key"
+"""The secret that signs the audit chain (32 random bytes, 0600); never in the database."""
+AUDIT_HEAD_FILE = "audit.head"
+"""The newest audit record's sequence and hash, rewritten after each append: outside the
+table, so deleting its newest rows shows."""
 
 
 def default_home() -> Path:

@@ -1,4 +1,7 @@
-"""The DuckDB store: one file per `$MLC_HOME`, one owner process, serialised writes."""
+"""The DuckDB store: one file per `$MLC_HOME`, one owner process, serialised writes.
+
+Its audit log is sealed by a key and a head kept beside the database (`storage.audit_seal`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from storage.audit_seal import AuditSeal
 from storage.conn import Conn, translated
 from storage.errors import StoreError, StoreUnavailable
 from storage.migrations.runner import migrate
@@ -37,6 +41,8 @@ class Store:
         self._writer: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
         self._read_barriers: list[Callable[[], None]] = []
+        self.audit_seal: AuditSeal | None = None
+        """Set by `open` once the migrations ran; every cursor carries it (`Conn.seal`)."""
 
     def add_read_barrier(self, barrier: Callable[[], None]) -> None:
         """Run `barrier` before a read's first statement over an event table: what makes
@@ -93,6 +99,7 @@ class Store:
             write_owner(home)
             with store._write_lock:
                 migrate(Conn(con))
+                store.audit_seal = AuditSeal.open(home, Conn(con))
         except BaseException:
             store.close()
             raise
@@ -104,8 +111,10 @@ class Store:
         self._check_open()
         with translated():
             cur = self._con.cursor()
+        conn = Conn(cur, self._wait_for_events if self._read_barriers else None)
+        conn.seal = self.audit_seal
         try:
-            yield Conn(cur, self._wait_for_events if self._read_barriers else None)
+            yield conn
         finally:
             cur.close()
 
@@ -119,6 +128,7 @@ class Store:
                     self._writer = self._con.cursor()
             cur = self._writer
             conn = Conn(cur)
+            conn.seal = self.audit_seal
             self._local.depth = getattr(self._local, "depth", 0) + 1
             try:
                 conn.execute("BEGIN TRANSACTION")

@@ -1,4 +1,4 @@
-"""`mlc audit …`: read the audit trail and verify its hash chain."""
+"""`mlc audit …`: read the audit trail, verify its keyed chain, print its head."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from app.cli.output import emit, err_console, state, success, table
+from core.audit import parse_head
+from core.domain import AuditVerification
 from core.timeparse import parse_since
 
 app = typer.Typer(help="The audit trail: who did what, when and why.", no_args_is_help=True)
@@ -42,24 +44,52 @@ def list_(
 
 
 @app.command("verify")
-def verify(ctx: typer.Context) -> None:
-    """Check the hash chain; exit 1 naming the first broken record."""
-    result = state(ctx).engine().verify_audit()
-    emit(
-        ctx,
-        result,
-        lambda: (
-            success(ctx, f"audit chain intact: {result.checked} records verified")
-            if result.ok
-            else None
+def verify(
+    ctx: typer.Context,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            metavar="SEQ:HASH",
+            help="A head printed earlier by `mlc audit head` (kept off this host): the log must"
+            " still lead through that record, unchanged.",
         ),
-    )
+    ] = None,
+) -> None:
+    """Check the keyed chain and the head; exit 1 naming the first broken record, or where the
+    log was truncated."""
+    anchor = parse_head(head) if head is not None else None
+    result = state(ctx).engine().verify_audit(head=anchor)
+    emit(ctx, result, lambda: success(ctx, _intact(result)) if result.ok else None)
     if not result.ok:
-        err_console.print(
-            f"error: audit chain broken at record {result.first_broken_seq}: {result.problem}",
-            markup=False,
-        )
+        err_console.print(f"error: {_broken(result)}", markup=False)
         raise typer.Exit(1)
+
+
+@app.command("head")
+def head_(ctx: typer.Context) -> None:
+    """The newest record as SEQ:HASH: keep it off this host, check it later with
+    `mlc audit verify --head SEQ:HASH`."""
+    found = state(ctx).engine().audit_head()
+    emit(ctx, found, lambda: typer.echo(str(found)))
+
+
+def _intact(result: AuditVerification) -> str:
+    text = f"audit chain intact: {result.checked} records verified"
+    if result.keyed_from is not None and result.keyed_from > 1 and result.checked:
+        older = min(result.keyed_from - 1, result.checked)
+        text += f" (1–{older} by the unkeyed chain of an older mlc, keyed from {result.keyed_from})"
+    if result.head is not None:
+        text += f"; head {result.head}"
+    return text
+
+
+def _broken(result: AuditVerification) -> str:
+    if result.truncated_after is not None:
+        return f"audit log {result.problem}"
+    if result.first_broken_seq is None:
+        return f"audit log unverified: {result.problem}"
+    return f"audit chain broken at record {result.first_broken_seq}: {result.problem}"
 
 
 def _change(before: object, after: object) -> str:

@@ -1,4 +1,5 @@
-"""Rows of `audit_log`. The hash chain itself is computed in `core.audit`."""
+"""Rows of `audit_log` and `audit_keys`. The chain itself is computed in `core.audit`; the key
+and the head are files (`storage.audit_seal`)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,37 @@ def query(
 
 def all_in_order(conn: Conn) -> list[dict[str, Any]]:
     return conn.rows(f"{_SELECT} FROM audit_log ORDER BY seq")
+
+
+def hash_at(conn: Conn, seq: int) -> str | None:
+    got = conn.scalar("SELECT hash FROM audit_log WHERE seq = ?", [seq])
+    return None if got is None else str(got)
+
+
+def newest(conn: Conn) -> dict[str, Any] | None:
+    return conn.row(f"{_SELECT} FROM audit_log ORDER BY seq DESC LIMIT 1")
+
+
+# `audit_keys`: which key sealed which records (the key itself is a file, never a row).
+
+
+def key_epochs(conn: Conn) -> list[dict[str, Any]]:
+    return conn.rows(
+        "SELECT keyed_from, key_id, created_at, reason FROM audit_keys ORDER BY keyed_from"
+    )
+
+
+def add_key_epoch(
+    conn: Conn, keyed_from: int, key_id: str, created_at: datetime, reason: str
+) -> None:
+    conn.execute(
+        "INSERT INTO audit_keys (keyed_from, key_id, created_at, reason) VALUES (?, ?, ?, ?)",
+        [keyed_from, key_id, created_at, reason],
+    )
+
+
+def rekey_epoch(conn: Conn, keyed_from: int, key_id: str, created_at: datetime) -> None:
+    conn.execute(
+        "UPDATE audit_keys SET key_id = ?, created_at = ? WHERE keyed_from = ?",
+        [key_id, created_at, keyed_from],
+    )

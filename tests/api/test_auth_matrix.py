@@ -215,6 +215,7 @@ ROUTES = [
         f"{M}/{w.shared}/versions/v1/validate", {"data": str(w.labelled)})),
     Route("GET", "/api/v1/audit", VI, lambda w: ("/api/v1/audit?limit=5", None)),
     Route("GET", "/api/v1/audit/verify", VI, lambda w: ("/api/v1/audit/verify", None)),
+    Route("GET", "/api/v1/audit/head", VI, lambda w: ("/api/v1/audit/head", None)),
     Route("POST", "/api/v1/training/jobs", OP, _trigger),
     Route("GET", "/api/v1/training/jobs", VI, lambda w: ("/api/v1/training/jobs", None)),
     Route("GET", "/api/v1/training/jobs/{id}", VI, lambda w: (
