@@ -75,7 +75,7 @@ class ArtifactStore:
         final = self.path_for(digest)
         if final.exists() and sha256_of(final.read_bytes()) == digest:
             return digest
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # mkstemp's file is 0600
         fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{digest[:12]}.", suffix=".tmp")
         tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as fh:

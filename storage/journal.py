@@ -160,7 +160,7 @@ class Journal:
         folder = self.directory / "rejected"
         folder.mkdir(mode=0o700, exist_ok=True)
         path = folder / f"{end:020d}{suffix}"
-        with open(path, "wb") as fh:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())

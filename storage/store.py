@@ -1,6 +1,8 @@
 """The DuckDB store: one file per `$MLC_HOME`, one owner process, serialised writes.
 
-Its audit log is sealed by a key and a head kept beside the database (`storage.audit_seal`).
+The store is private to its user (`storage.private`): opening one sets this process's umask to
+077 and takes group and other permissions off whatever is already there. Its audit log is
+sealed by a key and a head kept beside the database (`storage.audit_seal`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from storage.errors import StoreError, StoreUnavailable
 from storage.migrations.runner import migrate
 from storage.owner import clear_owner, describe_holder, write_owner
 from storage.paths import ARTIFACTS_DIR, DB_FILE
+from storage.private import DIR_MODE, make_private, use_private_umask
 
 _LOCK_MARKER = "Could not set lock on file"
 
@@ -74,11 +77,15 @@ class Store:
         """Open (creating if needed) and migrate the store in `home`.
 
         If another process holds it, retry for `wait_s` seconds (a short-lived command may be
-        about to finish), then raise `StoreUnavailable` naming the holder.
+        about to finish), then raise `StoreUnavailable` naming the holder. Once this process
+        holds it, anything in it open to other users is made private, with a warning.
         """
         try:
-            home.mkdir(parents=True, exist_ok=True)
-            (home / ARTIFACTS_DIR).mkdir(exist_ok=True)
+            # The parents are the user's (~/.local/share, say): made with their umask.
+            home.parent.mkdir(parents=True, exist_ok=True)
+            use_private_umask()
+            home.mkdir(mode=DIR_MODE, exist_ok=True)
+            (home / ARTIFACTS_DIR).mkdir(mode=DIR_MODE, exist_ok=True)
         except OSError as e:
             raise StoreUnavailable(f"cannot create store directory {home}: {e.strerror}") from e
         deadline = time.monotonic() + wait_s
@@ -96,6 +103,7 @@ class Store:
                 raise StoreUnavailable(f"cannot open store {home}: {e}") from e
         store = cls(home, con)
         try:
+            make_private(home)
             write_owner(home)
             with store._write_lock:
                 migrate(Conn(con))
