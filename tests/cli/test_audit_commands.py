@@ -87,3 +87,23 @@ def test_verify_names_the_first_bad_record(five: Mlc, home: Path) -> None:
 def test_a_malformed_head_is_a_usage_error(five: Mlc, bad: str) -> None:
     res = five("audit", "verify", "--head", bad)
     assert res.code == 2 and "a head is SEQ:HASH" in res.err
+
+
+def test_a_missing_head_file_is_unverified_not_a_broken_record(five: Mlc, home: Path) -> None:
+    from app.tui.screens.audit import verified_text
+    from core.engine import LocalEngine
+
+    (home / AUDIT_HEAD_FILE).unlink()
+    res = five("audit", "verify")
+    problem = (
+        "the audit head audit.head is missing: truncation cannot be ruled out"
+        " (the next change writes it again)"
+    )
+    assert res.code == 1 and res.err.strip() == f"error: audit log unverified: {problem}"
+    engine = LocalEngine.open(home)
+    try:
+        assert verified_text(engine.verify_audit()) == f"audit chain UNVERIFIED: {problem}"
+    finally:
+        engine.close()
+    assert five("models", "create", "again", "--task", "classification").code == 0
+    assert five("audit", "verify").code == 0

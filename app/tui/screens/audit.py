@@ -56,6 +56,8 @@ def time_cell(when: datetime, now: datetime) -> str:
 def verified_text(result: AuditVerification) -> str:
     if result.ok:
         return f"audit chain intact: {result.checked} records"
+    if result.first_broken_seq is None:  # the chain holds, its head is gone
+        return f"audit chain UNVERIFIED: {result.problem}"
     return f"audit chain BROKEN at record {result.first_broken_seq}: {result.problem}"
 
 
