@@ -2,7 +2,8 @@
 
 A file's name is its sha256, so identical models share one file and a changed byte is caught
 before anything is deserialised. skops never runs pickle; types outside the caller's trusted
-set are refused by name.
+set are refused by name, and a file that would unpack to more than the artifact limit is
+refused before skops reads it (`storage.artifact_limits`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from storage.artifact_limits import check_unpacked_sizes
 from storage.errors import IntegrityError, InvalidInput, NotFound
 
 SUFFIX = ".skops"
-_DESERIALISING = threading.Lock()
-"""One skops load at a time per process. numpy reads every array header with
+_DESERIALISING = threading.RLock()
+"""One skops load (or size check) at a time per process. numpy reads every array header with
 `ast.literal_eval`, and CPython 3.11 keeps the AST constructor's recursion count per
 interpreter, not per thread: two loads in two threads (a server warming a model while a
 request loads it) failed one with "AST constructor recursion depth mismatch" whenever a
@@ -33,15 +35,19 @@ def sha256_of(data: bytes) -> str:
 
 
 def check_skops_bytes(data: bytes, trusted: Iterable[str], *, origin: str = "artifact") -> None:
-    """Refuse anything that is not a skops file, or that holds an untrusted type."""
+    """Refuse anything that is not a skops file, that would unpack to more than the artifact
+    limit (`artifact_limits`), or that holds an untrusted type."""
     if not zipfile.is_zipfile(BytesIO(data)):
         raise InvalidInput(f"{origin} is not a skops file (expected a .skops zip archive)")
     import skops.io as sio  # here, not at the top: a second of import time every client pays
 
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as e:  # skops raises assorted errors on malformed archives
-        raise InvalidInput(f"{origin} is not a valid skops file: {e}") from e
+    with _DESERIALISING:
+        # Sizes first: skops reads every entry into memory even to list the types.
+        check_unpacked_sizes(data, origin=origin)
+        try:
+            untrusted = sio.get_untrusted_types(data=data)
+        except Exception as e:  # skops raises assorted errors on malformed archives
+            raise InvalidInput(f"{origin} is not a valid skops file: {e}") from e
     refused = sorted(set(untrusted) - set(trusted))
     if refused:
         raise IntegrityError(

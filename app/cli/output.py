@@ -1,4 +1,12 @@
-"""Printing results: a readable table for people, one JSON document with `--json`."""
+"""Printing results: a readable table for people, one JSON document with `--json`.
+
+Everything printed for people shows control characters from stored strings as visible escapes
+(`app.visible`): cells and fields escape each value (a newline too, so a value cannot fake a row),
+and both consoles escape every string they are asked to print, so a message that interpolates a
+stored string is safe without its caller doing anything. Cells are `Text`, never markup, so a
+`[red]` or a `[/]` in a tag prints as typed. `--json` stays exact: JSON escapes C0 controls, and
+the rest (DEL, C1, bidirectional overrides) are written as `\\u` escapes of the same string.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +20,10 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from app.cli.state import CliState
+from app.visible import json_visible, visible
 from core.errors import MlcError
 from core.jsonable import to_jsonable
 
@@ -26,15 +36,24 @@ EXIT_CODES = {
 }
 
 
+class SafeConsole(Console):
+    """A Rich console that shows control characters in any string it prints as escapes."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        # Every string printed or put in a renderable passes here before markup and layout,
+        # so widths are measured on what is shown.
+        return super().render_str(visible(text, keep_newlines=True), **kwargs)
+
+
 def _console() -> Console:
     # Piped output is read by people too (less, grep): give tables room instead of folding
     # every cell at 80 columns.
     probe = Console()
-    return Console(highlight=False, width=None if probe.is_terminal else max(probe.width, 160))
+    return SafeConsole(highlight=False, width=None if probe.is_terminal else max(probe.width, 160))
 
 
 console = _console()
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def state(ctx: typer.Context) -> CliState:
@@ -45,9 +64,15 @@ def state(ctx: typer.Context) -> CliState:
 
 def emit(ctx: typer.Context, data: Any, human: Callable[[], None]) -> None:
     if state(ctx).json:
-        sys.stdout.write(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(to_jsonable(data)) + "\n")
     else:
         human()
+
+
+def json_text(doc: Any) -> str:
+    """`doc` as indented JSON; characters that could drive a terminal (JSON itself escapes
+    the C0 controls) are `\\u` escapes too: the same string to any JSON reader."""
+    return json_visible(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
 def table(
@@ -65,17 +90,19 @@ def table(
         else:
             t.add_column(col, no_wrap=True)
     for row in rows:
-        t.add_row(*(cell(v) for v in row))
+        t.add_row(*(Text(cell(v)) for v in row))
     console.print(t)
 
 
 def fields(pairs: Sequence[tuple[str, Any]]) -> None:
     width = max((len(k) for k, _ in pairs), default=0)
     for key, value in pairs:
-        console.print(f"[bold]{key:<{width}}[/]  {cell(value)}", markup=True, highlight=False)
+        console.print(Text.assemble((f"{key:<{width}}", "bold"), "  ", cell(value)))
 
 
 def cell(value: Any) -> str:
+    """One value as one line of text: times to the second, floats to 4 significant digits,
+    control characters (newlines too) as visible escapes."""
     if value is None:
         return "-"
     if isinstance(value, datetime):
@@ -86,7 +113,12 @@ def cell(value: Any) -> str:
         return ", ".join(f"{k}={cell(v)}" for k, v in value.items()) or "-"
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value) or "-"
-    return str(to_jsonable(value))
+    return visible(str(to_jsonable(value)))
+
+
+def line(text: str) -> None:
+    """One line as it is (a log line): never folded; control characters escaped."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def success(ctx: typer.Context, message: str) -> None:

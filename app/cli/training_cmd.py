@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.cli.output import console, emit, err_console, fields, state, success, table
+from app.cli.output import cell, console, emit, err_console, fields, line, state, success, table
+from app.visible import visible
 from core.domain import TrainingJob, TrainingStatus
 
 if TYPE_CHECKING:
@@ -74,13 +74,13 @@ def _follow(ctx: typer.Context, engine: Engine, job: TrainingJob) -> TrainingJob
             TextColumn("[bold]{task.fields[job]}"),
             BarColumn(),
             TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             TimeElapsedColumn(),
             console=console,
             transient=True,
         )
         bar.start()
-        task = bar.add_task(job.message or "queued", total=1.0, job=job.id)
+        task = bar.add_task(visible(job.message or "queued"), total=1.0, job=job.id)
     try:
         while True:
             details = engine.job_details(job.id, after_log=seen)
@@ -88,20 +88,23 @@ def _follow(ctx: typer.Context, engine: Engine, job: TrainingJob) -> TrainingJob
             for entry in details.logs:
                 seen = max(seen, int(entry["seq"]))
                 if not quiet:
-                    (bar.console if bar else console).print(
-                        f"{entry['logged_at']:%H:%M:%S} {entry['level']:<7} {entry['message']}",
-                        markup=False,
-                        highlight=False,
-                    )
+                    # Above the live bar, if there is one (it prints through the same console).
+                    line(_log_line(entry))
             if bar is not None:
                 best = f" best {job.best_score:.4g}" if job.best_score is not None else ""
-                bar.update(task, completed=job.progress, description=f"{job.message}{best}")
+                description = visible(f"{job.message}{best}")  # a Text: no console escapes it
+                bar.update(task, completed=job.progress, description=description)
             if job.status.finished:
                 return job
             time.sleep(0.25)
     finally:
         if bar is not None:
             bar.stop()
+
+
+def _log_line(entry: dict) -> str:
+    # One record per line: a newline in a message is shown as \n, never as a fake record.
+    return f"{entry['logged_at']:%H:%M:%S} {entry['level']:<7} {cell(entry['message'])}"
 
 
 def _print_outcome(job: TrainingJob, version: object) -> None:
@@ -222,8 +225,8 @@ def jobs_logs(
     details = engine.job_details(job_id)
 
     def human() -> None:
-        for e in details.logs:
-            sys.stdout.write(f"{e['logged_at']:%H:%M:%S} {e['level']:<7} {e['message']}\n")
+        for entry in details.logs:
+            line(_log_line(entry))
 
     emit(ctx, {"job": job_id, "logs": details.logs}, human)
 

@@ -1,11 +1,53 @@
-"""How the console writes numbers, traffic maps and times: short, aligned, unit-bearing."""
+"""How the console writes numbers, traffic maps and times: short, aligned, unit-bearing; and
+what it shows of stored strings: their control characters as visible escapes."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import Any
 
+from rich.console import Group
+from rich.json import JSON
+from rich.table import Table
+from rich.text import Text
+from textual.content import Content, Span
+
+from app.visible import visible, visible_spans, visible_text
 from core.errors import InvalidInput
+
+
+def shown(content: Any, *, cell: bool = False) -> Any:
+    """`content` as a widget may put it on screen: every control character in its text as a
+    visible escape (`app.visible`; Textual, like Rich, passes ESC, NUL and C1 to the terminal).
+
+    Takes what views hand widgets: a string (markup or not), a Rich `Text`, Textual `Content`,
+    and the Rich `Group`s, `Table`s and `JSON` built of them (escaped in place); other
+    renderables (charts) are drawn from data that is escaped already. Line breaks the view wrote
+    stay, but a data table's `cell` is one value on one line: its newlines show as `\\n`.
+    """
+    keep = not cell
+    if isinstance(content, str):
+        return visible(content, keep_newlines=keep)
+    if isinstance(content, Text):
+        return visible_text(content, keep_newlines=keep)
+    if isinstance(content, Content):
+        moved = visible_spans(content.plain, keep_newlines=keep)
+        if moved is None:
+            return content
+        plain, at = moved
+        return Content(plain, [Span(at[s.start], at[s.end], s.style) for s in content.spans])
+    if isinstance(content, Group):
+        return Group(*(shown(r) for r in content.renderables), fit=content.fit)
+    if isinstance(content, Table):
+        for column in content.columns:
+            column._cells = [shown(c) for c in column._cells]
+        return content
+    if isinstance(content, JSON):
+        # JSON escapes C0 controls, but writes DEL, C1 and bidirectional controls as they are.
+        content.text = visible_text(content.text)
+        return content
+    return content
 
 
 def traffic(weights: dict[str, float]) -> str:

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 TRAINING_SET = "feature-store-training-set.parquet"
 INTERRUPTED = "interrupted: the mlc process that ran it exited before it finished"
+OWNER_DIED = (
+    "owner died: the mlc process that ran this job was killed or crashed before it finished"
+    " (its worker died with it)"
+)
 
 
 @dataclass(frozen=True)
@@ -434,8 +438,10 @@ class TrainingPipeline:
             )
 
     def _recover(self) -> None:
+        # An owner that exits cleanly fails its own jobs (`close`); any left unfinished here
+        # belonged to one that died without a word.
         with self.store.write() as conn:
-            repo.fail_unfinished(conn, utcnow(), INTERRUPTED)
+            repo.fail_unfinished(conn, utcnow(), OWNER_DIED)
 
     def _job_row(self, conn: Conn, job_id: str) -> dict[str, Any]:
         row = repo.get_job(conn, job_id)

@@ -4,7 +4,8 @@ Workers come from a fork server: the owner holds a DuckDB connection and threads
 child forked from it must never inherit, while the fork server is a clean process that has
 imported scikit-learn once, so every job after the first starts in milliseconds instead of
 re-importing for seconds (measured by bench/train_credit.py). Cancelling a job terminates
-its worker; the owner then records the cancellation itself.
+its worker; the owner then records the cancellation itself. No worker, fork server or resource
+tracker outlives an owner that dies, however it dies (`core.training.lifeline`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ Handler = Callable[[str, dict[str, Any]], None]
 
 
 def _worker_main(spec: JobSpec, out: Any) -> None:
-    from core.training.worker import run_job  # preloaded in the fork server
+    from core.training.lifeline import bind_to_owner  # preloaded in the fork server
+    from core.training.worker import run_job
+
+    bind_to_owner()
 
     run_job(spec, out.put)
 
@@ -46,7 +50,7 @@ class JobRunner:
         self._handle = handle
         self._max = max(1, max_workers)
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["core.training.worker"])
+        self._ctx.set_forkserver_preload(["core.training.lifeline", "core.training.worker"])
         self._lock = threading.Lock()
         self._queued: deque[JobSpec] = deque()
         self._running: dict[str, _Running] = {}

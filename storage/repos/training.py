@@ -141,11 +141,19 @@ def reference_samples(conn: Conn, version_id: str) -> dict[str, list[float]]:
 
 
 def fail_unfinished(conn: Conn, at: datetime, reason: str) -> int:
-    """Mark queued/running jobs failed (their worker died with the previous owner)."""
+    """Mark queued/running jobs failed with `reason`: an owner opening the store finds them
+    left by one that died (their workers died with it), and logs the reason in each."""
     count = int(
         conn.scalar("SELECT count(*) FROM training_jobs WHERE status IN ('queued', 'running')")
     )
     if count:
+        conn.execute(
+            "INSERT INTO training_logs (job_id, seq, logged_at, level, message)"
+            " SELECT j.id, coalesce(max(l.seq), 0) + 1, ?, 'error', ? FROM training_jobs j"
+            " LEFT JOIN training_logs l ON l.job_id = j.id"
+            " WHERE j.status IN ('queued', 'running') GROUP BY j.id",
+            [at, reason],
+        )
         conn.execute(
             "UPDATE training_jobs SET status = 'failed', error = ?, finished_at = ?,"
             " message = ? WHERE status IN ('queued', 'running')",

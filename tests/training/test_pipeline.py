@@ -12,7 +12,7 @@ import pytest
 from core.domain import ModelStatus, TrainingStatus
 from core.engine import LocalEngine
 from core.errors import IllegalTransition, InvalidInput, NotFound
-from core.training.pipeline import INTERRUPTED
+from core.training.pipeline import OWNER_DIED
 from storage.repos import training as training_repo
 from tests.training.conftest import WriteConfig, wait_for, wait_until
 
@@ -160,7 +160,7 @@ def test_a_job_left_running_by_a_dead_owner_is_failed_on_next_start(
     reopened = LocalEngine.open(home)
     try:
         got = reopened.get_training_status(job.id)
-        assert got.status is TrainingStatus.FAILED and got.error == INTERRUPTED
+        assert got.status is TrainingStatus.FAILED and got.error == OWNER_DIED
     finally:
         reopened.close()
 

@@ -27,6 +27,7 @@ from app.tui.actions.abtest import (
 )
 from app.tui.screens.abtests import status_cell
 from app.tui.screens.base import ResourceScreen
+from app.tui.widgets.safe_static import SafeStatic
 from core.abtesting import METRICS, MetricComparison, TestResults
 from core.domain import ABTest, DeploymentRevision, TestStatus
 from core.errors import MlcError
@@ -232,8 +233,8 @@ class ABTestDetailScreen(ResourceScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="abd-body"):
-            yield Static("loading…", id="abd-head")
-            yield Static("", id="abd-results")
+            yield SafeStatic("loading…", id="abd-head")
+            yield SafeStatic("", id="abd-results")
 
     def fetch(self) -> TestDetail:
         test = self.engine.get_ab_test(self.test_id)

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 from app.tui import fmt
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
+from app.tui.widgets.safe_static import SafeStatic
 from core.domain import ABTest, TestStatus
 from core.errors import MlcError
 
@@ -105,7 +106,7 @@ class ABTestsScreen(ResourceScreen):
 
     def compose_body(self) -> ComposeResult:
         yield ResourceTable(id="ab-table")
-        yield Static("", id="ab-summary", markup=False)
+        yield SafeStatic("", id="ab-summary", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()

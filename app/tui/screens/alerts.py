@@ -19,6 +19,7 @@ from app.tui.actions import alerts as alert_actions
 from app.tui.actions.alerts import rule_text
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
+from app.tui.widgets.safe_static import SafeStatic
 from core.alerting.types import Alert, Rule, Silence, Transition
 from core.clock import as_utc
 from core.domain import AlertState
@@ -139,12 +140,12 @@ class AlertsScreen(ResourceScreen):
         self._history_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="alerts-states", markup=False)
+        yield SafeStatic("", id="alerts-states", markup=False)
         yield ResourceTable(id="alerts-table")
         rules = ResourceTable(id="alerts-rules")
         rules.display = False
         yield rules
-        yield Static("", id="alerts-detail", markup=False)
+        yield SafeStatic("", id="alerts-detail", markup=False)
 
     def context(self) -> str:
         data: AlertsData | None = self.last_data

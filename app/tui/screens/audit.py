@@ -19,6 +19,7 @@ from app.tui.screens.base import ResourceScreen
 from app.tui.screens.form import Field, FormScreen, Values
 from app.tui.widgets.before_after import BeforeAfter
 from app.tui.widgets.resource_table import ResourceTable
+from app.tui.widgets.safe_static import SafeStatic
 from core.domain import AuditRecord, AuditVerification
 from core.errors import InvalidInput
 from core.timeparse import parse_since
@@ -82,7 +83,7 @@ class AuditScreen(ResourceScreen):
     def compose_body(self) -> ComposeResult:
         yield ResourceTable(id="audit-table")
         with VerticalScroll(id="audit-detail"):
-            yield Static("", id="audit-record", markup=False)
+            yield SafeStatic("", id="audit-record", markup=False)
             yield BeforeAfter(id="audit-change")
 
     def context(self) -> str:

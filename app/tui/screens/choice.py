@@ -14,8 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
+
+from app.tui.fmt import shown
+from app.tui.widgets.safe_static import SafeLabel, SafeStatic
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,13 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(self.title_text, id="dialog-title")
+            yield SafeLabel(self.title_text, id="dialog-title")
             if self.lines:
-                yield Static("\n".join(self.lines), id="dialog-body", markup=False)
+                yield SafeStatic("\n".join(self.lines), id="dialog-body", markup=False)
             yield OptionList(
-                *(Option(c.label, id=c.key) for c in self.choices), id="choice-options"
+                *(Option(shown(c.label), id=c.key) for c in self.choices), id="choice-options"
             )
-            yield Label("↑ ↓ choose · enter select · esc cancel", id="dialog-prompt")
+            yield SafeLabel("↑ ↓ choose · enter select · esc cancel", id="dialog-prompt")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

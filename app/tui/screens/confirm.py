@@ -14,7 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
+
+from app.tui.widgets.safe_static import SafeLabel, SafeStatic
 
 
 class ConfirmScreen(ModalScreen[str | None]):
@@ -47,17 +49,17 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(self.title_text, id="dialog-title")
-            yield Static("\n".join(self.lines), id="dialog-body", markup=False)
+            yield SafeLabel(self.title_text, id="dialog-title")
+            yield SafeStatic("\n".join(self.lines), id="dialog-body", markup=False)
             if self.ask_reason:
-                yield Label("Reason (recorded in the audit log):")
+                yield SafeLabel("Reason (recorded in the audit log):")
                 yield Input(placeholder="why", id="reason-input")
             if self.type_to_confirm is not None:
-                yield Label(f"Type {self.type_to_confirm} to confirm:", id="dialog-prompt")
+                yield SafeLabel(f"Type {self.type_to_confirm} to confirm:", id="dialog-prompt")
                 yield Input(placeholder=self.type_to_confirm, id="confirm-input")
             elif not self.ask_reason:
-                yield Label("y confirm · n / esc cancel", id="dialog-prompt")
-            yield Static("", id="dialog-error", markup=False)
+                yield SafeLabel("y confirm · n / esc cancel", id="dialog-prompt")
+            yield SafeStatic("", id="dialog-error", markup=False)
             with Horizontal(id="dialog-buttons"):
                 yield Button(
                     self.action_label,

@@ -26,6 +26,7 @@ from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.distribution_chart import DistributionChart
 from app.tui.widgets.resource_table import ResourceTable
+from app.tui.widgets.safe_static import SafeStatic
 from core.engine import DriftReport
 from core.errors import MlcError, NotFound
 from core.stats.drift import DATASET_SHARE, DriftAnalysis
@@ -139,7 +140,7 @@ class DriftScreen(ResourceScreen):
         return WINDOWS[self.window_index]
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="drift-summary", markup=False)
+        yield SafeStatic("", id="drift-summary", markup=False)
         yield ResourceTable(id="drift-table")
         with VerticalScroll(id="drift-dist-box"):
             yield DistributionChart(id="drift-dist")

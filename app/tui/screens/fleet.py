@@ -15,6 +15,7 @@ from app.tui.actions.rollback import start_rollback
 from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
+from app.tui.widgets.safe_static import SafeStatic
 from core.fleet import DRIFT_WINDOW_S, window_text
 
 if TYPE_CHECKING:
@@ -101,8 +102,8 @@ class FleetScreen(ResourceScreen):
 
     def compose_body(self) -> ComposeResult:
         yield ResourceTable(id="fleet-table")
-        yield Static("", id="fleet-selected", markup=False)
-        yield Static("", id="fleet-summary", markup=False)
+        yield SafeStatic("", id="fleet-selected", markup=False)
+        yield SafeStatic("", id="fleet-summary", markup=False)
 
     def context(self) -> str:
         drift = max(WINDOW_S, DRIFT_WINDOW_S)

@@ -12,7 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
+
+from app.tui.widgets.safe_static import SafeLabel, SafeStatic
 
 Values = dict[str, str]
 
@@ -48,13 +50,13 @@ class FormScreen(ModalScreen[Values | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(self.title_text, id="dialog-title")
+            yield SafeLabel(self.title_text, id="dialog-title")
             if self.note:
-                yield Static(self.note, id="dialog-body", markup=False)
+                yield SafeStatic(self.note, id="dialog-body", markup=False)
             for field in self.fields:
-                yield Label(field.label)
+                yield SafeLabel(field.label)
                 yield Input(field.value, placeholder=field.placeholder, id=f"field-{field.name}")
-            yield Static("", id="dialog-error", markup=False)
+            yield SafeStatic("", id="dialog-error", markup=False)
             with Horizontal(id="dialog-buttons"):
                 yield Button(self.submit_label, variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")

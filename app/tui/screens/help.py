@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
 
 from app.tui.routes import ROUTES
+from app.tui.widgets.safe_static import SafeStatic
 
 
 class HelpScreen(ModalScreen[None]):
@@ -27,8 +27,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         # Side by side, so both fit a 24-line terminal without scrolling.
         with VerticalScroll(id="help-body"), Horizontal():
-            yield Static(self._keys(), id="help-keys")
-            yield Static(self._views(), id="help-views")
+            yield SafeStatic(self._keys(), id="help-keys")
+            yield SafeStatic(self._views(), id="help-views")
 
     def _keys(self) -> Table:
         table = Table(title="keys of this view", title_justify="left", box=None, expand=True)

@@ -20,6 +20,7 @@ from app.tui.screens.base import ResourceScreen
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.form import Field, FormScreen, Values
 from app.tui.widgets.resource_table import ResourceTable
+from app.tui.widgets.safe_static import SafeStatic
 from core.domain import TrainingJob
 from core.training.pipeline import JobDetails
 
@@ -89,7 +90,9 @@ def details_text(job: TrainingJob, details: JobDetails | None, height: int) -> T
         level = str(entry.get("level", ""))
         at = fmt.clock(entry.get("logged_at"))[11:]
         style = "bold red" if level == "error" else "yellow" if level == "warning" else ""
-        out.append(f"\n{at} {level:<7} {entry.get('message', '')}", style=style)
+        # One record per line: a newline in a message must not pass for another record.
+        message = fmt.shown(str(entry.get("message", "")), cell=True)
+        out.append(f"\n{at} {level:<7} {message}", style=style)
     return out
 
 
@@ -126,7 +129,7 @@ class JobsScreen(ResourceScreen):
 
     def compose_body(self) -> ComposeResult:
         yield ResourceTable(id="jobs-table")
-        yield Static("", id="jobs-details")
+        yield SafeStatic("", id="jobs-details")
 
     def context(self) -> str:
         data: JobsData | None = self.last_data

@@ -21,6 +21,7 @@ from app.tui import fmt
 from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.metric_chart import Line, MetricChart, version_color
+from app.tui.widgets.safe_static import SafeStatic
 from core.clock import utcnow
 from core.domain import Task
 from core.fleet import WINDOW_S, VersionsHealth, window_text
@@ -98,7 +99,7 @@ class LiveScreen(ResourceScreen):
         return WINDOWS[self.window_index]
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="live-summary", markup=False)
+        yield SafeStatic("", id="live-summary", markup=False)
         with VerticalScroll(id="live-charts"):
             yield MetricChart("requests/s", [Line("requests_per_s")], from_zero=True,
                               id="live-requests")  # fmt: skip

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Static
 
 from app.tui import fmt
 from app.tui.actions.deploy import start_deploy
@@ -19,6 +19,7 @@ from app.tui.actions.rollout import start_rollout_form
 from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
+from app.tui.widgets.safe_static import SafeLabel, SafeStatic
 from core.domain import DeploymentRevision, Model, ModelVersion
 
 VERSION_COLUMNS = ("VERSION", "STATUS", "SERVING", "KEY METRICS", "ALGORITHM", "CREATED", "ALIASES")
@@ -157,10 +158,10 @@ class ModelScreen(ResourceScreen):
         return self.model
 
     def compose_body(self) -> ComposeResult:
-        yield Label("versions  (tab: deployments)", classes="model-section")
+        yield SafeLabel("versions  (tab: deployments)", classes="model-section")
         yield ResourceTable(id="model-versions")
-        yield Static("", id="model-details")
-        yield Label("deployments: production and staging revisions", classes="model-section")
+        yield SafeStatic("", id="model-details")
+        yield SafeLabel("deployments: production and staging revisions", classes="model-section")
         yield ResourceTable(id="model-history")
 
     def context(self) -> str:

@@ -11,13 +11,14 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Label, Static
+from textual.widgets import Static
 
 from app.tui import fmt
 from app.tui.actions.rollout import confirm_rollout, ended_rollout
 from app.tui.routes import find_route
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
+from app.tui.widgets.safe_static import SafeLabel, SafeStatic
 from core.domain import DeploymentRevision, Rollout
 from core.errors import NotFound
 
@@ -140,8 +141,8 @@ class RolloutScreen(ResourceScreen):
         return self.model
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="rollout-summary")
-        yield Label("guardrail analyses, newest first", classes="model-section")
+        yield SafeStatic("", id="rollout-summary")
+        yield SafeLabel("guardrail analyses, newest first", classes="model-section")
         yield ResourceTable(id="rollout-analyses")
 
     def context(self) -> str:

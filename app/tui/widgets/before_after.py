@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from app.tui.widgets.safe_static import SafeStatic
+
 
 def as_json(title: str, value: Any) -> Group:
     head = Text(title, style="bold")
@@ -26,8 +28,8 @@ class BeforeAfter(Horizontal):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static("", classes="before", markup=False)
-        yield Static("", classes="after", markup=False)
+        yield SafeStatic("", classes="before", markup=False)
+        yield SafeStatic("", classes="after", markup=False)
 
     def show(self, before: Any, after: Any) -> None:
         self.query_one(".before", Static).update(as_json("before", before))

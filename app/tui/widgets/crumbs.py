@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from app.tui.widgets.safe_static import SafeStatic
 
 
-class Crumbs(Static):
+class Crumbs(SafeStatic):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
 

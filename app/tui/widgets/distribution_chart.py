@@ -13,8 +13,9 @@ import math
 
 from rich.text import Text
 from textual.events import Resize
-from textual.widgets import Static
 
+from app.tui.widgets.safe_static import SafeStatic
+from app.visible import visible
 from core.monitoring.drift import FeatureDistribution
 from core.stats.distribution import OTHER
 
@@ -36,7 +37,8 @@ def short(value: float) -> str:
 def bin_labels(dist: FeatureDistribution) -> list[str]:
     if dist.kind == "numeric":
         return [f"{short(a)}–{short(b)}" for a, b in zip(dist.edges, dist.edges[1:], strict=False)]
-    return ["(other)" if c == OTHER else c for c in dist.categories]
+    # Categories are values from prediction events: escaped here, so the bars line up.
+    return ["(other)" if c == OTHER else visible(c) for c in dist.categories]
 
 
 def verdict_words(dist: FeatureDistribution) -> tuple[str, str]:
@@ -50,7 +52,7 @@ def verdict_words(dist: FeatureDistribution) -> tuple[str, str]:
     return "stable", "green"
 
 
-class DistributionChart(Static):
+class DistributionChart(SafeStatic):
     DEFAULT_CSS = """
     DistributionChart { height: auto; padding: 0 1; }
     """

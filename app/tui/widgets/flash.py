@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Literal
 
 from textual.timer import Timer
-from textual.widgets import Static
+
+from app.tui.widgets.safe_static import SafeStatic
 
 Severity = Literal["information", "warning", "error"]
 
 _PREFIX = {"information": "", "warning": "warning: ", "error": "error: "}
 
 
-class Flash(Static):
+class Flash(SafeStatic):
     DEFAULT_CSS = """
     Flash { height: 1; padding: 0 1; color: $text-muted; }
     Flash.-warning { color: $warning; text-style: bold; }

@@ -1,4 +1,7 @@
-"""A row-cursor table that keeps the selection on the same row across refreshes."""
+"""A row-cursor table that keeps the selection on the same row across refreshes.
+
+Its cells show control characters as escapes (`fmt.shown`), each cell on one line, and a string
+cell is plain text: DataTable reads strings as markup, and a `[/]` in a reason would crash it."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
+
+from app.tui.fmt import shown
 
 Cell = str | Text
 
@@ -31,7 +36,7 @@ class ResourceTable(DataTable[Cell]):
         else:
             self.clear()
         for key, cells in rows:
-            self.add_row(*cells, key=key)
+            self.add_row(*(_cell(c) for c in cells), key=key)
         if selected is not None:
             with contextlib.suppress(RowDoesNotExist):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
@@ -45,3 +50,8 @@ class ResourceTable(DataTable[Cell]):
         except Exception:  # the cursor can sit past the end right after a clear
             return None
         return str(key.value) if key.value is not None else None
+
+
+def _cell(value: Cell) -> Text:
+    shown_value = shown(value, cell=True)
+    return Text(shown_value) if isinstance(shown_value, str) else shown_value
