@@ -150,20 +150,21 @@ async def record_actuals(request: Request) -> Response:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
-_ROUTES: list[tuple[str, Handler, dict[str, Any], list[dict[str, Any]]]] = [
-    ("/predict", predict, _PREDICT_BODY, [{
+_ROUTES: list[tuple[str, Handler, Role, dict[str, Any], list[dict[str, Any]]]] = [
+    ("/predict", predict, Role.VIEWER, _PREDICT_BODY, [{
         "name": "environment", "in": "query", "required": False,
         "schema": {"type": "string", "default": "production"},
     }]),
-    ("/events", log_events, _EVENTS_BODY, []),
-    ("/actuals", record_actuals, _ACTUALS_BODY, []),
+    ("/events", log_events, Role.OPERATOR, _EVENTS_BODY, []),
+    ("/actuals", record_actuals, Role.OPERATOR, _ACTUALS_BODY, []),
 ]  # fmt: skip
+"""Each handler asks `engine_for` for the role given here (the matrix test checks both)."""
 
-routes = [Route(PREFIX + path, handler, methods=["POST"]) for path, handler, _, _ in _ROUTES]
+routes = [Route(PREFIX + path, handler, methods=["POST"]) for path, handler, *_ in _ROUTES]
 
 
 def _operation(
-    path: str, handler: Handler, body: dict[str, Any], query: list[dict[str, Any]]
+    path: str, handler: Handler, role: Role, body: dict[str, Any], query: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """What FastAPI would document for `handler` had it resolved the parameters itself."""
     return {
@@ -171,7 +172,7 @@ def _operation(
         "summary": handler.__name__.replace("_", " ").capitalize(),
         "description": (handler.__doc__ or "").strip(),
         "operationId": re.sub(r"\W", "_", handler.__name__ + PREFIX + path) + "_post",
-        "security": [{"token": []}],
+        "security": [{"token": [role.value]}],
         "parameters": [
             {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
             *query,
@@ -191,6 +192,6 @@ def _operation(
 
 
 OPENAPI_PATHS = {
-    PREFIX + path: {"post": _operation(path, handler, body, query)}
-    for path, handler, body, query in _ROUTES
+    PREFIX + path: {"post": _operation(path, handler, role, body, query)}
+    for path, handler, role, body, query in _ROUTES
 }
