@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from app.api import errors
 from app.api.auth import document_roles
 from app.api.body import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
+from app.api.guard import LoopbackOnly
 from app.api.routes import (
     abtests,
     alerts,
@@ -49,7 +50,8 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_batch: int = DEFAULT_MAX_BATCH,
 ) -> FastAPI:
-    """The API over `engine`. Without `require_auth` every caller acts as the local admin."""
+    """The API over `engine`. Without `require_auth` every caller acts as the local admin:
+    then requests over TCP must be for and from loopback (`app.api.guard`)."""
     app = FastAPI(
         title="mlc",
         summary="The model lifecycle console's HTTP API",
@@ -61,6 +63,8 @@ def create_app(
     app.state.max_body_bytes = max_body_bytes
     app.state.max_batch = max_batch
     errors.install(app)
+    if not require_auth:
+        app.add_middleware(LoopbackOnly)
     # The data plane first: routes are matched in order, and each area passed on the way
     # cost a prediction ~0.1 ms (the data plane was ninth).
     app.router.routes.extend(data_plane.routes)
