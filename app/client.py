@@ -25,6 +25,7 @@ from core.domain import (
     AuditVerification,
     DeploymentRevision,
     Feature,
+    Ingested,
     Model,
     ModelVersion,
     Prediction,
@@ -484,11 +485,13 @@ class RemoteEngine:
         )  # fmt: skip
         return [_decode(Prediction, p) for p in found]
 
-    def log_events(self, model: str, events: list[dict[str, Any]]) -> int:
-        return int(self._call("POST", f"/v1/models/{_q(model)}/events", json=events)["new"])
+    def log_events(self, model: str, events: list[dict[str, Any]]) -> Ingested:
+        found = self._call("POST", f"/v1/models/{_q(model)}/events", json=events)
+        return Ingested(int(found["received"]), int(found["new"]))
 
-    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
-        return int(self._call("POST", f"/v1/models/{_q(model)}/actuals", json=actuals)["new"])
+    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> Ingested:
+        found = self._call("POST", f"/v1/models/{_q(model)}/actuals", json=actuals)
+        return Ingested(int(found["received"]), int(found["new"]))
 
     # --- monitoring ---------------------------------------------------------------------
 

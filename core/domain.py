@@ -278,6 +278,19 @@ class Prediction:
 
 
 @dataclass
+class Ingested:
+    """What a batch of log-only events or actuals added: `received` rows, of which `new` had
+    a request id not stored before nor earlier in the batch; the `duplicates` add nothing."""
+
+    received: int
+    new: int
+    duplicates: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.duplicates = self.received - self.new
+
+
+@dataclass
 class ABTest:
     id: str
     name: str

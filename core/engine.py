@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from core import audit
+from core import audit, names
 from core.abtesting import ABTestConfig, ABTestingEngine, TestResults
 from core.alerting import AlertManager
 from core.alerting.types import Alert, Rule, Silence, Transition
@@ -32,6 +32,7 @@ from core.domain import (
     AuditVerification,
     DeploymentRevision,
     Feature,
+    Ingested,
     Model,
     ModelVersion,
     Prediction,
@@ -240,13 +241,14 @@ class Engine(Protocol):
         """Each request: `{"features": {...}, "request_id"?: str, "unit_id"?: str}`."""
         ...
 
-    def log_events(self, model: str, events: list[dict[str, Any]] | bytes) -> int:
+    def log_events(self, model: str, events: list[dict[str, Any]] | bytes) -> Ingested:
         """Log-only prediction events from an external server (a list, or its raw JSON);
-        returns how many were received (replayed request ids are stored once)."""
+        says how many were received and how many were new (a request id stored before, or
+        twice in the batch, is stored once)."""
         ...
 
-    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
-        """Late labels: `[{"request_id", "actual"}]`; returns how many were new."""
+    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> Ingested:
+        """Late labels: `[{"request_id", "actual"}]`; says how many were received and new."""
         ...
 
     # --- API tokens ---------------------------------------------------------------------
@@ -488,8 +490,10 @@ def _training_workers() -> int:
         return 1
 
 
+@names.checks_reasons
 class LocalEngine:
-    """The engine over an open store, in this process."""
+    """The engine over an open store, in this process. Every reason and comment it is given
+    is checked first (`names.checks_reasons`)."""
 
     owns_store = True
 
@@ -778,10 +782,10 @@ class LocalEngine:
 
     def log_events(
         self, model: str, events: list[dict[str, Any]] | bytes, *, max_items: int = 10_000
-    ) -> int:
+    ) -> Ingested:
         return self.serving.log_events(model, events, max_items=max_items)
 
-    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> int:
+    def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> Ingested:
         return self.serving.record_actuals(model, actuals)
 
     # --- monitoring -----------------------------------------------------------------------

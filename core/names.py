@@ -1,11 +1,22 @@
-"""Validation of the names people type: model slugs, aliases, tag keys, version references."""
+"""Validation of what people type: model slugs, aliases, feature names, tags, version
+references, reasons. One function per check, called by the engine itself (the registry, the
+`LocalEngine` methods), so the CLI, the HTTP API and the console all meet the same rules and
+messages."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from core.domain import Feature, FeatureType
 from core.errors import InvalidInput
+
+MAX_TAG_VALUE = 1024
+MAX_REASON = 1000
+"""Characters of a reason or a comment (they are stored in the audit log and shown in tables)."""
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -54,15 +65,32 @@ def tag(pair: str) -> tuple[str, str]:
     if "=" not in pair:
         raise InvalidInput(f"invalid tag {pair!r}: expected KEY=VALUE")
     key, value = pair.split("=", 1)
-    key = key.strip()
-    if not _TAG_KEY.match(key):
+    return tag_pair(key.strip(), value)
+
+
+def tag_pair(key: str, value: str) -> tuple[str, str]:
+    """A tag's key (letters, digits, `_.-/`, at most 128) and value (at most 1024)."""
+    if not isinstance(key, str) or not _TAG_KEY.match(key):
         raise InvalidInput(
             f"invalid tag key {key!r}: use letters, digits, '_', '.', '-' or '/', starting"
-            " with a letter or '_'"
+            " with a letter or '_' (at most 128 characters)"
         )
-    if len(value) > 1024:
-        raise InvalidInput(f"tag value for {key!r} is longer than 1024 characters")
+    if not isinstance(value, str):
+        raise InvalidInput(f"tag value for {key!r} must be a string")
+    if len(value) > MAX_TAG_VALUE:
+        raise InvalidInput(
+            f"tag value for {key!r} is {len(value):,} characters long; at most {MAX_TAG_VALUE:,}"
+        )
     return key, value
+
+
+def reason(text: str, what: str = "reason") -> str:
+    """A reason or a comment: text of at most `MAX_REASON` characters."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"{what} must be text")
+    if len(text) > MAX_REASON:
+        raise InvalidInput(f"{what} is {len(text):,} characters long; at most {MAX_REASON:,}")
+    return text
 
 
 def version_number(ref: str) -> int | None:
@@ -72,7 +100,7 @@ def version_number(ref: str) -> int | None:
 
 
 def column(name: str, what: str = "column") -> str:
-    if not _COLUMN.match(name):
+    if not isinstance(name, str) or not _COLUMN.match(name):
         raise InvalidInput(
             f"invalid {what} name {name!r}: use letters, digits and '_', starting with a letter"
         )
@@ -90,17 +118,57 @@ def feature_type(name: str) -> FeatureType:
 
 def features_spec(spec: str) -> list[Feature]:
     """Parse `name:type,name:type`."""
-    out: list[Feature] = []
-    seen: set[str] = set()
+    pairs = []
     for item in (s.strip() for s in spec.split(",")):
         if not item:
             continue
         if ":" not in item:
             raise InvalidInput(f"invalid feature {item!r}: expected name:type, e.g. age:numeric")
         name, kind = (p.strip() for p in item.split(":", 1))
+        pairs.append((name, kind))
+    return features(pairs)
+
+
+def features(items: Iterable[tuple[str, str | FeatureType] | Feature]) -> list[Feature]:
+    """A model's features, `(name, type)` pairs or `Feature`s: each name a column name
+    (letters, digits, '_'), none twice, each type known."""
+    out: list[Feature] = []
+    seen: set[str] = set()
+    for item in items:
+        name, kind = (item.name, item.type) if isinstance(item, Feature) else item
         column(name, "feature")
         if name in seen:
             raise InvalidInput(f"feature {name!r} is listed twice")
         seen.add(name)
-        out.append(Feature(name, feature_type(kind)))
+        out.append(Feature(name, kind if isinstance(kind, FeatureType) else feature_type(kind)))
     return out
+
+
+_C = TypeVar("_C", bound=type)
+_TEXTS = ("reason", "comment")
+
+
+def checks_reasons(cls: _C) -> _C:
+    """Class decorator: each public method of `cls` that takes a `reason` or a `comment`
+    checks it (`reason`) before it runs. On the engine, this is one check for every caller
+    (CLI, HTTP API, console) and every operation, present and future."""
+    for name, method in list(vars(cls).items()):
+        if name.startswith("_") or not inspect.isfunction(method):
+            continue
+        parameters = list(inspect.signature(method).parameters)
+        texts = {t: parameters.index(t) for t in _TEXTS if t in parameters}
+        if texts:
+            setattr(cls, name, _checking(method, texts))
+    return cls
+
+
+def _checking(method: Callable[..., Any], texts: dict[str, int]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for text, at in texts.items():
+            value = kwargs[text] if text in kwargs else args[at] if at < len(args) else None
+            if value is not None:
+                reason(value, text)
+        return method(*args, **kwargs)
+
+    return checked

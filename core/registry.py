@@ -66,7 +66,7 @@ class ModelRegistry:
             raise InvalidInput(f"unknown task {task!r}: use classification or regression") from None
         if target is not None:
             names.column(target, "target")
-        feats = features or []
+        feats = names.features(features or [])
         if target is not None and any(f.name == target for f in feats):
             raise InvalidInput(f"target {target!r} cannot also be a feature")
         row = {
@@ -116,6 +116,9 @@ class ModelRegistry:
         """
         model = self.get_model(model_name)
         _check_metrics(new.performance_metrics)
+        for key, value in new.tags:
+            names.tag_pair(key, value)
+        names.reason(new.status_reason)
         estimator = load_bytes(artifact, TRUSTED_TYPES, origin=origin)
         signature = _signature(estimator, model)
         sha = self.artifacts.put_bytes(artifact)
@@ -185,7 +188,7 @@ class ModelRegistry:
     def tag_version(
         self, model_name: str, ref: str, key: str, value: str, *, actor: str
     ) -> ModelVersion:
-        names.tag(f"{key}={value}")
+        names.tag_pair(key, value)
         with self.store.write() as conn:
             self._get_model(conn, model_name)
             number = self._resolve(conn, model_name, ref)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import skops.io as sio
 
-from core.engine import LocalEngine
+from core.engine import Engine, LocalEngine
 from core.training.catalogue import build_pipeline
 
 
@@ -49,6 +49,35 @@ def artifact_bytes() -> bytes:
     pipe = build_pipeline("classification", "logistic_regression", ["age"], ["region"])
     pipe.fit(X, y)
     return sio.dumps(pipe)
+
+
+_FITTED: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
+
+
+def add_versions(engine: Engine, model: str, upto: int = 2) -> None:
+    """Register real fitted pipelines until `model` has versions v1 to v`upto` (log-only
+    events may name only versions a model has): over its declared features, else over age
+    and region; a classifier's classes are 0 and 1."""
+    info = engine.get_model(model)
+    task = info.task.value
+    declared = tuple((f.name, f.type.value) for f in info.features) or (
+        ("age", "numeric"), ("region", "categorical"))  # fmt: skip
+    if (task, declared) not in _FITTED:
+        rng = np.random.default_rng(0)
+        X = pl.DataFrame({
+            name: rng.normal(40, 10, 300) if kind != "categorical"
+            else rng.choice(["north", "south", "east"], 300)
+            for name, kind in declared
+        })  # fmt: skip
+        score = rng.normal(0, 1, 300)
+        numeric = [n for n, k in declared if k != "categorical"]
+        categorical = [n for n, k in declared if k == "categorical"]
+        algorithm = "logistic_regression" if task == "classification" else "ridge"
+        pipe = build_pipeline(task, algorithm, numeric, categorical)
+        pipe.fit(X, (score > 0).astype(int) if task == "classification" else score)
+        _FITTED[(task, declared)] = sio.dumps(pipe)
+    for _ in range(upto - len(engine.list_versions(model))):
+        engine.register_version(model, _FITTED[(task, declared)], algorithm="fitted-for-tests")
 
 
 @pytest.fixture

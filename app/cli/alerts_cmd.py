@@ -13,7 +13,7 @@ from core.timeparse import parse_duration
 app = typer.Typer(
     help="Alerts: rules, firing alerts, acknowledgements, silences.", no_args_is_help=True
 )
-rules_app = typer.Typer(help="Alert rules (admin over HTTP).", no_args_is_help=True)
+rules_app = typer.Typer(help="Alert rules (operator over HTTP).", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 IdArg = Annotated[str, typer.Argument(metavar="ID")]

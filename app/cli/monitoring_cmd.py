@@ -10,6 +10,7 @@ import typer
 
 from app.cli.output import emit, state, success, table
 from app.cli.tables import read_table
+from core.domain import Ingested
 from core.errors import InvalidInput
 from core.timeparse import parse_duration, parse_since
 
@@ -63,12 +64,8 @@ def ingest(
     """Log prediction events from a file (request_id, prediction, …; other columns are features)."""
     engine = state(ctx).engine()
     frame = _events(read_table(file, json_lines=True), EVENT_FIELDS)
-    total = sum(engine.log_events(model, rows) for rows in _chunks(frame))
-    emit(
-        ctx,
-        {"model": model, "received": total},
-        lambda: success(ctx, f"logged {total:,} events for {model}"),
-    )
+    found = [engine.log_events(model, rows) for rows in _chunks(frame)]
+    _report(ctx, model, found, "logged", "events")
 
 
 def actuals(
@@ -84,16 +81,24 @@ def actuals(
     missing = {"request_id", "actual"} - set(frame.columns)
     if missing:
         raise InvalidInput(f"{file} lacks column(s) {', '.join(sorted(missing))}")
-    total = sum(
+    found = [
         engine.record_actuals(model, rows)
         for rows in _chunks(
             frame.select("request_id", "actual", *(["ts"] if "ts" in frame.columns else []))
         )
+    ]
+    _report(ctx, model, found, "recorded", "actuals")
+
+
+def _report(ctx: typer.Context, model: str, found: list[Ingested], verb: str, what: str) -> None:
+    received, new = sum(f.received for f in found), sum(f.new for f in found)
+    again = (
+        f" ({received - new:,} already stored: request ids seen before)" if new < received else ""
     )
     emit(
         ctx,
-        {"model": model, "received": total},
-        lambda: success(ctx, f"recorded {total:,} actuals for {model}"),
+        {"model": model, "received": received, "new": new, "duplicates": received - new},
+        lambda: success(ctx, f"{verb} {new:,} new {what} for {model}{again}"),
     )
 
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ import orjson
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from core.domain import DeploymentRevision, FeatureType, Model, Prediction, Task
+from core.domain import DeploymentRevision, FeatureType, Ingested, Model, Prediction, Task
 from core.errors import Conflict, InvalidInput, MlcError, NotFound
 from core.jsonable import to_jsonable
 from core.monitoring.ingest import EventWriter
@@ -165,6 +165,10 @@ class PredictionService:
         """A lock per version being loaded (see `_load`)."""
         self._routes: dict[tuple[str, str], _Route] = {}
         self._cache_size = cache_size
+        self.event_window = req.EventWindow.from_env()
+        """How far from now a log-only event's or an actual's time may be."""
+        self._fits: dict[str, req.Fits] = {}
+        """Per model: what its log-only events and actuals must fit (see `_fitted`)."""
         self._lock = threading.Lock()
         self._warmers: list[threading.Thread] = []
         self._running = 0
@@ -294,8 +298,8 @@ class PredictionService:
             for i, raw in enumerate(raw_ids)
         ]
         units = [
-            rid if (unit := item.get("unit_id")) is None else str(unit)
-            for rid, item in zip(ids, requests, strict=True)
+            rid if (unit := item.get("unit_id")) is None else req.unit_id(unit, i)
+            for i, (rid, item) in enumerate(zip(ids, requests, strict=True))
         ]
         assigned = route.splitter.assign_many(units)
         by_version: dict[str, list[int]] = {}
@@ -372,20 +376,54 @@ class PredictionService:
 
     def log_events(
         self, model: str, items: Sequence[Any] | bytes, *, max_items: int = MAX_BATCH
-    ) -> int:
-        """Log-only events: a list of objects, or the raw JSON body of such a list."""
+    ) -> Ingested:
+        """Log-only events: a list of objects, or the raw JSON body of such a list. Each must
+        fit the model (`req.Fits`); says how many were received and how many were new."""
         info = self._model(model)
         if not isinstance(items, bytes | bytearray):
             _batch_size(items)
-        frame = req.events_frame_fast(
-            model, info.task, self._schema_of_model(info), items, max_items=max_items
+        schema = self._schema_of_model(info)
+        frame = self._fitted(
+            model,
+            lambda fits: req.events_frame_fast(
+                model, info.task, schema, items, max_items=max_items, fits=fits
+            ),
         )
-        return self.writer.write("prediction_events", frame)
+        return Ingested(frame.height, self.writer.write("prediction_events", frame))
 
-    def record_actuals(self, model: str, items: Sequence[Any]) -> int:
+    def record_actuals(self, model: str, items: Sequence[Any]) -> Ingested:
+        """Late labels, each fitting the model (`req.Fits`: a class it predicts, say)."""
         info = self._model(model)
         _batch_size(items)
-        return self.writer.write("actuals", req.actuals_frame(model, info.task, items))
+        frame = self._fitted(
+            model, lambda fits: req.actuals_frame(model, info.task, items, fits=fits)
+        )
+        return Ingested(frame.height, self.writer.write("actuals", frame))
+
+    def _fitted(self, model: str, build: Callable[[req.Fits], pl.DataFrame]) -> pl.DataFrame:
+        """`build(fits)` with what the model's events must fit, as remembered; if that
+        refuses them, once more with it read afresh (a version registered since, say)."""
+        fits = self._fits.get(model)
+        if fits is not None:
+            try:
+                return build(fits)
+            except InvalidInput:
+                if self._read_fits(model) == fits:
+                    raise
+        return build(self._read_fits(model))
+
+    def _read_fits(self, model: str) -> req.Fits:
+        versions = self.registry.list_versions(model)
+        classes = None
+        if self._model(model).task is Task.CLASSIFICATION:
+            found = [v.signature.get("classes") for v in versions]
+            if any(c is not None for c in found):
+                labels = (req.label_of(c) for cs in found if cs is not None for c in cs)
+                classes = frozenset(label for label in labels if label is not None)
+        latest = max((v.number for v in versions), default=0)
+        fits = req.Fits(model, latest, classes, self.event_window)
+        self._fits[model] = fits
+        return fits
 
     # --- caches -------------------------------------------------------------------------
 

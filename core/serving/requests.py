@@ -4,6 +4,13 @@ Everything a client sends is checked against the model's feature schema before a
 stored: a bad item is refused with its index and the problem, and nothing of its batch is
 written. NaN and infinity are refused (JSON has no such numbers; a client that produces them
 has a bug), while `null` is a missing value, which every catalogue pipeline imputes.
+
+Log-only events and actuals must also fit the model (`Fits`): a version it has, a class one
+of its versions predicts (an actual "banana" for a 0/1 classifier is refused), a time within
+a range of the server's clock (`EventWindow`: by default no more than 10 years back nor 5
+minutes ahead, `MLC_EVENT_MAX_AGE` and `MLC_EVENT_MAX_AHEAD`), an environment that exists.
+Ids, units and arms are at most `MAX_ID` characters, an event's error `MAX_ERROR`. The HTTP
+API, the CLI (`mlc ingest`, `mlc actuals`) and the Python engine all come through here.
 """
 
 from __future__ import annotations
@@ -12,17 +19,94 @@ import io
 import math
 import os
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import polars as pl
 
-from core.domain import FeatureType, Task
+from core.domain import Environment, FeatureType, Task
 from core.errors import InvalidInput, PayloadTooLarge
 from core.names import version_number
+from core.timeparse import duration_text, parse_duration
 
 MAX_ID = 200
+"""Characters of a request id, a unit id or an arm."""
+MAX_ERROR = 1_000
+"""Characters of a log-only event's error."""
+MAX_AGE_ENV, MAX_AHEAD_ENV = "MLC_EVENT_MAX_AGE", "MLC_EVENT_MAX_AHEAD"
+_ENVIRONMENTS = tuple(e.value for e in Environment)
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """How far from the server's clock an event's or an actual's time may be."""
+
+    max_age: timedelta = timedelta(days=3650)
+    max_ahead: timedelta = timedelta(minutes=5)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EventWindow:
+        """`MLC_EVENT_MAX_AGE` and `MLC_EVENT_MAX_AHEAD` (durations: `30d`, `5m`), or the
+        defaults; a value that is no duration is refused, naming the variable."""
+        env = os.environ if env is None else env
+        found = cls()
+        bounds = {"max_age": found.max_age, "max_ahead": found.max_ahead}
+        for key, name in (("max_age", MAX_AGE_ENV), ("max_ahead", MAX_AHEAD_ENV)):
+            if text := env.get(name):
+                try:
+                    bounds[key] = parse_duration(text)
+                except InvalidInput as e:
+                    raise InvalidInput(f"{name}: {e.message}") from None
+        return cls(**bounds)
+
+    def bounds(self, now: datetime) -> tuple[datetime, datetime]:
+        return now - self.max_age, now + self.max_ahead
+
+    def describe(self) -> str:
+        age, ahead = (duration_text(d.total_seconds()) for d in (self.max_age, self.max_ahead))
+        return (
+            f"times may be at most {age} before and {ahead} after the server's clock"
+            f" ({MAX_AGE_ENV}, {MAX_AHEAD_ENV})"
+        )
+
+
+@dataclass(frozen=True)
+class Fits:
+    """What a model's log-only events and actuals must fit besides its feature schema."""
+
+    model: str
+    versions: int
+    """Its versions are v1…v`versions` (versions are never deleted)."""
+    classes: frozenset[str] | None
+    """A classifier's class labels as stored (`str(label)`), from all its versions; None
+    for a regression model, or a classifier with no version yet (nothing to check against)."""
+    window: EventWindow = EventWindow()
+
+    def version(self, number: int, index: int | None) -> int:
+        if not 1 <= number <= self.versions:
+            have = "no version yet" if not self.versions else f"v1 to v{self.versions}"
+            raise InvalidInput(
+                f"{_where(index)}version v{number} does not exist: model {self.model!r} has {have}"
+            )
+        return number
+
+    def label(self, label: str | None, index: int | None, what: str) -> str | None:
+        if label is not None and self.classes is not None and label not in self.classes:
+            raise InvalidInput(
+                f"{_where(index)}{what} {label!r} is not a class of model {self.model!r}:"
+                f" expected one of {', '.join(sorted(self.classes))}"
+            )
+        return label
+
+    def time(self, ts: datetime, index: int | None, now: datetime) -> datetime:
+        low, high = self.window.bounds(now)
+        if not low <= ts <= high:
+            raise InvalidInput(
+                f"{_where(index)}ts {ts.isoformat()} is out of range: {self.window.describe()}"
+            )
+        return ts
 
 
 def _where(index: int | None) -> str:
@@ -118,32 +202,70 @@ def check_features(
     return out
 
 
-def _timestamp(raw: Any, index: int | None, now: datetime) -> datetime:
+def _timestamp(raw: Any, index: int | None, now: datetime, fits: Fits | None) -> datetime:
+    ts = _parse_time(raw, index, now)
+    return ts if fits is None else fits.time(ts, index, now)
+
+
+def _parse_time(raw: Any, index: int | None, now: datetime) -> datetime:
     if raw is None:
         return now
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
-        return datetime.fromtimestamp(raw, UTC).replace(tzinfo=None)
-    if isinstance(raw, str):
-        try:
+    try:
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            return datetime.fromtimestamp(raw, UTC).replace(tzinfo=None)
+        if isinstance(raw, str):
             ts = datetime.fromisoformat(raw)
-        except ValueError:
-            pass
-        else:
             return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+    except (ValueError, OverflowError, OSError):  # not a time, or beyond any datetime
+        pass
     raise InvalidInput(f"{_where(index)}ts must be an ISO-8601 time or epoch seconds")
 
 
-def _version(raw: Any, index: int) -> int | None:
+def _version(raw: Any, index: int, fits: Fits | None) -> int | None:
     if raw is None:
         return None
     number = version_number(str(raw))
     if number is None:
         raise InvalidInput(f"{_where(index)}version must look like v3")
-    return number
+    return number if fits is None else fits.version(number, index)
 
 
-def _outcome(raw: Any, task: Task, index: int, what: str) -> tuple[str | None, float | None]:
-    """(label, value) for a prediction or an actual."""
+def _text(raw: Any, index: int | None, name: str, limit: int) -> str | None:
+    """An optional id-like field: a string (or an integer) of at most `limit` characters."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise InvalidInput(f"{_where(index)}{name} must be a string")
+    text = str(raw)
+    if len(text) > limit:
+        raise InvalidInput(
+            f"{_where(index)}{name} is {len(text):,} characters long; at most {limit:,}"
+        )
+    return text
+
+
+def _environment(raw: Any, index: int | None) -> str:
+    if raw is None or raw == "":
+        return Environment.PRODUCTION.value
+    if raw not in _ENVIRONMENTS:
+        raise InvalidInput(
+            f"{_where(index)}unknown environment {raw!r}: use {' or '.join(_ENVIRONMENTS)}"
+        )
+    return str(raw)
+
+
+def unit_id(raw: Any, index: int | None) -> str | None:
+    """A request's `unit_id`: a string (or an integer) of at most `MAX_ID` characters."""
+    if type(raw) is str and len(raw) <= MAX_ID:  # the usual: a type check and a len()
+        return raw
+    return _text(raw, index, "unit_id", MAX_ID)
+
+
+def _outcome(
+    raw: Any, task: Task, index: int, what: str, fits: Fits | None = None
+) -> tuple[str | None, float | None]:
+    """(label, value) for a prediction or an actual; a label must be one of the model's
+    classes when `fits` knows them."""
     if raw is None:
         return None, None
     if task is Task.REGRESSION:
@@ -152,13 +274,20 @@ def _outcome(raw: Any, task: Task, index: int, what: str) -> tuple[str | None, f
                 f"{_where(index)}{what} must be a finite number for a regression model"
             )
         return None, float(raw)
+    label = label_of(raw)
+    if label is None:
+        raise InvalidInput(f"{_where(index)}{what} must be a class label")
+    return (label if fits is None else fits.label(label, index, what)), None
+
+
+def label_of(raw: Any) -> str | None:
+    """A class label as stored: `true` → "1", `1.0` → "1", "yes" → "yes"; None for what
+    cannot be one (a list, 1.5)."""
     if isinstance(raw, bool):
-        return str(int(raw)), None
+        return str(int(raw))
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    if not isinstance(raw, str | int):
-        raise InvalidInput(f"{_where(index)}{what} must be a class label")
-    return str(raw), None
+    return str(raw) if isinstance(raw, str | int) else None
 
 
 def _finite(
@@ -184,14 +313,16 @@ def events_frame(
     *,
     source: str = "external",
     now: datetime | None = None,
+    fits: Fits | None = None,
 ) -> pl.DataFrame:
-    """Log-only events from an external server → the `prediction_events` frame."""
+    """Log-only events from an external server → the `prediction_events` frame; checked
+    against `fits` too when given (what the data plane and the CLI always give)."""
     now = now or now_naive()
     rows: dict[str, list[Any]] = {k: [] for k in _EVENT_KEYS}
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise InvalidInput(f"item {i}: an event must be a JSON object")
-        label, value = _outcome(item.get("prediction"), task, i, "prediction")
+        label, value = _outcome(item.get("prediction"), task, i, "prediction", fits)
         feats = item.get("features")
         checked = check_features(feats, schema, i) if schema and feats is not None else feats
         if checked is not None and not isinstance(checked, Mapping):
@@ -199,13 +330,14 @@ def events_frame(
         error = item.get("error")
         if error is not None and not isinstance(error, str):
             raise InvalidInput(f"item {i}: error must be a string")
+        error = _text(error, i, "error", MAX_ERROR)
         rows["model_id"].append(model)
         rows["request_id"].append(request_id(item.get("request_id"), i, required=True))
-        rows["ts"].append(_timestamp(item.get("ts"), i, now))
-        rows["version"].append(_version(item.get("version"), i))
-        rows["environment"].append(item.get("environment") or "production")
-        rows["unit_id"].append(None if item.get("unit_id") is None else str(item["unit_id"]))
-        rows["arm"].append(None if item.get("arm") is None else str(item["arm"]))
+        rows["ts"].append(_timestamp(item.get("ts"), i, now, fits))
+        rows["version"].append(_version(item.get("version"), i, fits))
+        rows["environment"].append(_environment(item.get("environment"), i))
+        rows["unit_id"].append(_text(item.get("unit_id"), i, "unit_id", MAX_ID))
+        rows["arm"].append(_text(item.get("arm"), i, "arm", MAX_ID))
         # Stored as sent (validated): drift analysis reads them back with the schema's types.
         rows["features"].append(None if feats is None else orjson.dumps(feats).decode())
         rows["label"].append(label)
@@ -218,8 +350,14 @@ def events_frame(
 
 
 def actuals_frame(
-    model: str, task: Task, items: Sequence[Any], *, now: datetime | None = None
+    model: str,
+    task: Task,
+    items: Sequence[Any],
+    *,
+    now: datetime | None = None,
+    fits: Fits | None = None,
 ) -> pl.DataFrame:
+    """Late labels → the `actuals` frame; checked against `fits` too when given."""
     now = now or now_naive()
     rows: dict[str, list[Any]] = {
         "model_id": [],
@@ -233,10 +371,10 @@ def actuals_frame(
             raise InvalidInput(f"item {i}: an actual must be a JSON object")
         if "actual" not in item or item["actual"] is None:
             raise InvalidInput(f"item {i}: actual is required")
-        label, value = _outcome(item["actual"], task, i, "actual")
+        label, value = _outcome(item["actual"], task, i, "actual", fits)
         rows["model_id"].append(model)
         rows["request_id"].append(request_id(item.get("request_id"), i, required=True))
-        rows["ts"].append(_timestamp(item.get("ts"), i, now))
+        rows["ts"].append(_timestamp(item.get("ts"), i, now, fits))
         rows["label"].append(label)
         rows["value"].append(value)
     return pl.DataFrame(
@@ -290,6 +428,7 @@ def events_frame_fast(
     source: str = "external",
     now: datetime | None = None,
     max_items: int | None = None,
+    fits: Fits | None = None,
 ) -> pl.DataFrame:
     """`events_frame` for big batches, checked column by column instead of item by item.
 
@@ -312,7 +451,7 @@ def events_frame_fast(
             raise PayloadTooLarge(
                 f"batch of {df.height:,} events is over the limit of {max_items:,}"
             )
-        frame = _fast(model, task, schema, df, source, now)
+        frame = _fast(model, task, schema, df, source, now, fits)
     except (pl.exceptions.PolarsError, TypeError, ValueError, _Irregular):
         frame = None
     if frame is not None:
@@ -328,7 +467,7 @@ def events_frame_fast(
             raise PayloadTooLarge(
                 f"batch of {len(items):,} events is over the limit of {max_items:,}"
             )
-    return events_frame(model, task, schema, items, source=source, now=now)
+    return events_frame(model, task, schema, items, source=source, now=now, fits=fits)
 
 
 class _Irregular(Exception):
@@ -345,9 +484,10 @@ _STRINGS = (pl.String, pl.Null)
 
 def _fast(
     model: str, task: Task, schema: Mapping[str, FeatureType | str], df: pl.DataFrame,
-    source: str, now: datetime,
+    source: str, now: datetime, fits: Fits | None,
 ) -> pl.DataFrame:  # fmt: skip
-    """One pass of checks over the frame, then one pass to build the stored columns."""
+    """One pass of checks over the frame, then one pass to build the stored columns; the
+    times are checked on the built frame."""
     cols = df.schema
     _need(df.height > 0 and set(cols) <= _EVENT_FIELDS and "request_id" in cols)
     _need(cols["request_id"] == pl.String)
@@ -366,13 +506,28 @@ def _fast(
         & pl.col("request_id").str.len_chars().is_between(1, MAX_ID).all()
     ]
     if "environment" in cols and cols["environment"] != pl.Null:
-        checks.append(pl.col("environment").is_not_null().all())
+        checks.append(pl.col("environment").is_in(_ENVIRONMENTS).all())
+    for name, limit in (("unit_id", MAX_ID), ("arm", MAX_ID), ("error", MAX_ERROR)):
+        if name in cols and cols[name] != pl.Null:
+            checks.append(pl.col(name).str.len_chars().max().fill_null(0) <= limit)
     if "version" in cols and cols["version"] != pl.Null:
         checks.append(
             pl.col("version").is_null().all()
             | pl.col("version").str.contains(r"^v?[1-9][0-9]{0,8}$").all()
         )
         checks.append(pl.col("version").is_null().all() | pl.col("version").is_not_null().all())
+        if fits is not None:
+            number = pl.col("version").str.strip_prefix("v").cast(pl.Int64, strict=False)
+            checks.append(number.max().fill_null(0) <= fits.versions)
+    if fits is not None and fits.classes is not None and pred != pl.Null:
+        labels = sorted(fits.classes)
+        checks.append(
+            pl.col("prediction")
+            .cast(pl.String)
+            .is_in(labels)
+            .or_(pl.col("prediction").is_null())
+            .all()
+        )
     if task is Task.REGRESSION and pred != pl.Null:
         checks.append(
             pl.col("prediction")
@@ -455,4 +610,7 @@ def _fast(
     ]
     frame = df.select(out)
     _need(frame.height == n)
+    if fits is not None:
+        low, high = fits.window.bounds(now)
+        _need(bool(frame.select(pl.col("ts").is_between(low, high).all()).item()))
     return frame.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from storage.conn import Conn
@@ -196,8 +199,30 @@ def insert_rows(conn: Conn, table: str, rows: list[tuple[Any, ...]], *, dedup: b
 
 
 _KEY = "md5_number(model_id || chr(31) || request_id)"
+"""The event key: DuckDB's md5_number is the md5 digest read as a little-endian integer."""
 _KEY_OF_PARAMS = "md5_number(?::VARCHAR || chr(31) || ?::VARCHAR)"
 _CLAIM = "INSERT OR IGNORE INTO event_keys (event_key, claim)"
+
+
+_KEY_SOURCES = {"prediction_events": "event_keys", "actuals": "actuals"}
+"""Where the keys a table deduplicates on are stored (events: only those claimed)."""
+
+
+def stored_key_highs(conn: Conn, table: str) -> np.ndarray:
+    """The high 64 bits of every event key `table` deduplicates on, as uint64: of prediction
+    events, the keys claimed in `event_keys` (client-supplied ids); of actuals, all."""
+    column = conn.frame(f"SELECT (event_key >> 64)::UBIGINT AS k FROM {_KEY_SOURCES[table]}")
+    return column["k"].to_numpy().astype(np.uint64, copy=False)
+
+
+def key_highs(model_ids: Sequence[str], request_ids: Sequence[str]) -> np.ndarray:
+    """The high 64 bits of the event keys (`_KEY`) of these rows, computed here as DuckDB
+    does: md5 digests in Python cost ~0.7 µs a row, less than a query for small batches."""
+    md5 = hashlib.md5
+    digests = b"".join(
+        [md5(f"{m}\x1f{r}".encode()).digest() for m, r in zip(model_ids, request_ids, strict=True)]
+    )
+    return np.frombuffer(digests, dtype="<u8")[1::2].astype(np.uint64)
 
 
 def _insert_new_events(conn: Conn, frame: pl.DataFrame) -> None:

@@ -111,9 +111,14 @@ def world(
 
 @pytest.fixture
 def open_app(home: Path) -> Iterator[tuple[LocalEngine, TestClient]]:
-    """An app without auth (what the Unix socket serves), over a fresh store."""
+    """An app without auth (what the Unix socket serves, and `--insecure` on loopback), over a
+    fresh store; the client calls it as localhost (see `app.api.guard`)."""
     engine = LocalEngine.open(home, actor="local:tester")
-    client = TestClient(create_app(engine, require_auth=False), raise_server_exceptions=False)
+    client = TestClient(
+        create_app(engine, require_auth=False),
+        base_url="http://localhost",
+        raise_server_exceptions=False,
+    )
     try:
         yield engine, client
     finally:

@@ -1,5 +1,9 @@
 """Every route × every credential: 401 without a usable token, 403 below the route's role,
-2xx at the role and above — against a real app over a real store."""
+2xx at the role and above — against a real app over a real store.
+
+Each route's role is read from the README's table (`readme_roles`), never written here: the
+code, the OpenAPI schema (`x-mlc-role`) and the README are held to one another.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ from typing import Any
 
 import pytest
 
+from app.api import create_app
+from app.api.auth import ROLE_FIELD
 from core.domain import Role
+from tests.api import readme_roles
 from tests.api.conftest import World
 
 VI, OP, AD = Role.VIEWER, Role.OPERATOR, Role.ADMIN
@@ -19,17 +26,37 @@ ORDER = [VI, OP, AD]
 Setup = Callable[[World], tuple[str, Any]]
 
 
+def _served() -> dict[readme_roles.Key, dict[str, Any]]:
+    """Every operation the app documents, by (method, path shape). The schema needs no store."""
+    spec = create_app(None, require_auth=True).openapi()  # type: ignore[arg-type]
+    return {
+        (method.upper(), readme_roles.shape(path)): operation
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+SERVED = _served()
+README_ROLES = readme_roles.roles(set(SERVED))
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
     path: str
     """The template, with placeholders auth never looks at (it answers before the handler)."""
-    role: Role
     setup: Setup
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def role(self) -> Role:
+        """What the README's table says this route needs."""
+        found = README_ROLES.get((self.method, readme_roles.shape(self.path)))
+        assert found not in (None, "none"), f"{self.id}: the README gives it no role"
+        return Role(found)
 
 
 M = "/api/v1/models"
@@ -156,120 +183,120 @@ def _view(w: World) -> str:
 
 
 ROUTES = [
-    Route("POST", F + "/apply", OP, lambda w: (F + "/apply", {"config": _feature_file(w)})),
-    Route("GET", F, VI, lambda w: (F, None)),
-    Route("GET", F + "/views/{name}", VI, lambda w: (f"{F}/views/{_view(w)}", None)),
-    Route("POST", F + "/views/{name}/ingest", OP, lambda w: (
+    Route("POST", F + "/apply", lambda w: (F + "/apply", {"config": _feature_file(w)})),
+    Route("GET", F, lambda w: (F, None)),
+    Route("GET", F + "/views/{name}", lambda w: (f"{F}/views/{_view(w)}", None)),
+    Route("POST", F + "/views/{name}/ingest", lambda w: (
         f"{F}/views/{_view(w)}/ingest", {"data": str(w.dir / "profile.csv")})),
-    Route("POST", F + "/views/{name}/materialize", OP, lambda w: (
+    Route("POST", F + "/views/{name}/materialize", lambda w: (
         f"{F}/views/{_view(w)}/materialize", {})),
-    Route("POST", F + "/online", VI, lambda w: (
+    Route("POST", F + "/online", lambda w: (
         F + "/online", {"features": [f"{_view(w)}:score"], "entities": [{"customer_id": "c1"}]})),
-    Route("POST", F + "/historical", VI, lambda w: (
+    Route("POST", F + "/historical", lambda w: (
         F + "/historical", {"features": [f"{_view(w)}:*"], "timestamp": "ts",
                             "entities": [{"customer_id": "c1", "ts": "2024-01-02T00:00:00"}]})),
-    Route("GET", AB, VI, lambda w: (AB, None)),
-    Route("POST", AB, OP, lambda w: (AB, {"model": w.deployed(), "name": "t", "versions": ["v1", "v2"]})),
-    Route("GET", AB + "/{id}", VI, lambda w: (f"{AB}/{_ab(w, started=False)}", None)),
-    Route("GET", AB + "/{id}/results", VI, lambda w: (f"{AB}/{_ab(w)}/results", None)),
-    Route("POST", AB + "/{id}/start", OP, lambda w: (f"{AB}/{_ab(w, started=False)}/start", {})),
-    Route("POST", AB + "/{id}/pause", OP, lambda w: (f"{AB}/{_ab(w)}/pause", {})),
-    Route("POST", AB + "/{id}/stop", OP, lambda w: (f"{AB}/{_ab(w)}/stop", {})),
-    Route("PUT", AB + "/{id}/split", OP, lambda w: (
+    Route("GET", AB, lambda w: (AB, None)),
+    Route("POST", AB, lambda w: (AB, {"model": w.deployed(), "name": "t", "versions": ["v1", "v2"]})),
+    Route("GET", AB + "/{id}", lambda w: (f"{AB}/{_ab(w, started=False)}", None)),
+    Route("GET", AB + "/{id}/results", lambda w: (f"{AB}/{_ab(w)}/results", None)),
+    Route("POST", AB + "/{id}/start", lambda w: (f"{AB}/{_ab(w, started=False)}/start", {})),
+    Route("POST", AB + "/{id}/pause", lambda w: (f"{AB}/{_ab(w)}/pause", {})),
+    Route("POST", AB + "/{id}/stop", lambda w: (f"{AB}/{_ab(w)}/stop", {})),
+    Route("PUT", AB + "/{id}/split", lambda w: (
         f"{AB}/{_ab(w)}/split", {"split": {"v1": 70, "v2": 30}})),
-    Route("POST", AB + "/{id}/promote", OP, lambda w: (
+    Route("POST", AB + "/{id}/promote", lambda w: (
         f"{AB}/{_ab_with_data(w)}/promote", {"force": True, "reason": "matrix"})),
-    Route("GET", RP, VI, lambda w: (RP, None)),
-    Route("POST", RP, AD, lambda w: (RP, _policy_body(w))),
-    Route("POST", RP + "/{id}/delete", AD, lambda w: (f"{RP}/{_policy(w)}/delete", None)),
-    Route("GET", A + "/rules", VI, lambda w: (A + "/rules", None)),
-    Route("POST", A + "/rules", AD, lambda w: (
+    Route("GET", RP, lambda w: (RP, None)),
+    Route("POST", RP, lambda w: (RP, _policy_body(w))),
+    Route("POST", RP + "/{id}/delete", lambda w: (f"{RP}/{_policy(w)}/delete", None)),
+    Route("GET", A + "/rules", lambda w: (A + "/rules", None)),
+    Route("POST", A + "/rules", lambda w: (
         A + "/rules", {"model": w.model(1), "metric": "error_rate", "comparison": ">", "threshold": 0.1})),
-    Route("POST", A + "/rules/{id}/enable", AD, lambda w: (f"{A}/rules/{_rule(w)}/enable", {})),
-    Route("POST", A + "/rules/{id}/disable", AD, lambda w: (f"{A}/rules/{_rule(w)}/disable", {})),
-    Route("POST", A + "/rules/{id}/delete", AD, lambda w: (f"{A}/rules/{_rule(w)}/delete", {})),
-    Route("GET", A, VI, lambda w: (A, None)),
-    Route("GET", A + "/history", VI, lambda w: (A + "/history", None)),
-    Route("POST", A + "/evaluate", OP, lambda w: (A + "/evaluate", None)),
-    Route("POST", A + "/{id}/ack", OP, lambda w: (f"{A}/{_firing(w)}/ack", {"comment": "on it"})),
-    Route("GET", A + "/silences", VI, lambda w: (A + "/silences", None)),
-    Route("POST", A + "/silences", OP, lambda w: (
+    Route("POST", A + "/rules/{id}/enable", lambda w: (f"{A}/rules/{_rule(w)}/enable", {})),
+    Route("POST", A + "/rules/{id}/disable", lambda w: (f"{A}/rules/{_rule(w)}/disable", {})),
+    Route("POST", A + "/rules/{id}/delete", lambda w: (f"{A}/rules/{_rule(w)}/delete", {})),
+    Route("GET", A, lambda w: (A, None)),
+    Route("GET", A + "/history", lambda w: (A + "/history", None)),
+    Route("POST", A + "/evaluate", lambda w: (A + "/evaluate", None)),
+    Route("POST", A + "/{id}/ack", lambda w: (f"{A}/{_firing(w)}/ack", {"comment": "on it"})),
+    Route("GET", A + "/silences", lambda w: (A + "/silences", None)),
+    Route("POST", A + "/silences", lambda w: (
         A + "/silences", {"model": w.model(1), "duration_s": 600})),
-    Route("POST", A + "/silences/{id}/expire", OP, lambda w: (
+    Route("POST", A + "/silences/{id}/expire", lambda w: (
         f"{A}/silences/{_silence(w)}/expire", {})),
-    Route("GET", "/api/v1/whoami", VI, lambda w: ("/api/v1/whoami", None)),
-    Route("GET", M, VI, lambda w: (M, None)),
-    Route("POST", M, OP, lambda w: (M, {"name": w.unique(), "task": "classification"})),
-    Route("GET", M + "/{name}", VI, lambda w: (f"{M}/{w.shared}", None)),
-    Route("GET", M + "/{name}/versions", VI, lambda w: (f"{M}/{w.shared}/versions", None)),
-    Route("POST", M + "/{name}/versions", OP, lambda w: (
+    Route("GET", "/api/v1/whoami", lambda w: ("/api/v1/whoami", None)),
+    Route("GET", M, lambda w: (M, None)),
+    Route("POST", M, lambda w: (M, {"name": w.unique(), "task": "classification"})),
+    Route("GET", M + "/{name}", lambda w: (f"{M}/{w.shared}", None)),
+    Route("GET", M + "/{name}/versions", lambda w: (f"{M}/{w.shared}/versions", None)),
+    Route("POST", M + "/{name}/versions", lambda w: (
         f"{M}/{w.shared}/versions", {"artifact_base64": _b64(w), "algorithm": "lr"})),
-    Route("GET", M + "/{name}/versions/{ref}", VI, lambda w: (f"{M}/{w.shared}/versions/v1", None)),
-    Route("PUT", M + "/{name}/versions/{ref}/tags/{key}", OP, lambda w: (
+    Route("GET", M + "/{name}/versions/{ref}", lambda w: (f"{M}/{w.shared}/versions/v1", None)),
+    Route("PUT", M + "/{name}/versions/{ref}/tags/{key}", lambda w: (
         f"{M}/{w.shared}/versions/v1/tags/team", {"value": "risk"})),
-    Route("POST", M + "/{name}/versions/{ref}/transition", OP, lambda w: (
+    Route("POST", M + "/{name}/versions/{ref}/transition", lambda w: (
         f"{M}/{w.model(1, validated=False)}/versions/v1/transition", {"status": "validated"})),
-    Route("PUT", M + "/{name}/aliases/{alias}", OP, lambda w: (
+    Route("PUT", M + "/{name}/aliases/{alias}", lambda w: (
         f"{M}/{w.shared}/aliases/champion", {"version": "v1", "reason": "best"})),
-    Route("POST", M + "/{name}/versions/{ref}/validate", OP, lambda w: (
+    Route("POST", M + "/{name}/versions/{ref}/validate", lambda w: (
         f"{M}/{w.shared}/versions/v1/validate", {"data": str(w.labelled)})),
-    Route("GET", "/api/v1/audit", VI, lambda w: ("/api/v1/audit?limit=5", None)),
-    Route("GET", "/api/v1/audit/verify", VI, lambda w: ("/api/v1/audit/verify", None)),
-    Route("GET", "/api/v1/audit/head", VI, lambda w: ("/api/v1/audit/head", None)),
-    Route("POST", "/api/v1/training/jobs", OP, _trigger),
-    Route("GET", "/api/v1/training/jobs", VI, lambda w: ("/api/v1/training/jobs", None)),
-    Route("GET", "/api/v1/training/jobs/{id}", VI, lambda w: (
+    Route("GET", "/api/v1/audit", lambda w: ("/api/v1/audit?limit=5", None)),
+    Route("GET", "/api/v1/audit/verify", lambda w: ("/api/v1/audit/verify", None)),
+    Route("GET", "/api/v1/audit/head", lambda w: ("/api/v1/audit/head", None)),
+    Route("POST", "/api/v1/training/jobs", _trigger),
+    Route("GET", "/api/v1/training/jobs", lambda w: ("/api/v1/training/jobs", None)),
+    Route("GET", "/api/v1/training/jobs/{id}", lambda w: (
         f"/api/v1/training/jobs/{w.job_id}", None)),
-    Route("GET", "/api/v1/training/jobs/{id}/details", VI, lambda w: (
+    Route("GET", "/api/v1/training/jobs/{id}/details", lambda w: (
         f"/api/v1/training/jobs/{w.job_id}/details", None)),
-    Route("POST", "/api/v1/training/jobs/{id}/cancel", OP, _cancel),
-    Route("GET", M + "/{name}/deployments", VI, lambda w: (
+    Route("POST", "/api/v1/training/jobs/{id}/cancel", _cancel),
+    Route("GET", M + "/{name}/deployments", lambda w: (
         f"{M}/{w.deployed()}/deployments", None)),
-    Route("GET", M + "/{name}/deployments/{env}", VI, lambda w: (
+    Route("GET", M + "/{name}/deployments/{env}", lambda w: (
         f"{M}/{w.deployed()}/deployments/production", None)),
-    Route("GET", M + "/{name}/deployments/{env}/owner", VI, lambda w: (
+    Route("GET", M + "/{name}/deployments/{env}/owner", lambda w: (
         f"{M}/{w.rolling_out()}/deployments/production/owner", None)),
-    Route("POST", M + "/{name}/deployments/{env}", OP, lambda w: (
+    Route("POST", M + "/{name}/deployments/{env}", lambda w: (
         f"{M}/{w.model(1)}/deployments/staging", {"version": "v1", "reason": "r"})),
-    Route("PUT", M + "/{name}/deployments/{env}/traffic", OP, lambda w: (
+    Route("PUT", M + "/{name}/deployments/{env}/traffic", lambda w: (
         f"{M}/{w.deployed()}/deployments/production/traffic",
         {"traffic": {"v1": 0.5, "v2": 0.5}, "reason": "split"})),
-    Route("POST", M + "/{name}/deployments/{env}/rollback", OP, _rollback),
-    Route("POST", M + "/{name}/rollouts/{env}", OP, lambda w: (
+    Route("POST", M + "/{name}/deployments/{env}/rollback", _rollback),
+    Route("POST", M + "/{name}/rollouts/{env}", lambda w: (
         f"{M}/{w.deployed()}/rollouts/production",
         {"version": "v2", "steps": [50, 100], "interval_s": 3600,
          "guardrails": ["error_rate<0.5"]})),
-    Route("GET", M + "/{name}/concept-drift", VI, lambda w: (
+    Route("GET", M + "/{name}/concept-drift", lambda w: (
         f"{M}/{w.deployed()}/concept-drift?version=v1", None)),
-    Route("GET", M + "/{name}/drift", VI, lambda w: (
+    Route("GET", M + "/{name}/drift", lambda w: (
         f"{M}/{w.deployed()}/drift?version=v1", None)),
-    Route("GET", M + "/{name}/metrics", VI, lambda w: (
+    Route("GET", M + "/{name}/metrics", lambda w: (
         f"{M}/{w.deployed()}/metrics?bucket_s=300", None)),
-    Route("GET", M + "/{name}/features/{feature}/distribution", VI, lambda w: (
+    Route("GET", M + "/{name}/features/{feature}/distribution", lambda w: (
         f"{M}/{w.deployed()}/features/age/distribution?version=v1", None)),
-    Route("GET", "/api/v1/fleet", VI, lambda w: ("/api/v1/fleet?window_s=60", None)),
-    Route("GET", "/api/v1/fleet/{name}", VI, lambda w: (
+    Route("GET", "/api/v1/fleet", lambda w: ("/api/v1/fleet?window_s=60", None)),
+    Route("GET", "/api/v1/fleet/{name}", lambda w: (
         f"/api/v1/fleet/{w.deployed()}?window_s=60", None)),
-    Route("GET", M + "/{name}/rollouts/{env}", VI, lambda w: (
+    Route("GET", M + "/{name}/rollouts/{env}", lambda w: (
         f"{M}/{w.rolling_out()}/rollouts/production", None)),
-    Route("POST", M + "/{name}/rollouts/{env}/pause", OP, lambda w: (
+    Route("POST", M + "/{name}/rollouts/{env}/pause", lambda w: (
         f"{M}/{w.rolling_out()}/rollouts/production/pause", {"reason": "look"})),
-    Route("POST", M + "/{name}/rollouts/{env}/resume", OP, lambda w: (
+    Route("POST", M + "/{name}/rollouts/{env}/resume", lambda w: (
         f"{M}/{_paused(w)}/rollouts/production/resume", {})),
-    Route("POST", M + "/{name}/rollouts/{env}/promote", OP, lambda w: (
+    Route("POST", M + "/{name}/rollouts/{env}/promote", lambda w: (
         f"{M}/{w.rolling_out()}/rollouts/production/promote", {})),
-    Route("POST", M + "/{name}/rollouts/{env}/abort", OP, lambda w: (
+    Route("POST", M + "/{name}/rollouts/{env}/abort", lambda w: (
         f"{M}/{w.rolling_out()}/rollouts/production/abort", {"reason": "bad"})),
-    Route("GET", "/api/v1/tokens", AD, lambda w: ("/api/v1/tokens", None)),
-    Route("POST", "/api/v1/tokens", AD, lambda w: (
+    Route("GET", "/api/v1/tokens", lambda w: ("/api/v1/tokens", None)),
+    Route("POST", "/api/v1/tokens", lambda w: (
         "/api/v1/tokens", {"name": w.unique("t"), "role": "viewer"})),
-    Route("POST", "/api/v1/tokens/{token}/revoke", AD, lambda w: (
+    Route("POST", "/api/v1/tokens/{token}/revoke", lambda w: (
         f"/api/v1/tokens/{w.engine.create_token(w.unique('t'), 'viewer')[0].id}/revoke", None)),
-    Route("POST", "/v1/models/{name}/predict", VI, lambda w: (
+    Route("POST", "/v1/models/{name}/predict", lambda w: (
         f"/v1/models/{w.deployed(1)}/predict",
         {"request_id": "r-1", "features": {"age": 41.0, "region": "south"}})),
-    Route("POST", "/v1/models/{name}/events", OP, _event),
-    Route("POST", "/v1/models/{name}/actuals", OP, _actual),
+    Route("POST", "/v1/models/{name}/events", _event),
+    Route("POST", "/v1/models/{name}/actuals", _actual),
 ]  # fmt: skip
 
 
@@ -286,17 +313,44 @@ def _placeholder(route: Route) -> str:
                              env="production", token="tok_x")  # fmt: skip
 
 
-def test_every_route_of_the_app_is_in_the_matrix(world: World) -> None:
+def test_the_readme_table_names_every_route_the_app_serves_and_no_other(world: World) -> None:
     spec = world.client.get("/openapi.json").json()
-    served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
-    served -= {("GET", "/api/v1/health")}  # open by design; tested below
-    listed = {(r.method, _placeholder_template(r.path)) for r in ROUTES}
-    assert {(m, _placeholder_template(p)) for m, p in served} == listed
+    served = {(m.upper(), readme_roles.shape(p)) for p, ops in spec["paths"].items() for m in ops}
+    assert set(README_ROLES) == served
 
 
-def _placeholder_template(path: str) -> str:
-    # Compare shapes, not placeholder names: /a/{x}/b == /a/{y}/b.
-    return "/".join("{}" if s.startswith("{") else s for s in path.split("/"))
+def test_every_route_that_needs_a_token_is_in_the_matrix() -> None:
+    listed = {(r.method, readme_roles.shape(r.path)) for r in ROUTES}
+    assert len(listed) == len(ROUTES)
+    assert listed == {key for key, role in README_ROLES.items() if role != "none"}
+
+
+def test_the_openapi_schema_names_the_readme_role_of_every_operation() -> None:
+    documented = {key: operation[ROLE_FIELD] for key, operation in SERVED.items()}
+    assert documented == README_ROLES
+    for key, operation in SERVED.items():
+        role = README_ROLES[key]
+        said = f"Needs the **{role}** role" if role != "none" else "Needs no token."
+        assert operation["description"].startswith(said), key
+        assert operation["description"].count("Needs ") == 1, key
+        roles = [r for requirement in operation.get("security", []) for r in requirement["token"]]
+        assert roles == ([] if role == "none" else [role]), key
+
+
+def test_the_readme_table_parses_shortened_and_alternative_paths() -> None:
+    text = "\n".join([
+        readme_roles.HEADER, "| --- | --- | --- |",
+        "| `GET /api/v1/x/{id}?q&r` · `POST …` | viewer · operator | one |",
+        "| `POST …/y/{n}/a\\|b` | admin | two |",
+    ])  # fmt: skip
+    served = {("GET", "/api/v1/x/{}"), ("POST", "/api/v1/x/{}"), ("POST", "/api/v1/x/{}/y/{}/a"),
+              ("POST", "/api/v1/x/{}/y/{}/b")}  # fmt: skip
+    assert readme_roles.roles(served, text) == {
+        ("GET", "/api/v1/x/{}"): "viewer", ("POST", "/api/v1/x/{}"): "operator",
+        ("POST", "/api/v1/x/{}/y/{}/a"): "admin", ("POST", "/api/v1/x/{}/y/{}/b"): "admin",
+    }  # fmt: skip
+    with pytest.raises(AssertionError, match="names 0 served routes"):
+        readme_roles.roles(served, text.replace("…/y/{n}", "…/z/{n}"))
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=_ids)
@@ -347,6 +401,7 @@ def test_the_role_and_above_succeed(world: World, route: Route, role: Role) -> N
 
 
 def test_health_needs_no_token(world: World) -> None:
+    assert README_ROLES[("GET", "/api/v1/health")] == "none"
     res = world.client.get("/api/v1/health")
     assert res.status_code == 200 and res.json()["ok"] is True
 

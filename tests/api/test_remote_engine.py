@@ -161,8 +161,8 @@ def test_data_plane_round_trips(pair: Pair, model: str) -> None:
     ]
     events = [{"request_id": "e-1", "version": "v1", "prediction": 1, "latency_ms": 1.0,
                "features": {"age": 50.0, "region": "east"}}]  # fmt: skip
-    assert remote.log_events(model, events) == 1
-    assert remote.record_actuals(model, [{"request_id": "r-0", "actual": 1}]) == 1
+    assert remote.log_events(model, events).new == 1
+    assert remote.record_actuals(model, [{"request_id": "r-0", "actual": 1}]).new == 1
 
 
 def test_tokens_round_trip(pair: Pair) -> None:

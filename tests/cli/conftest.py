@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli.main import app
+from core.engine import LocalEngine
+from tests.conftest import add_versions
 from tests.training.conftest import credit_small, write_config  # noqa: F401 (fixtures)
 
 
@@ -36,3 +38,13 @@ def mlc(home: Path) -> Mlc:
         return Result(res.exit_code, res.stdout, res.stderr)
 
     return invoke
+
+
+def with_versions(home: Path, model: str, upto: int) -> None:
+    """`add_versions` on the store the `mlc` fixture's commands use (none holds it between
+    commands)."""
+    engine = LocalEngine.open(home)
+    try:
+        add_versions(engine, model, upto)
+    finally:
+        engine.close()

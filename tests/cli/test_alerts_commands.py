@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import Mlc
+from tests.cli.conftest import Mlc, with_versions
 
 
-def test_rule_fires_is_acked_silenced_and_listed(mlc: Mlc, tmp_path: Path) -> None:
+def test_rule_fires_is_acked_silenced_and_listed(mlc: Mlc, tmp_path: Path, home: Path) -> None:
     mlc("models", "create", "m", "--task", "classification")
+    with_versions(home, "m", 1)
     res = mlc("--json", "alerts", "rules", "add", "m", "error_rate", ">", "0.1", "--window", "10m",
               "--channel", "console", "--channel", f"log:{tmp_path / 'alerts.jsonl'}")  # fmt: skip
     assert res.code == 0, res.err

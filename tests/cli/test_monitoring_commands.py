@@ -7,14 +7,15 @@ from pathlib import Path
 
 import polars as pl
 
-from tests.cli.conftest import Mlc
+from tests.cli.conftest import Mlc, with_versions
 
 
-def test_cli_ingest_actuals_and_metrics(mlc: Mlc, tmp_path: Path) -> None:
+def test_cli_ingest_actuals_and_metrics(mlc: Mlc, tmp_path: Path, home: Path) -> None:
     assert (
         mlc("models", "create", "m", "--task", "classification", "--features", "age:numeric").code
         == 0
     )
+    with_versions(home, "m", 1)
     now = datetime.now(UTC).replace(tzinfo=None)
     pl.DataFrame({
         "request_id": [f"e{i}" for i in range(50)], "ts": [now - timedelta(seconds=i) for i in range(50)],
@@ -25,7 +26,7 @@ def test_cli_ingest_actuals_and_metrics(mlc: Mlc, tmp_path: Path) -> None:
         tmp_path / "labels.csv"
     )
     res = mlc("ingest", "m", str(tmp_path / "events.parquet"))
-    assert res.code == 0 and "logged 50 events" in res.out
+    assert res.code == 0 and "logged 50 new events" in res.out
     assert mlc("ingest", "m", str(tmp_path / "events.parquet")).code == 0  # replay: no duplicates
     res = mlc("--json", "actuals", "m", str(tmp_path / "labels.csv"))
     assert res.code == 0 and res.json["received"] == 25

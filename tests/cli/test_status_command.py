@@ -12,6 +12,7 @@ from core.clock import utcnow
 from core.engine import LocalEngine
 from core.names import features_spec
 from tests.cli.conftest import Mlc
+from tests.conftest import add_versions
 
 MODEL = "credit-default"
 
@@ -32,6 +33,8 @@ def store(home: Path, artifact_bytes: bytes) -> None:
             engine.create_model(
                 name, "classification", features=features_spec("age:numeric,region:categorical")
             )
+            if name != MODEL:
+                add_versions(engine, name, 1)
         for v in ("v1", "v2"):
             engine.register_version(MODEL, artifact_bytes, algorithm="logistic_regression")
             engine.transition_version(MODEL, v, "validated")

@@ -13,6 +13,9 @@ from pathlib import Path
 import duckdb
 import httpx
 
+from app.client import RemoteEngine
+from storage.paths import SOCKET_FILE
+from tests.conftest import add_versions
 from tests.e2e.server import Server
 
 MODEL = "ingest-test"
@@ -36,6 +39,11 @@ def test_acknowledged_events_survive_sigkill_and_replays_do_not_duplicate(tmp_pa
             ).returncode
             == 0
         )
+        remote = RemoteEngine(socket=home / SOCKET_FILE)
+        try:
+            add_versions(remote, MODEL, 1)  # events may only name a version the model has
+        finally:
+            remote.close()
         acked: list[list[dict]] = []
         sent: list[list[dict]] = []
         lock = threading.Lock()

@@ -23,6 +23,7 @@ from core.fleet import MIN_RATE_S, ModelHealth, rate_seconds, window_text
 from core.names import features_spec
 from tests.api.test_serve import mlc as served_mlc
 from tests.api.test_serve import start_server
+from tests.conftest import add_versions
 from tests.fleet.conftest import MODEL, features
 
 RATE = 20.0
@@ -81,6 +82,7 @@ def histories(engine: LocalEngine) -> dict[str, History]:
     for name in [*PATTERNS, "burst"]:
         engine.create_model(name, "classification",
                             features=features_spec("age:numeric,region:categorical"))  # fmt: skip
+        add_versions(engine, name, 2)
         if name == "burst":
             out[name] = log_traffic(engine, name, "b", [(40, 39)], now, rate=BURST)
         else:
@@ -214,6 +216,7 @@ def test_a_stop_reads_zero_through_a_served_store(tmp_path: Path) -> None:
         spec = features_spec("age:numeric,region:categorical")
         for name in ("steady", "stopped"):
             remote.create_model(name, "classification", features=spec)
+            add_versions(remote, name, 1)
         steady = log_traffic(remote, "steady", "s", [(180, 0)], now)
         log_traffic(remote, "stopped", "t", [(180, 65)], now)
         rows = {r.name: r for r in remote.fleet_status()}

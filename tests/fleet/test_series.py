@@ -9,6 +9,7 @@ import pytest
 from core.engine import LocalEngine
 from core.monitoring.metrics import MetricsBucket, PerformanceMetrics
 from core.monitoring.series import bucket_for_window, bucket_grid, chart_series
+from tests.conftest import add_versions
 
 T = datetime(2026, 6, 1, 10, 0, 0, tzinfo=UTC)
 
@@ -88,6 +89,7 @@ def test_the_grid_follows_buckets_aligned_elsewhere() -> None:
 
 def test_series_from_real_five_second_buckets(engine: LocalEngine) -> None:
     engine.create_model("m", "classification")
+    add_versions(engine, "m", 2)
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
     start = end - timedelta(seconds=60)
     # 3 events 12 s before the end and 2 (one failed, one labelled wrong) 2 s before it.

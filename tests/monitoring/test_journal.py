@@ -248,7 +248,7 @@ def test_rows_missing_a_required_value_are_refused_before_acknowledging(
 def test_a_null_ts_in_a_posted_batch_means_now_on_both_paths(engine: LocalEngine) -> None:
     engine.create_model("m", "classification")
     body = b'[{"request_id": "a", "ts": "2026-03-01T12:00:00Z"}, {"request_id": "b", "ts": null}]'
-    assert engine.log_events("m", body) == 2
+    assert engine.log_events("m", body).new == 2
     with engine.store.read() as conn:
         assert conn.scalar("SELECT count(*) FROM prediction_events WHERE ts IS NOT NULL") == 2
 

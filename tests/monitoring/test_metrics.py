@@ -9,6 +9,7 @@ import pytest
 
 from core.engine import LocalEngine
 from core.errors import InvalidInput
+from tests.conftest import add_versions
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -18,6 +19,7 @@ def events(engine: LocalEngine, artifact_bytes: bytes) -> LocalEngine:
     """Two minutes of traffic for v1 and v2 with known latencies, errors and labels."""
     engine.create_model("m", "classification")
     engine.register_version("m", artifact_bytes, algorithm="lr")  # classes 0/1 → positive "1"
+    add_versions(engine, "m", 2)
     items = []
     for i in range(120):  # one event per second, minute 0 and minute 1
         items.append({
@@ -93,6 +95,7 @@ def test_bucketed_metrics_equal_hand_computed_values(events: LocalEngine) -> Non
 
 def test_regression_mae_and_rmse(engine: LocalEngine) -> None:
     engine.create_model("r", "regression")
+    add_versions(engine, "r", 2)
     engine.log_events(
         "r",
         [

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from core.engine import LocalEngine
 from core.monitoring.metrics import PerformanceMetrics
 from storage.repos import rollups
+from tests.conftest import add_versions
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MINUTES = 12
@@ -79,6 +80,7 @@ def test_rollups_answer_exactly_what_the_events_do(
 ) -> None:
     engine.create_model("m", "classification")
     engine.register_version("m", artifact_bytes, algorithm="lr")
+    add_versions(engine, "m", 2)
     _traffic(engine, "r", T0, MINUTES * 60)
     engine.record_actuals(
         "m", [{"request_id": f"r{i}", "actual": i % 3 % 2} for i in range(0, 720, 4)]
@@ -126,6 +128,7 @@ def test_rollups_answer_exactly_what_the_events_do(
 def test_live_minutes_are_never_sealed(engine: LocalEngine, artifact_bytes: bytes) -> None:
     engine.create_model("m", "classification")
     engine.register_version("m", artifact_bytes, algorithm="lr")
+    add_versions(engine, "m", 2)
     now = datetime.now(UTC)
     first = now - timedelta(seconds=30)
     _traffic(engine, "r", first, 20)
@@ -141,6 +144,7 @@ def test_live_minutes_are_never_sealed(engine: LocalEngine, artifact_bytes: byte
 
 def test_regression_metrics_through_rollups(engine: LocalEngine, artifact_bytes: bytes) -> None:
     engine.create_model("m", "regression")
+    add_versions(engine, "m", 2)
     items = [
         {"request_id": f"q{i}", "ts": (T0 + timedelta(seconds=i)).isoformat(), "version": "v1",
          "prediction": float(i % 17), "latency_ms": float(i % 23)}

@@ -11,6 +11,7 @@ import pytest
 from core.engine import LocalEngine
 from core.monitoring.metrics import PerformanceMetrics
 from core.monitoring.series import aligned_start, with_tail
+from tests.conftest import add_versions
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -27,6 +28,7 @@ def test_a_window_slid_with_a_tail_equals_reading_it_whole(
 ) -> None:
     engine.create_model("m", "classification")
     engine.register_version("m", artifact_bytes, algorithm="lr")
+    add_versions(engine, "m", 2)
     engine.log_events("m", [
         {"request_id": f"r{i}", "ts": (T0 + timedelta(seconds=i)).isoformat(),
          "version": "v1" if i % 3 else "v2", "prediction": i % 2, "score": 0.5,

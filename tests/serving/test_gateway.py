@@ -145,7 +145,7 @@ def test_log_only_events_and_actuals_are_idempotent(served: LocalEngine) -> None
          "latency_ms": 3.5, "features": features(i)}
         for i in range(1000)
     ]  # fmt: skip
-    assert served.log_events(MODEL, events) == 1000
+    assert served.log_events(MODEL, events).new == 1000
     served.log_events(MODEL, events)  # a retried batch
     served.log_events(MODEL, events[:10])
     assert _stored(served) == 1000

@@ -15,6 +15,7 @@ from app.tui.widgets.resource_table import ResourceTable
 from core.clock import utcnow
 from core.engine import LocalEngine
 from core.names import features_spec
+from tests.conftest import add_versions
 from tests.tui.conftest import MODEL, drive, screen_text, wait_for
 
 
@@ -150,6 +151,7 @@ def test_the_fleet_names_its_interval_and_a_stop_reads_zero(engine: LocalEngine)
                        ("started", range(20, 0, -1))):  # fmt: skip
         engine.create_model(name, "classification",
                             features=features_spec("age:numeric,region:categorical"))  # fmt: skip
+        add_versions(engine, name, 1)
         engine.log_events(name, [
             {"request_id": f"{name}{a}.{k}", "version": "v1", "prediction": 1, "latency_ms": 5.0,
              "ts": (now - timedelta(seconds=a - k / 4)).isoformat()}

@@ -1,4 +1,4 @@
-"""`/api/v1/alerts`: rules (admin), alerts and their history, acknowledgements, silences."""
+"""`/api/v1/alerts`: rules, alerts and their history, acknowledgements, silences."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.api.auth import Admin, Operator, Viewer
+from app.api.auth import Operator, Viewer
 from app.api.render import ok
 from app.api.schemas import Reason
 
@@ -42,7 +42,7 @@ def list_rules(engine: Viewer, model: str | None = None) -> Response:
 
 
 @router.post("/rules", status_code=201, response_model=None)
-def create_rule(body: CreateRule, engine: Admin) -> Response:
+def create_rule(body: CreateRule, engine: Operator) -> Response:
     rule = engine.create_alert_rule(
         body.model, body.metric, body.comparison, body.threshold, window_s=body.window_s,
         for_s=body.for_s, severity=body.severity, channels=body.channels, repeat_s=body.repeat_s,
@@ -51,17 +51,17 @@ def create_rule(body: CreateRule, engine: Admin) -> Response:
 
 
 @router.post("/rules/{rule_id}/enable", response_model=None)
-def enable_rule(rule_id: str, body: Reason, engine: Admin) -> Response:
+def enable_rule(rule_id: str, body: Reason, engine: Operator) -> Response:
     return ok(engine.set_alert_rule_active(rule_id, True, reason=body.reason))
 
 
 @router.post("/rules/{rule_id}/disable", response_model=None)
-def disable_rule(rule_id: str, body: Reason, engine: Admin) -> Response:
+def disable_rule(rule_id: str, body: Reason, engine: Operator) -> Response:
     return ok(engine.set_alert_rule_active(rule_id, False, reason=body.reason))
 
 
 @router.post("/rules/{rule_id}/delete", response_model=None)
-def delete_rule(rule_id: str, body: Reason, engine: Admin) -> Response:
+def delete_rule(rule_id: str, body: Reason, engine: Operator) -> Response:
     return ok(engine.delete_alert_rule(rule_id, reason=body.reason))
 
 

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from app.api.auth import engine_for
 from app.api.body import objects, read_body, read_json
-from core.domain import Prediction, Role
+from core.domain import Ingested, Prediction, Role
 from core.errors import InvalidInput, PayloadTooLarge
 
 PREFIX = "/v1/models/{name}"
@@ -125,7 +125,9 @@ async def predict(request: Request) -> Response:
 
 
 async def log_events(request: Request) -> Response:
-    """Log-only prediction events from an external server; answered once committed."""
+    """Log-only prediction events from an external server; answered once committed, with
+    how many were received, new, and duplicates (a request id stored before, or earlier in
+    the batch: stored once)."""
     engine = await engine_for(request, Role.OPERATOR)
     body = await read_body(request)
     if not body.lstrip().startswith(b"["):
@@ -135,35 +137,40 @@ async def log_events(request: Request) -> Response:
             raise InvalidInput(f"body is not valid JSON: {e}") from None
         objects(request, value, "events")  # not a list: refused with the usual message
     # The raw body goes to the engine, which parses it straight into columns.
-    received = await run_in_threadpool(
+    found = await run_in_threadpool(
         engine.log_events, request.path_params["name"], body, max_items=request.app.state.max_batch
     )
-    return _json({"received": received, "new": received})
+    return _ingested(found)
 
 
 async def record_actuals(request: Request) -> Response:
     """Late labels by request id; a replayed batch adds nothing twice."""
     engine = await engine_for(request, Role.OPERATOR)
     items = objects(request, await read_json(request), "actuals")
-    new = await run_in_threadpool(engine.record_actuals, request.path_params["name"], items)
-    return _json({"received": len(items), "new": new})
+    found = await run_in_threadpool(engine.record_actuals, request.path_params["name"], items)
+    return _ingested(found)
+
+
+def _ingested(found: Ingested) -> Response:
+    return _json({"received": found.received, "new": found.new, "duplicates": found.duplicates})
 
 
 Handler = Callable[[Request], Awaitable[Response]]
-_ROUTES: list[tuple[str, Handler, dict[str, Any], list[dict[str, Any]]]] = [
-    ("/predict", predict, _PREDICT_BODY, [{
+_ROUTES: list[tuple[str, Handler, Role, dict[str, Any], list[dict[str, Any]]]] = [
+    ("/predict", predict, Role.VIEWER, _PREDICT_BODY, [{
         "name": "environment", "in": "query", "required": False,
         "schema": {"type": "string", "default": "production"},
     }]),
-    ("/events", log_events, _EVENTS_BODY, []),
-    ("/actuals", record_actuals, _ACTUALS_BODY, []),
+    ("/events", log_events, Role.OPERATOR, _EVENTS_BODY, []),
+    ("/actuals", record_actuals, Role.OPERATOR, _ACTUALS_BODY, []),
 ]  # fmt: skip
+"""Each handler asks `engine_for` for the role given here (the matrix test checks both)."""
 
-routes = [Route(PREFIX + path, handler, methods=["POST"]) for path, handler, _, _ in _ROUTES]
+routes = [Route(PREFIX + path, handler, methods=["POST"]) for path, handler, *_ in _ROUTES]
 
 
 def _operation(
-    path: str, handler: Handler, body: dict[str, Any], query: list[dict[str, Any]]
+    path: str, handler: Handler, role: Role, body: dict[str, Any], query: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """What FastAPI would document for `handler` had it resolved the parameters itself."""
     return {
@@ -171,7 +178,7 @@ def _operation(
         "summary": handler.__name__.replace("_", " ").capitalize(),
         "description": (handler.__doc__ or "").strip(),
         "operationId": re.sub(r"\W", "_", handler.__name__ + PREFIX + path) + "_post",
-        "security": [{"token": []}],
+        "security": [{"token": [role.value]}],
         "parameters": [
             {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
             *query,
@@ -191,6 +198,6 @@ def _operation(
 
 
 OPENAPI_PATHS = {
-    PREFIX + path: {"post": _operation(path, handler, body, query)}
-    for path, handler, body, query in _ROUTES
+    PREFIX + path: {"post": _operation(path, handler, role, body, query)}
+    for path, handler, role, body, query in _ROUTES
 }

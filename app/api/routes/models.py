@@ -9,7 +9,7 @@ from app.api.auth import Operator, Viewer
 from app.api.render import doc, ok
 from app.api.schemas import CreateModel, ModelList
 from core import names
-from core.domain import Feature, Model
+from core.domain import Model
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
@@ -21,7 +21,7 @@ def list_models(engine: Viewer) -> Response:
 
 @router.post("", status_code=201, response_model=None, responses=doc(Model, 201))
 def create_model(body: CreateModel, engine: Operator) -> Response:
-    features = [Feature(f.name, names.feature_type(f.type)) for f in body.features]
+    features = names.features((f.name, f.type) for f in body.features)
     model = engine.create_model(
         body.name, body.task, target=body.target, features=features,
         description=body.description,

@@ -1,4 +1,4 @@
-"""`/api/v1/retrain-policies`: alert → training loops (admin, like alert rules)."""
+"""`/api/v1/retrain-policies`: alert → training loops."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.api.auth import Admin, Viewer
+from app.api.auth import Operator, Viewer
 from app.api.render import ok
 
 router = APIRouter(prefix="/api/v1/retrain-policies", tags=["retrain"])
@@ -28,7 +28,7 @@ def list_policies(engine: Viewer, model: str | None = None) -> Response:
 
 
 @router.post("", status_code=201, response_model=None)
-def create_policy(body: CreatePolicy, engine: Admin) -> Response:
+def create_policy(body: CreatePolicy, engine: Operator) -> Response:
     policy = engine.create_retrain_policy(
         body.model, body.rule_id, body.config_path, cooldown_s=body.cooldown_s, canary=body.canary
     )
@@ -36,5 +36,5 @@ def create_policy(body: CreatePolicy, engine: Admin) -> Response:
 
 
 @router.post("/{policy_id}/delete", response_model=None)
-def delete_policy(policy_id: str, engine: Admin) -> Response:
+def delete_policy(policy_id: str, engine: Operator) -> Response:
     return ok(engine.delete_retrain_policy(policy_id))
