@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import importlib
-import stat
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -794,21 +793,6 @@ def _server_path(path: str | Path) -> str:
     # means the same on a server on this host (started elsewhere); else it names the server's.
     p = Path(path)
     return str(p.resolve()) if not p.is_absolute() and p.exists() else str(p)
-
-
-def socket_answers(path: Path, timeout_s: float = 2.0) -> RemoteEngine | None:
-    """A client of the owner serving on `path`, or None when no server answers there."""
-    try:
-        if not stat.S_ISSOCK(path.stat().st_mode):
-            return None
-    except OSError:
-        return None
-    remote = RemoteEngine(socket=path, timeout_s=timeout_s)
-    if not remote.healthy():
-        remote.close()
-        return None
-    remote._http.timeout = httpx.Timeout(DEFAULT_TIMEOUT_S, connect=5.0)
-    return remote
 
 
 def _params(**values: Any) -> dict[str, Any]:

@@ -244,6 +244,11 @@ class EventWriter:
         return item.done.result()
 
     @property
+    def failure(self) -> BaseException | None:
+        """Why the store refused a load, if it did: events are then refused until a restart."""
+        return self._failure
+
+    @property
     def idle(self) -> bool:
         """No group commit under way or waiting: a write now leads its own at once."""
         return not self._appending and not self._queued
