@@ -110,7 +110,7 @@ def test_the_owner_lock_is_held_while_the_store_is_open_and_freed_by_sigkill(hom
     # its owner file is still there.
     assert read_owner(home) is not None
     assert not lock_held(home) and current_owner(home) is None
-    with Store.open(home, wait_s=0.2) as store:
+    with Store.open(home, wait_s=0.2):
         assert lock_held(home)
         owner = current_owner(home)
         assert owner is not None and owner.pid == os.getpid()
