@@ -57,6 +57,7 @@ def reach_owner(home: Path, *, say: Say | None = None) -> RemoteEngine | None:
         left = deadline - time.monotonic()
         found = _probe(Path(owner.socket), timeout_s=max(0.1, min(wait_s, left)))
         if not isinstance(found, str):
+            found.on_wait = say
             return found
         if left <= 0:
             raise StoreUnavailable(_not_answering(home, owner, found))

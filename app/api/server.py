@@ -52,6 +52,7 @@ import anyio.to_thread
 import orjson
 import uvicorn
 from fastapi import FastAPI
+from starlette.requests import ClientDisconnect
 
 from app.api.admission import Admission
 from app.api.factory import create_app
@@ -344,10 +345,13 @@ class Dispatch:
 
     async def _run(self, plane: _Plane, scope: Scope, receive: Receive, send: Send) -> None:
         loop = plane.loop
-        if loop is None or loop is asyncio.get_running_loop() or loop.is_closed():
-            await self.app(scope, receive, send)
-        else:
-            await _on_loop(loop, self.app, scope, receive, send)
+        try:
+            if loop is None or loop is asyncio.get_running_loop() or loop.is_closed():
+                await self.app(scope, receive, send)
+            else:
+                await _on_loop(loop, self.app, scope, receive, send)
+        except ClientDisconnect:
+            pass  # gone before its body was read: nobody to answer, nothing to log
 
 
 def _declared_size(scope: Scope, otherwise: int) -> int:

@@ -15,6 +15,7 @@ import pytest
 
 from app.api.admission import Admission
 from app.api.server import ApiServers, tcp_listener, unix_listener, url_of
+from app.client import RemoteEngine
 from core.engine import LocalEngine
 from storage.paths import SOCKET_FILE
 from tests.api.conftest import FEATURES
@@ -173,3 +174,30 @@ def test_a_broken_serving_version_is_named_and_does_not_keep_the_owner_unready(
             assert answer.json()["version"] == "v2"
     finally:
         engine.close()
+
+
+def test_a_client_waits_for_ready_before_its_prediction(deployed: LocalEngine, home: Path) -> None:
+    with serving(deployed, home) as run:
+        deployed.readiness.begin()
+        client = RemoteEngine(socket=home / SOCKET_FILE)
+        said: list[str] = []
+        client.on_wait = said.append
+        answers: list[object] = []
+        predicting = threading.Thread(target=lambda: answers.append(
+            client.predict(MODEL, [ONE])
+        ))  # fmt: skip
+        predicting.start()
+        for _ in range(600):  # until the server has refused it once
+            if said:
+                break
+            threading.Event().wait(0.05)
+        assert said == [
+            "waiting for the store's owner to be ready (listing the serving versions) …"
+        ]
+        assert not answers
+        deployed.readiness.warm(deployed.serving, deployed.deployments)
+        predicting.join(60)
+        client.close()
+        [[prediction]] = answers
+        assert prediction.version == "v1"  # type: ignore[attr-defined]
+        assert run.socket.get("/readyz").json()["ready"] is True
