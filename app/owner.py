@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from core.errors import StoreUnavailable
-from storage.owner import will_serve, write_owner
+from storage.owner import clear_owner, will_serve
 from storage.paths import SOCKET_FILE
 
 if TYPE_CHECKING:
@@ -36,7 +36,11 @@ class OwnedStore:
         self.home = home
         self.socket_path = home / SOCKET_FILE
         will_serve(home, str(self.socket_path))
-        self.engine = LocalEngine.open(home)
+        try:
+            self.engine = LocalEngine.open(home)
+        except BaseException:
+            clear_owner(home)  # forgets the intent to serve; the owner file is not ours
+            raise
         self._background = False
         self._unix = None
         self._thread: threading.Thread | None = None
@@ -44,7 +48,6 @@ class OwnedStore:
             if background:
                 self.engine.start_warmup()
             self._unix = unix_listener(self.socket_path)
-            write_owner(home, socket=str(self.socket_path))
             self._servers = ApiServers(self.engine, self._unix, None)
             started = threading.Event()
             failure: list[BaseException] = []

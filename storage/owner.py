@@ -33,8 +33,9 @@ from storage.paths import OWNER_FILE
 LOCK_FILE = "owner.lock"
 _PID_IN_DUCKDB_MESSAGE = re.compile(r"\(PID (\d+)\)")
 
-_held: dict[Path, int] = {}
-"""Store directory → descriptor of its owner lock, for the stores this process holds."""
+_held: dict[Path, tuple[int, int]] = {}
+"""Store directory → (descriptor of its owner lock, opens of it in this process), for the
+stores this process holds (DuckDB lets one process open a database more than once)."""
 _serving: dict[Path, str] = {}
 """Store directory → the socket this process will serve it on (`will_serve`)."""
 _guard = threading.Lock()
@@ -113,6 +114,8 @@ def take_lock(home: Path) -> None:
     key = home.resolve()
     with _guard:
         if key in _held:
+            fd, opens = _held[key]
+            _held[key] = (fd, opens + 1)
             return
         fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
@@ -123,7 +126,7 @@ def take_lock(home: Path) -> None:
             # database lock is ours, so the store is too; the lock follows once freed.
             os.close(fd)
             return
-        _held[key] = fd
+        _held[key] = (fd, 1)
 
 
 def lock_held(home: Path) -> bool:
@@ -146,7 +149,9 @@ def lock_held(home: Path) -> bool:
 
 
 def write_owner(home: Path, socket: str | None = None) -> OwnerInfo:
-    """Take the owner lock (if not yet held) and say who holds the store."""
+    """Take the owner lock and say who holds the store: once per open of the store (by
+    `Store.open`), balanced by one `clear_owner` when it closes. The socket is `socket`, else
+    the one `will_serve` announced."""
     take_lock(home)
     if socket is None:
         with _guard:
@@ -185,13 +190,16 @@ def current_owner(home: Path) -> OwnerInfo | None:
 def clear_owner(home: Path) -> None:
     """Remove the owner file if it is ours (another process may have taken over since), and
     let go of the owner lock."""
+    key = home.resolve()
+    with _guard:
+        fd, opens = _held.pop(key, (None, 0))
+        if opens > 1:  # another open of the store in this process still holds it
+            _held[key] = (fd, opens - 1)
+            return
+        _serving.pop(key, None)
     info = read_owner(home)
     if info is not None and info.pid == os.getpid():
         (home / OWNER_FILE).unlink(missing_ok=True)
-    key = home.resolve()
-    with _guard:
-        fd = _held.pop(key, None)
-        _serving.pop(key, None)
     if fd is not None:
         with contextlib.suppress(OSError):
             os.close(fd)  # closing the descriptor releases the flock

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from app.cli.output import err_console, state
-from storage.owner import will_serve, write_owner
+from storage.owner import clear_owner, will_serve
 from storage.paths import SOCKET_FILE
 
 if TYPE_CHECKING:
@@ -70,7 +70,11 @@ def serve(
     home = cli.home
     path = home / SOCKET_FILE
     will_serve(home, str(path))
-    engine = LocalEngine.open(home)
+    try:
+        engine = LocalEngine.open(home)
+    except BaseException:
+        clear_owner(home)  # forgets the intent to serve; the owner file is not ours
+        raise
     started = False
     try:
         engine.start_warmup(freeze_gc=True)
@@ -78,7 +82,6 @@ def serve(
         tcp = None
         try:
             tcp = tcp_listener(host, port)
-            write_owner(home, socket=str(path))
             servers = ApiServers(
                 engine, unix, tcp, tcp_requires_auth=not insecure,
                 admission=Admission(max_wait_s=max_queue_wait),

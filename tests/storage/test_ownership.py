@@ -140,3 +140,16 @@ def test_a_reused_pid_is_not_the_owner(home: Path) -> None:
     finally:
         clear_owner(home)
     assert not lock_held(home)
+
+
+def test_the_lock_is_held_until_the_last_open_of_the_store_in_this_process_closes(
+    home: Path,
+) -> None:
+    first = Store.open(home, wait_s=0.2)
+    try:
+        with Store.open(home, wait_s=0.2):  # DuckDB lets one process open a database twice
+            assert lock_held(home)
+        assert lock_held(home) and read_owner(home) is not None, "the first is still open"
+    finally:
+        first.close()
+    assert not lock_held(home) and read_owner(home) is None
