@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import importlib
-import stat
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -158,6 +159,8 @@ class RemoteEngine:
             self.where = url
             self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
         self.socket = socket
+        self.on_wait: Callable[[str], None] | None = None
+        """Told, once, when a data-plane call waits for the owner to be ready."""
         self._actor: str | None = None
         self._role: str | None = None
 
@@ -172,8 +175,45 @@ class RemoteEngine:
         params: dict[str, Any] | None = None,
     ) -> Any:
         query = {k: v for k, v in (params or {}).items() if v is not None}
+        response = self._request(method, path, json=json, params=query)
+        if response.status_code >= 400:
+            raise self._error(response)
         try:
-            response = self._http.request(method, path, json=json, params=query)
+            return response.json()
+        except ValueError as e:
+            raise MlcError(f"the mlc server at {self.where} answered with non-JSON") from e
+
+    def _data_call(self, method: str, path: str, *, json: Any, params: dict[str, Any]) -> Any:
+        """`_call` for the data plane, which answers 503 until the owner is ready (its serving
+        versions loaded and smoke-tested, seconds after it starts): wait for ready, as
+        `Retry-After` asks, saying so once through `on_wait`, up to the client's patience."""
+        from app.reach import patience_s
+
+        deadline = time.monotonic() + patience_s()
+        told = False
+        while True:
+            query = {k: v for k, v in params.items() if v is not None}
+            response = self._request(method, path, json=json, params=query)
+            retry = _not_ready_retry(response)
+            if retry is None or time.monotonic() + retry > deadline:
+                break
+            if not told and self.on_wait is not None:
+                what = _detail(response).removeprefix("not ready yet: ")
+                self.on_wait(f"waiting for the store's owner to be ready ({what}) …")
+                told = True
+            time.sleep(retry)
+        if response.status_code >= 400:
+            raise self._error(response)
+        try:
+            return response.json()
+        except ValueError as e:
+            raise MlcError(f"the mlc server at {self.where} answered with non-JSON") from e
+
+    def _request(
+        self, method: str, path: str, *, json: Any, params: dict[str, Any]
+    ) -> httpx.Response:
+        try:
+            return self._http.request(method, path, json=json, params=params)
         except httpx.TimeoutException as e:
             raise StoreUnavailable(
                 f"the mlc server at {self.where} did not answer in time ({type(e).__name__})"
@@ -182,12 +222,6 @@ class RemoteEngine:
             raise StoreUnavailable(
                 f"cannot reach the mlc server at {self.where}: {e or type(e).__name__}"
             ) from e
-        if response.status_code >= 400:
-            raise self._error(response)
-        try:
-            return response.json()
-        except ValueError as e:
-            raise MlcError(f"the mlc server at {self.where} answered with non-JSON") from e
 
     def _error(self, response: httpx.Response) -> MlcError:
         try:
@@ -479,18 +513,20 @@ class RemoteEngine:
     def predict(
         self, model: str, requests: list[dict[str, Any]], *, environment: str = "production"
     ) -> list[Prediction]:
-        found = self._call(
+        found = self._data_call(
             "POST", f"/v1/models/{_q(model)}/predict", json=requests,
             params={"environment": environment},
         )  # fmt: skip
         return [_decode(Prediction, p) for p in found]
 
     def log_events(self, model: str, events: list[dict[str, Any]]) -> Ingested:
-        found = self._call("POST", f"/v1/models/{_q(model)}/events", json=events)
+        path = f"/v1/models/{_q(model)}/events"
+        found = self._data_call("POST", path, json=events, params={})
         return Ingested(int(found["received"]), int(found["new"]))
 
     def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> Ingested:
-        found = self._call("POST", f"/v1/models/{_q(model)}/actuals", json=actuals)
+        path = f"/v1/models/{_q(model)}/actuals"
+        found = self._data_call("POST", path, json=actuals, params={})
         return Ingested(int(found["received"]), int(found["new"]))
 
     # --- monitoring ---------------------------------------------------------------------
@@ -790,6 +826,25 @@ class RemoteEngine:
         return self._send(ApiToken, "POST", f"/api/v1/tokens/{_q(token)}/revoke")
 
 
+def _not_ready_retry(response: httpx.Response) -> float | None:
+    """Seconds to wait when `response` says the owner is not ready yet, else None."""
+    if response.status_code != 503 or "Retry-After" not in response.headers:
+        return None
+    try:
+        if response.json().get("error") != "unavailable":
+            return None  # overloaded: the caller decides whether to retry
+        return max(0.1, float(response.headers["Retry-After"]))
+    except (ValueError, AttributeError):
+        return None
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["detail"]).removesuffix("; retry shortly")
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}"
+
+
 def _decode(cls: type[T], data: Any) -> T:
     try:
         return load(cls, data)
@@ -802,21 +857,6 @@ def _server_path(path: str | Path) -> str:
     # means the same on a server on this host (started elsewhere); else it names the server's.
     p = Path(path)
     return str(p.resolve()) if not p.is_absolute() and p.exists() else str(p)
-
-
-def socket_answers(path: Path, timeout_s: float = 2.0) -> RemoteEngine | None:
-    """A client of the owner serving on `path`, or None when no server answers there."""
-    try:
-        if not stat.S_ISSOCK(path.stat().st_mode):
-            return None
-    except OSError:
-        return None
-    remote = RemoteEngine(socket=path, timeout_s=timeout_s)
-    if not remote.healthy():
-        remote.close()
-        return None
-    remote._http.timeout = httpx.Timeout(DEFAULT_TIMEOUT_S, connect=5.0)
-    return remote
 
 
 def _params(**values: Any) -> dict[str, Any]:

@@ -1,14 +1,14 @@
 """Owning a store from a long-lived interactive process (`mlc console`, `mlc demo`).
 
-Such a process opens the store, serves the local admin socket from a background thread (so
-`mlc …` in another shell keeps working through it) and runs the owner's background loops:
+Such a process opens the store, serves the local admin socket from background threads (the
+control and data planes of `app.api.server`, so `mlc …` in another shell keeps working
+through it) and runs the owner's background loops:
 alert evaluation, the rollout controller, A/B ticks. `mlc serve` does the same in the
 foreground, with a TCP port.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 from pathlib import Path
@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from core.errors import StoreUnavailable
-from storage.owner import write_owner
+from storage.owner import clear_owner, will_serve
 from storage.paths import SOCKET_FILE
 
 if TYPE_CHECKING:
@@ -35,20 +35,26 @@ class OwnedStore:
 
         self.home = home
         self.socket_path = home / SOCKET_FILE
-        self.engine = LocalEngine.open(home)
+        will_serve(home, str(self.socket_path))
+        try:
+            self.engine = LocalEngine.open(home)
+        except BaseException:
+            clear_owner(home)  # forgets the intent to serve; the owner file is not ours
+            raise
         self._background = False
         self._unix = None
         self._thread: threading.Thread | None = None
         try:
+            if background:
+                self.engine.start_warmup()
             self._unix = unix_listener(self.socket_path)
-            write_owner(home, socket=str(self.socket_path))
             self._servers = ApiServers(self.engine, self._unix, None)
             started = threading.Event()
             failure: list[BaseException] = []
 
             def serve() -> None:
                 try:
-                    asyncio.run(self._servers.run(started.set, handle_signals=False))
+                    self._servers.serve(started.set, handle_signals=False)
                 except BaseException as e:  # reported to the opener below
                     failure.append(e)
                 finally:
@@ -96,13 +102,15 @@ class OwnedStore:
 def connect_or_own(
     home: Path, *, server: str | None = None, token: str | None = None
 ) -> tuple[Engine, OwnedStore | None]:
-    """The owner's engine if the store has one (or `server` is given), else this process
-    becomes the owner: the engine and the `OwnedStore` to close on exit."""
-    from app.client import RemoteEngine, socket_answers
+    """The owner's engine if a process serves the store (waited for while it is alive, however
+    busy), or `server`'s; else this process becomes the owner: the engine and the
+    `OwnedStore` to close on exit."""
+    from app.client import RemoteEngine
+    from app.reach import reach_owner
 
     if server:
         return RemoteEngine(url=server, token=token), None
-    remote = socket_answers(home / SOCKET_FILE)
+    remote = reach_owner(home)
     if remote is not None:
         return remote, None
     owned = OwnedStore(home)

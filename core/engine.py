@@ -61,6 +61,7 @@ from core.registry import ModelRegistry, NewVersion
 from core.retrain import RetrainPolicies, RetrainPolicy
 from core.rollout.controller import RolloutController
 from core.serving.gateway import PredictionService
+from core.serving.readiness import Readiness
 from core.stats.drift import DriftAnalysis
 from core.training.pipeline import JobDetails, TrainingPipeline
 from core.training.validator import ValidationResults
@@ -531,6 +532,8 @@ class LocalEngine:
                 registry=self.registry,
             )  # fmt: skip
             self.tokens = TokenService(store)
+            self.readiness = Readiness()
+            """Ready at once, unless `start_warmup` (a serving owner's start) is under way."""
             self.fleet = FleetService(
                 self.registry, self.deployments, self.monitor, self.drift, self.alerts,
                 self.abtests, self.rollouts,
@@ -979,14 +982,8 @@ class LocalEngine:
         since (generation 1 at most ~1 ms). Not for short-lived or test processes: an object
         frozen while alive is never collected if it later dies in a reference cycle."""
 
-        def warm() -> None:
-            self.serving.warm_all()
-            if freeze_gc:
-                gc.collect()
-                gc.freeze()
-
-        self._warm_all = threading.Thread(target=warm, name="mlc-warm", daemon=True)
-        self._warm_all.start()
+        if getattr(self, "_warm_all", None) is None:
+            self.start_warmup(freeze_gc=freeze_gc)
         self.alerts.start_loop(
             rule_values(self.store, self.registry, self.drift),
             every_s=_env_float("MLC_ALERT_EVAL_S", 15.0),
@@ -997,6 +994,21 @@ class LocalEngine:
         if self._ab_loop is None:
             self._ab_loop = Periodic("mlc-abtests", self.abtests.tick, max(tick_s, 5.0))
             self._ab_loop.start()
+
+    def start_warmup(self, *, freeze_gc: bool = False) -> None:
+        """Load and smoke-test every serving version in a thread; `readiness` says when it
+        is done (not ready from this call on). `freeze_gc`: see `start_background`."""
+
+        def warm() -> None:
+            self.readiness.warm(self.serving, self.deployments)
+            self.serving.warm_all()  # the routes; every version is loaded by now
+            if freeze_gc:
+                gc.collect()
+                gc.freeze()
+
+        self.readiness.begin()
+        self._warm_all = threading.Thread(target=warm, name="mlc-warm", daemon=True)
+        self._warm_all.start()
 
     def stop_background(self) -> None:
         if getattr(self, "_ab_loop", None) is not None:

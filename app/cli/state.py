@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storage.paths import SOCKET_FILE, resolve_home
+from storage.paths import resolve_home
 
 if TYPE_CHECKING:
     from core.engine import Engine
@@ -26,26 +26,30 @@ class CliState:
         return resolve_home(self.store)
 
     def engine(self) -> Engine:
-        """The engine on first use: `--server`, else the owner on the store's socket, else
-        the store itself (a short-lived command holds it only for its own run)."""
+        """The engine on first use: `--server`, else the owner that serves the store (waited
+        for while it is alive, however busy), else the store itself (a short-lived command
+        holds it only for its own run)."""
         if self._engine is None:
             self._engine = self._select()
         return self._engine
 
     def _select(self) -> Engine:
         # Imported here: httpx costs start-up time that embedded-only commands need not pay.
-        from app.client import RemoteEngine, socket_answers
-        from core.engine import LocalEngine
+        from app.client import RemoteEngine
+        from app.reach import open_or_reach
 
         if self.server:
             return RemoteEngine(url=self.server, token=self.token)
-        remote = socket_answers(self.home / SOCKET_FILE)
-        if remote is not None:
-            return remote
-        # No answer: no owner, or a stale socket file; opening the store tells which.
-        return LocalEngine.open(self.home)
+        return open_or_reach(self.home, say=_say)
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+
+
+def _say(line: str) -> None:
+    import sys
+
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()

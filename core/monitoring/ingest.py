@@ -12,9 +12,11 @@ of its rows are new, from the keys it claims first (`core/monitoring/seen_keys.p
 Rows are checked against the tables' constraints before they are acknowledged. Should a
 record still fail to load, it is set aside in `journal/rejected/` (and logged) rather than
 blocking every record behind it. Reads of the event tables see every acknowledged row: their
-first statement waits for the loader when rows are pending (`Store.add_read_barrier`). When
-more than `max_pending` rows wait to be loaded, new writes are refused with `Overloaded`
-(HTTP 503 + Retry-After) instead of queueing forever.
+first statement waits for the loader when rows are pending (`Store.add_read_barrier`). So
+the rows waiting to be loaded are bounded: when loading them would take the loader more than
+`max_lag_s` at its recent pace (or more than `max_pending` rows wait), new writes are refused
+with `Overloaded` (HTTP 503 + Retry-After) instead of queueing: a reader (`mlc status`)
+never waits long behind ingest, and memory does not grow with the backlog.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ LINGER_S = 5.0
 LINGER_ROWS = 5_000
 """The loader waits up to `LINGER_S` to gather `LINGER_ROWS` rows (then takes whatever else
 is queued, up to `max_batch`), unless a reader is waiting."""
+DEFAULT_MAX_LAG_S = 1.0
+_RATE_MIN_ROWS = 1_000
+"""Loads smaller than this do not update the loader's pace: their time is mostly a commit's."""
 SLICE_ROWS = 500
 """Rows a load turns into a frame between two chances for request threads to take the GIL."""
 
@@ -164,11 +169,20 @@ def _checked(table: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 class EventWriter:
     def __init__(
-        self, store: Store, *, max_pending: int = 500_000, max_batch: int = 200_000
+        self,
+        store: Store,
+        *,
+        max_pending: int = 500_000,
+        max_batch: int = 200_000,
+        max_lag_s: float | None = DEFAULT_MAX_LAG_S,
     ) -> None:
         self.store = store
         self.max_pending = max_pending
         self.max_batch = max_batch
+        self.max_lag_s = max_lag_s
+        """Refuse writes while loading the pending rows would take longer (None: no bound)."""
+        self.load_rate: float | None = None
+        """Rows a second the loader has loaded lately, timed over its loads alone."""
         self.journal = Journal(store.home / JOURNAL_DIR)
         self.loads = 0
         self.seen = SeenKeys(self._stored_keys)
@@ -270,6 +284,13 @@ class EventWriter:
                 raise Overloaded(
                     f"ingest is behind by {self._pending:,} rows; retry shortly", retry_after_s=1.0
                 )
+            lag = self._lag_s(height)
+            if lag is not None:
+                raise Overloaded(
+                    f"ingest is behind by {self._pending:,} rows (~{lag:.1f} s of loading, over"
+                    f" the {self.max_lag_s:g} s bound); retry shortly",
+                    retry_after_s=max(1.0, lag),
+                )
             self._pending += height
             self._queue(item)
         if not wait:
@@ -281,6 +302,20 @@ class EventWriter:
             return height
         assert item.done is not None
         return item.done.result()
+
+    def _lag_s(self, height: int) -> float | None:
+        """With `_lock` held: how long loading what is pending and `height` more rows would
+        take, when that is over `max_lag_s` (else None). A write to an empty backlog always
+        goes in, whatever its size."""
+        if self.max_lag_s is None or not self._pending or not self.load_rate:
+            return None
+        lag = (self._pending + height) / self.load_rate
+        return lag if lag > self.max_lag_s else None
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the store refused a load, if it did: events are then refused until a restart."""
+        return self._failure
 
     @property
     def idle(self) -> bool:
@@ -459,7 +494,9 @@ class EventWriter:
             try:
                 items = [i for i in batch if i.table]
                 if items and self._failure is None:
+                    began = time.perf_counter()
                     self._load_or_reject(items)
+                    self._note_rate(sum(i.height for i in items), time.perf_counter() - began)
                     self._drop_loaded(items[-1].end)
             except BaseException as e:  # the store refused: keep everything journaled
                 log.exception("loading journaled events failed; they stay journaled")
@@ -474,6 +511,13 @@ class EventWriter:
                         marker.done.set_result(0)
                     else:
                         marker.done.set_exception(self._failure)
+
+    def _note_rate(self, rows: int, took_s: float) -> None:
+        if rows < _RATE_MIN_ROWS or took_s <= 0:
+            return  # a handful of rows times the commit, not the pace
+        rate = rows / took_s
+        with self._lock:
+            self.load_rate = rate if self.load_rate is None else 0.7 * self.load_rate + 0.3 * rate
 
     def _load_or_reject(self, items: list[_Item]) -> None:
         """Load `items` in one transaction. If that fails, load them one by one, each with a

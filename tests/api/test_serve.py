@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli.main import app
-from storage.owner import describe_holder, read_owner, write_owner
+from storage.owner import clear_owner, describe_holder, read_owner, write_owner
 from storage.paths import DB_FILE, OWNER_FILE, SOCKET_FILE
 from tests.conftest import env_without_terminal
 
@@ -35,6 +35,7 @@ class Served:
     socket: Path
     url: str
     log: Path
+    start_line: str
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -69,7 +70,7 @@ def start_server(home: Path, *extra: str) -> Served:
         proc.kill()
         raise AssertionError(f"mlc serve did not start: {log.read_text()}")
     info = json.loads(line)
-    return Served(proc, home, Path(info["socket"]), info["url"], log)
+    return Served(proc, home, Path(info["socket"]), info["url"], log, line)
 
 
 @pytest.fixture(scope="module")
@@ -230,5 +231,24 @@ def test_a_stale_socket_file_is_ignored(tmp_path: Path) -> None:
 def test_the_held_store_message_names_the_socket(tmp_path: Path) -> None:
     tmp_path.mkdir(exist_ok=True)
     write_owner(tmp_path, socket=str(tmp_path / SOCKET_FILE))
-    message = describe_holder(tmp_path, f"Could not set lock on file (PID {os.getpid()})")
-    assert f"it serves the store on {tmp_path / SOCKET_FILE}; is it still starting?" in message
+    try:
+        message = describe_holder(tmp_path, f"Could not set lock on file (PID {os.getpid()})")
+    finally:
+        clear_owner(tmp_path)
+    assert f"it serves the store on {tmp_path / SOCKET_FILE}: mlc commands reach it" in message
+
+
+def test_the_start_line_comes_once_ready_and_probes_answer_on_both_doors(served: Served) -> None:
+    info = json.loads(served.start_line)
+    assert info["ready"] == {"versions": 0, "failed": [], "took_s": info["ready"]["took_s"]}
+    assert "listening on unix:" in served.log.read_text()  # said on stderr before ready
+    uds = httpx.Client(transport=httpx.HTTPTransport(uds=str(served.socket)), base_url="http://mlc")
+    with uds, httpx.Client(base_url=served.url) as tcp:
+        for client in (uds, tcp):
+            live = client.get("/healthz")
+            assert live.status_code == 200 and live.json() == {"ok": True, "pid": served.proc.pid}
+            ready = client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            doc = ready.json()
+            assert doc["ready"] is True and doc["store_open"] and doc["journal_replayed"]
+            assert doc["waiting_for"] is None and doc["failed"] == []

@@ -62,12 +62,13 @@ class Server:
                     f"mlc serve exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}"
                 )
             try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=0.5).status_code == 200:
+                # Ready, not just up: serving versions loaded and smoke-tested.
+                if httpx.get(f"{self.url}/readyz", timeout=0.5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("mlc serve did not come up")
+        raise RuntimeError("mlc serve did not become ready")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

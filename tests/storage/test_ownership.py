@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from storage.errors import StoreUnavailable
+from storage.owner import (
+    clear_owner,
+    current_owner,
+    is_alive,
+    lock_held,
+    process_start,
+    read_owner,
+    write_owner,
+)
 from storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,3 +93,63 @@ def test_an_opener_waits_briefly_for_a_short_lived_holder(home: Path) -> None:
     finally:
         proc.wait()
     assert time.monotonic() - t0 < 10
+
+
+def test_the_owner_lock_is_held_while_the_store_is_open_and_freed_by_sigkill(home: Path) -> None:
+    assert not lock_held(home) and current_owner(home) is None
+    proc = _hold(home, 60)
+    try:
+        assert lock_held(home)
+        owner = current_owner(home)
+        assert owner is not None and owner.pid == proc.pid
+        assert owner.process_start == process_start(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    # However it died, the kernel let go of its lock: nobody holds the store now, even though
+    # its owner file is still there.
+    assert read_owner(home) is not None
+    assert not lock_held(home) and current_owner(home) is None
+    with Store.open(home, wait_s=0.2):
+        assert lock_held(home)
+        owner = current_owner(home)
+        assert owner is not None and owner.pid == os.getpid()
+    assert not lock_held(home) and read_owner(home) is None
+
+
+def test_probing_the_lock_from_the_owners_own_process_keeps_the_store_locked(home: Path) -> None:
+    """A probe must never unlock the store it looks at: DuckDB's POSIX lock is lost when the
+    holding process closes any descriptor of the database, so the probe uses its own lock."""
+    with Store.open(home, wait_s=0.2):
+        for _ in range(3):
+            assert lock_held(home)
+        out = subprocess.run(
+            [sys.executable, "-c", HOLDER.replace("Store.open(", "Store.open(wait_s=0.2, home="),
+             str(home), "0"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert out.returncode != 0 and f"pid {os.getpid()}" in out.stderr
+
+
+def test_a_reused_pid_is_not_the_owner(home: Path) -> None:
+    home.mkdir(parents=True)
+    info = write_owner(home)
+    try:
+        assert is_alive(info)
+        assert not is_alive(replace(info, process_start=(info.process_start or 0) + 1))
+    finally:
+        clear_owner(home)
+    assert not lock_held(home)
+
+
+def test_the_lock_is_held_until_the_last_open_of_the_store_in_this_process_closes(
+    home: Path,
+) -> None:
+    first = Store.open(home, wait_s=0.2)
+    try:
+        with Store.open(home, wait_s=0.2):  # DuckDB lets one process open a database twice
+            assert lock_held(home)
+        assert lock_held(home) and read_owner(home) is not None, "the first is still open"
+    finally:
+        first.close()
+    assert not lock_held(home) and read_owner(home) is None
