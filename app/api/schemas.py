@@ -148,6 +148,24 @@ class Health(BaseModel):
     pid: int
 
 
+class FailedVersion(BaseModel):
+    model: str
+    version: str
+    error: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    pid: int
+    store_open: bool
+    journal_replayed: bool
+    versions: int = Field(description="serving versions to load and smoke-test")
+    checked: int = Field(description="of them, checked so far")
+    failed: list[FailedVersion]
+    took_s: float | None
+    waiting_for: str | None = Field(description="what the owner still waits for; null when ready")
+
+
 class WhoAmI(BaseModel):
     actor: str
     role: str

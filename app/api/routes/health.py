@@ -21,7 +21,7 @@ from fastapi.responses import Response
 
 from app.api.auth import Viewer
 from app.api.render import doc, ok
-from app.api.schemas import Health, WhoAmI
+from app.api.schemas import Health, Readiness, WhoAmI
 from core.engine import LocalEngine
 
 router = APIRouter(tags=["health"])
@@ -33,14 +33,17 @@ def health() -> Response:
     return ok({"ok": True, "pid": os.getpid()})
 
 
-@router.get("/healthz", response_model=None, include_in_schema=False)
+@router.get("/healthz", response_model=None, responses=doc(Health))
 async def healthz() -> Response:
+    """Liveness: answers while the process runs."""
     # Async: answered on the loop itself, without waiting for a worker thread.
     return ok({"ok": True, "pid": os.getpid()})
 
 
-@router.get("/readyz", response_model=None, include_in_schema=False)
+@router.get("/readyz", response_model=None, responses=doc(Readiness))
 async def readyz(request: Request) -> Response:
+    """Readiness: 200 once the store is open, its journal replayed and every serving version
+    loaded and smoke-tested; else 503 with Retry-After, naming what it waits for."""
     engine: LocalEngine = request.app.state.engine
     status = readiness(engine)
     answer = ok(status, status_code=200 if status["ready"] else 503)
