@@ -238,6 +238,9 @@ def test_missing_share_and_new_categories_per_feature(trained: LocalEngine) -> N
             assert (found["loan_purpose"]["MISSING"], found["loan_purpose"]["NEW"]) == ("0%", "1")
             assert found["region"]["NEW"] == "0"
             assert found["annual_income"]["MISSING"] == f"{income_missing:.1%}"
+            # The table's cells are read above; wait for the frame that draws them (under load a
+            # frame of header-sized columns can come first, and there NEW fits in 80).
+            await wait_for(pilot, lambda: "annual_income" in screen_text(pilot.app))
             header = next(line for line in screen_text(pilot.app).splitlines() if "FEATURE" in line)
             # At 80 columns the missing share is on screen; from 100 the new categories too.
             assert "MISSING" in header and ("NEW" in header) == (size[0] >= 100)
