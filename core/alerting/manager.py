@@ -45,7 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core import audit
-from core.alerting import rules as check
+from core.alerting import checks as check
 from core.alerting.channels import ChannelError, Channels
 from core.alerting.types import (
     Alert,
