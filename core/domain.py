@@ -320,6 +320,8 @@ class PerformanceMetric:
 
 @dataclass
 class AlertRule:
+    """The seed's alert rule, plus what the evaluator needs (`repeat_s`) and provenance."""
+
     id: str
     model_id: str
     metric_name: str
@@ -330,6 +332,15 @@ class AlertRule:
     window_s: int = 300
     for_s: int = 0
     severity: Severity = Severity.WARNING
+    repeat_s: int = 3600
+    """Seconds between repeated notifications of a firing, unacknowledged alert; 0: never."""
+    created_at: datetime | None = None
+    created_by: str = ""
+
+    @property
+    def is_event_rule(self) -> bool:
+        """`event.<kind>` rules route system events; they are not evaluated against values."""
+        return self.metric_name.startswith("event.")
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Alerting: rules over monitoring metrics, the alert state machine, silences and
-notification channels (see `core.alerting.manager`)."""
+notification channels (see `core.alerting.manager` for which module holds what)."""
 
 from core.alerting.channels import Channels, ConsoleChannel
 from core.alerting.manager import AlertManager
@@ -8,20 +8,20 @@ from core.alerting.types import (
     AlertStatus,
     Delivery,
     DeliveryReport,
-    Rule,
     Silence,
     Transition,
 )
+from core.domain import AlertRule
 
 __all__ = [
     "Alert",
     "AlertManager",
+    "AlertRule",
     "AlertStatus",
     "Channels",
     "ConsoleChannel",
     "Delivery",
     "DeliveryReport",
-    "Rule",
     "Silence",
     "Transition",
 ]

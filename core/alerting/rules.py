@@ -1,141 +1,118 @@
-"""Validation of what people type into an alert rule: metric, comparison, threshold,
-durations, severity and channels. Every refusal is one `InvalidInput` line."""
+"""The rule book: create, read, enable, disable and delete alert rules, each change audited.
+What a rule may say is checked in `core.alerting.checks`."""
 
 from __future__ import annotations
 
-import math
-import re
-from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
-from core.domain import ComparisonOperator, Severity
+from core import audit
+from core.alerting import checks as check
+from core.alerting import rows
+from core.alerting.base import ManagerBase
+from core.alerting.evaluation import close_open_alerts
+from core.domain import AlertRule, ComparisonOperator, Severity
 from core.errors import InvalidInput
-
-METRICS: tuple[str, ...] = (
-    "error_rate",
-    "invalid_rate",
-    "invalid_requests",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "requests",
-    "prediction_mean",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "roc_auc",
-    "mae",
-    "rmse",
-    "drift_share",
-    "concept_drift",
-)
-"""Plain metric names; besides these: `drift.<feature>`, `psi.<feature>`, `event.<kind>`."""
-
-FEATURE_PREFIXES: tuple[str, ...] = ("drift.", "psi.")
-EVENT_PREFIX = "event."
-
-_FEATURE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_EVENT_KIND = re.compile(r"^[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$")
-CHANNEL_KINDS = ("console", "log", "webhook", "slack")
-_MAX_DURATION_S = 366 * 24 * 3600
+from core.jsonable import canonical_json, to_jsonable
+from storage.repos import alerts as repo
 
 
-def metric(name: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise InvalidInput("metric must be a non-empty name, e.g. error_rate")
-    if name in METRICS:
-        return name
-    for prefix in FEATURE_PREFIXES:
-        if name.startswith(prefix):
-            feature = name[len(prefix) :]
-            if not _FEATURE.match(feature):
-                raise InvalidInput(
-                    f"invalid feature in metric {name!r}: use {prefix}<feature column name>"
-                )
-            return name
-    if name.startswith(EVENT_PREFIX):
-        if not _EVENT_KIND.match(name[len(EVENT_PREFIX) :]):
-            raise InvalidInput(f"invalid event kind in metric {name!r}: e.g. event.rollout.aborted")
-        return name
-    raise InvalidInput(
-        f"unknown metric {name!r}: use one of {', '.join(METRICS)},"
-        " drift.<feature>, psi.<feature> or event.<kind>"
-    )
+class RuleBook(ManagerBase):
+    def create_rule(
+        self,
+        model_id: str,
+        metric: str,
+        comparison: str | ComparisonOperator,
+        threshold: float,
+        *,
+        window_s: int = 300,
+        for_s: int = 0,
+        severity: str | Severity = "warning",
+        channels: list[str] | tuple[str, ...] | None = None,
+        repeat_s: int = 3600,
+        is_active: bool = True,
+        actor: str,
+    ) -> AlertRule:
+        metric_name = check.metric(metric)
+        op = check.comparison(comparison)
+        thr = check.threshold(threshold)
+        window = check.duration(window_s, "window", minimum=1)
+        for_ = check.duration(for_s, "for-duration")
+        repeat = check.duration(repeat_s, "repeat interval")
+        sev = check.severity(severity)
+        chans = check.channels(["console"] if channels is None else channels)
+        if not isinstance(is_active, bool):
+            raise InvalidInput(f"is_active must be true or false, not {is_active!r}")
+        now = self.now()
+        with self.store.write() as conn:
+            rows.require_model(conn, model_id)
+            rule_id = f"r{repo.next_number(conn, 'rule')}"
+            row = {
+                "id": rule_id,
+                "model_id": model_id,
+                "metric_name": metric_name,
+                "comparison": op.value,
+                "threshold": thr,
+                "window_s": window,
+                "for_s": for_,
+                "severity": sev.value,
+                "channels": canonical_json(chans),
+                "repeat_s": repeat,
+                "is_active": is_active,
+                "created_at": now,
+                "created_by": actor,
+            }
+            repo.insert_rule(conn, row)
+            rule = rows.rule(row)
+            audit.append(
+                conn, actor=actor, action="alert.rule.create", target=rule_id, model_id=model_id,
+                after=rule_summary(rule), at=now,
+            )  # fmt: skip
+        return rule
+
+    def get_rule(self, rule_id: str) -> AlertRule:
+        with self.store.read() as conn:
+            return rows.get_rule(conn, rule_id)
+
+    def list_rules(self, model_id: str | None = None) -> list[AlertRule]:
+        with self.store.read() as conn:
+            return [rows.rule(r) for r in repo.list_rules(conn, model_id)]
+
+    def set_active(self, rule_id: str, active: bool, *, actor: str, reason: str = "") -> AlertRule:
+        """Enable or disable a rule. Disabling closes its open alerts (no notification)."""
+        if not isinstance(active, bool):
+            raise InvalidInput(f"active must be true or false, not {active!r}")
+        now = self.now()
+        with self.store.write() as conn:
+            rule = rows.get_rule(conn, rule_id)
+            if rule.is_active == active:
+                return rule
+            repo.update_rule(conn, rule_id, is_active=active)
+            if not active:
+                close_open_alerts(conn, rule, now, actor, "rule disabled")
+            audit.append(
+                conn, actor=actor, action=f"alert.rule.{'enable' if active else 'disable'}",
+                target=rule_id, model_id=rule.model_id, before={"is_active": rule.is_active},
+                after={"is_active": active}, reason=reason, at=now,
+            )  # fmt: skip
+            rule.is_active = active
+        return rule
+
+    def delete_rule(self, rule_id: str, *, actor: str, reason: str = "") -> AlertRule:
+        """Delete a rule (its alerts and history are kept). Its open alerts are closed."""
+        now = self.now()
+        with self.store.write() as conn:
+            rule = rows.get_rule(conn, rule_id)
+            close_open_alerts(conn, rule, now, actor, "rule deleted")
+            repo.update_rule(conn, rule_id, deleted_at=now, deleted_by=actor, is_active=False)
+            audit.append(
+                conn, actor=actor, action="alert.rule.delete", target=rule_id,
+                model_id=rule.model_id, before=rule_summary(rule), reason=reason, at=now,
+            )  # fmt: skip
+        return rule
 
 
-def comparison(op: str | ComparisonOperator) -> ComparisonOperator:
-    try:
-        return ComparisonOperator(op)
-    except ValueError:
-        raise InvalidInput(f"unknown comparison {op!r}: use one of > >= < <= == !=") from None
-
-
-def threshold(value: float | int | str) -> float:
-    if isinstance(value, bool):
-        raise InvalidInput(f"threshold must be a number, not {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"threshold must be a number, not {value!r}") from None
-    if not math.isfinite(number):
-        raise InvalidInput(f"threshold must be a finite number, not {value!r}")
-    return number
-
-
-def duration(value: float | int, name: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(f"{name} must be a whole number of seconds, not {value!r}")
-    if not math.isfinite(value) or value != int(value):
-        raise InvalidInput(f"{name} must be a whole number of seconds, not {value!r}")
-    seconds = int(value)
-    if seconds < minimum or seconds > _MAX_DURATION_S:
-        raise InvalidInput(
-            f"{name} must be between {minimum} and {_MAX_DURATION_S} seconds, not {seconds}"
-        )
-    return seconds
-
-
-def severity(value: str | Severity) -> Severity:
-    try:
-        return Severity(value)
-    except ValueError:
-        raise InvalidInput(f"unknown severity {value!r}: use info, warning or critical") from None
-
-
-def channel(spec: str) -> str:
-    """Check one channel and return its normal form (a log path made absolute)."""
-    if not isinstance(spec, str) or not spec.strip():
-        raise InvalidInput("a channel must be console, log:<path>, webhook:<url> or slack:<url>")
-    spec = spec.strip()
-    if spec == "console":
-        return spec
-    kind, sep, target = spec.partition(":")
-    if not sep or kind not in CHANNEL_KINDS or kind == "console":
-        raise InvalidInput(
-            f"unknown channel {spec!r}: use console, log:<path>, webhook:<url> or slack:<url>"
-        )
-    if not target:
-        raise InvalidInput(f"channel {spec!r} needs a {'path' if kind == 'log' else 'URL'}")
-    if kind == "log":
-        path = Path(target).expanduser()
-        if path.exists() and path.is_dir():
-            raise InvalidInput(f"log channel {target!r} is a directory: name a file")
-        return f"log:{path.resolve()}"
-    parts = urlsplit(target)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(f"channel {spec!r} needs an http(s) URL, e.g. {kind}:https://host/path")
-    return f"{kind}:{target}"
-
-
-def channels(specs: list[str] | tuple[str, ...] | str) -> list[str]:
-    if isinstance(specs, str):
-        specs = [specs]  # one channel: URLs may contain commas, so never split
-    if not specs:
-        raise InvalidInput("a rule needs at least one channel, e.g. console")
-    out: list[str] = []
-    for spec in specs:
-        normal = channel(spec)
-        if normal not in out:
-            out.append(normal)
+def rule_summary(rule: AlertRule) -> dict[str, Any]:
+    out = to_jsonable(rule)
+    out.pop("created_at", None)
+    out.pop("created_by", None)
     return out

@@ -1,5 +1,5 @@
-"""Alerting's domain types. `Rule` carries the seed's `AlertRule` fields plus what the
-evaluator needs (`repeat_s`, provenance); `to_alert_rule()` gives the seed's type back."""
+"""Alerting's domain types. A rule is the domain's `AlertRule` (`core.domain`): one rule
+type for the engine, the API, the client and the console."""
 
 from __future__ import annotations
 
@@ -12,48 +12,10 @@ from core.domain import AlertRule, AlertState, ComparisonOperator, Severity
 AlertStatus = AlertState
 """The domain's alert state, under the name alerting's modules use."""
 
-
-@dataclass
-class Rule:
-    id: str
-    model_id: str
-    metric_name: str
-    threshold: float
-    comparison: ComparisonOperator
-    notification_channels: list[str]
-    is_active: bool = True
-    window_s: int = 300
-    for_s: int = 0
-    severity: Severity = Severity.WARNING
-    repeat_s: int = 3600
-    """Seconds between repeated notifications of a firing, unacknowledged alert; 0: never."""
-    created_at: datetime | None = None
-    created_by: str = ""
-
-    @property
-    def is_event_rule(self) -> bool:
-        """`event.<kind>` rules route system events; they are not evaluated against values."""
-        return self.metric_name.startswith("event.")
-
-    def describe(self) -> str:
-        if self.is_event_rule:
-            return f"{self.metric_name} events of {self.model_id}"
-        text = f"{self.metric_name} {self.comparison.value} {self.threshold:g}"
-        return text + (f" for {self.for_s}s" if self.for_s else "")
-
-    def to_alert_rule(self) -> AlertRule:
-        return AlertRule(
-            id=self.id,
-            model_id=self.model_id,
-            metric_name=self.metric_name,
-            threshold=self.threshold,
-            comparison=self.comparison,
-            notification_channels=list(self.notification_channels),
-            is_active=self.is_active,
-            window_s=self.window_s,
-            for_s=self.for_s,
-            severity=self.severity,
-        )
+Rule = AlertRule
+"""The same type under its former alerting name, for call sites not yet moved to `AlertRule`
+(`core/engine.py`, `app/client.py`, `core/monitoring/alert_values.py`); new code names
+`AlertRule`."""
 
 
 @dataclass

@@ -29,7 +29,7 @@ def test_create_list_get_and_audit(manager: AlertManager, store: Store, tmp_path
     assert manager.get_rule(rule.id) == rule
     assert [r.id for r in manager.list_rules()] == [rule.id, other.id]
     assert [r.id for r in manager.list_rules(OTHER)] == [other.id]
-    seed = rule.to_alert_rule()
+    seed = rule  # one rule type: the manager returns the seed's AlertRule itself
     assert isinstance(seed, AlertRule) and seed.metric_name == "drift.age" and seed.for_s == 600
     with store.read() as conn:
         (rec, _) = audit.query(conn, action="alert.rule.create")

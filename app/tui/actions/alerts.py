@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from app.tui.fmt import clock
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.form import Field, FormScreen, Values
-from core.alerting.types import Alert, Rule, Silence
+from core.alerting.types import Alert, Silence
+from core.domain import AlertRule
 from core.errors import InvalidInput
 from core.timeparse import duration_text, parse_duration
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from app.tui.screens.base import ResourceScreen
 
 
-def rule_text(rule: Rule | Alert) -> str:
+def rule_text(rule: AlertRule | Alert) -> str:
     """`error_rate >= 0.02` (the rule's condition, as the alert recorded it)."""
     metric = rule.metric_name
     comparison = rule.comparison
@@ -74,7 +75,7 @@ def _silence_values(values: Values, model: str) -> tuple[str, float, str]:
     return scope, seconds, values["comment"]
 
 
-def silence(screen: ResourceScreen, rule: Rule) -> None:
+def silence(screen: ResourceScreen, rule: AlertRule) -> None:
     """`x`: mute the notifications of `rule`, or of every rule of its model, for a while
     (alerts still change state and show here)."""
 
@@ -117,7 +118,7 @@ def silence(screen: ResourceScreen, rule: Rule) -> None:
     screen.app.push_screen(form, done)
 
 
-def toggle_rule(screen: ResourceScreen, rule: Rule, open_alerts: int) -> None:
+def toggle_rule(screen: ResourceScreen, rule: AlertRule, open_alerts: int) -> None:
     """`space` on a rule: enable at once; disable after a y/n (its open alerts close)."""
     engine = screen.engine
     word = "disabled" if rule.is_active else "enabled"

@@ -20,9 +20,9 @@ from app.tui.actions.alerts import rule_text
 from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.resource_table import ResourceTable
 from app.tui.widgets.safe_static import SafeStatic
-from core.alerting.types import Alert, Rule, Silence, Transition
+from core.alerting.types import Alert, Silence, Transition
 from core.clock import as_utc
-from core.domain import AlertState
+from core.domain import AlertRule, AlertState
 from core.timeparse import duration_text
 
 Mode = Literal["alerts", "rules"]
@@ -40,7 +40,7 @@ SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow"}
 @dataclass(frozen=True)
 class AlertsData:
     alerts: list[Alert]
-    rules: list[Rule]
+    rules: list[AlertRule]
     silences: list[Silence]
     """Active now."""
     history_for: str | None = None
@@ -61,7 +61,7 @@ def since(alert: Alert) -> datetime:
     return alert.started_at
 
 
-def silenced_by(alert: Alert | Rule, silences: list[Silence]) -> Silence | None:
+def silenced_by(alert: Alert | AlertRule, silences: list[Silence]) -> Silence | None:
     rule_id = alert.rule_id if isinstance(alert, Alert) else alert.id
     return next((s for s in silences if s.matches(rule_id, alert.model_id)), None)
 
@@ -75,7 +75,7 @@ def ack_cell(alert: Alert, silences: list[Silence]) -> Text:
     return Text("—", style="dim")
 
 
-def history_text(alert: Alert, rule: Rule | None, history: list[Transition]) -> Text:
+def history_text(alert: Alert, rule: AlertRule | None, history: list[Transition]) -> Text:
     text = Text()
     text.append(f"{alert.id}", style="bold")
     text.append(f"  rule {alert.rule_id}: {rule_text(alert)}")
@@ -271,7 +271,7 @@ class AlertsScreen(ResourceScreen):
             return None
         return next((a for a in data.alerts if a.id == key), None)
 
-    def selected_rule(self) -> Rule | None:
+    def selected_rule(self) -> AlertRule | None:
         data: AlertsData | None = self.last_data
         if data is None:
             return None
