@@ -31,7 +31,8 @@ class ArmStats:
     spread (100,000 ± 1: relative error ~1e-4). The other constructors are exact to rounding:
     ``from_values`` (corrected two-pass), ``from_moments`` (n, mean, variance),
     ``from_shifted_sums`` (sums of ``x - c`` for a shift ``c`` near the mean, as SQL computes
-    them) and ``merge`` (Chan, Golub & LeVeque's pairwise update for partial aggregates).
+    them), ``from_centred`` (n, mean, M2 as given) and ``merge`` (Chan, Golub & LeVeque's
+    pairwise update for partial aggregates).
     ``m1`` is 0 for an empty arm, whose ``mean`` is NaN.
     """
 
@@ -57,7 +58,9 @@ class ArmStats:
         object.__setattr__(self, "m2", m2)
 
     @classmethod
-    def _exact(cls, n: int, mean: float, m2: float) -> ArmStats:
+    def from_centred(cls, n: int, mean: float, m2: float) -> ArmStats:
+        """Statistics from a count, mean and M2 as they are (checked, not recomputed): how
+        the other constructors, and CUPED's adjusted moments, build one."""
         count = _count(n)
         m = finite(mean, "mean") if count else 0.0
         d = finite(m2, "sum of squared deviations") if count > 1 else 0.0
@@ -74,12 +77,12 @@ class ArmStats:
         if arr.size and not np.all(np.isfinite(arr)):
             raise InvalidInput("arm values must be finite numbers")
         if arr.size == 0:
-            return cls._exact(0, 0.0, 0.0)
+            return cls.from_centred(0, 0.0, 0.0)
         mean = float(arr.mean())
         dev = arr - mean
         # The second term removes what rounding left in the mean (Chan, Golub & LeVeque 1983).
         s = float(dev.sum())
-        return cls._exact(
+        return cls.from_centred(
             arr.size, mean + s / arr.size, max(0.0, float(dev @ dev) - s * s / arr.size)
         )
 
@@ -90,7 +93,7 @@ class ArmStats:
         if v < 0:
             raise InvalidInput(f"variance must be >= 0, got {var!r}")
         count = _count(n)
-        return cls._exact(count, m, (count - 1) * v if count > 1 else 0.0)
+        return cls.from_centred(count, m, (count - 1) * v if count > 1 else 0.0)
 
     @classmethod
     def from_shifted_sums(cls, n: int, shift: float, sum: float, sum_sq: float) -> ArmStats:
@@ -108,8 +111,8 @@ class ArmStats:
         if q < 0:
             raise InvalidInput(f"shifted sum of squares must be >= 0, got {sum_sq!r}")
         if count == 0:
-            return cls._exact(0, 0.0, 0.0)
-        return cls._exact(count, c + s / count, max(0.0, q - s * s / count))
+            return cls.from_centred(0, 0.0, 0.0)
+        return cls.from_centred(count, c + s / count, max(0.0, q - s * s / count))
 
     def merge(self, other: ArmStats) -> ArmStats:
         """Statistics of the two groups' values together (Chan et al.'s pairwise formula:
@@ -123,7 +126,9 @@ class ArmStats:
         n = self.n + other.n
         delta = other.m1 - self.m1
         mean = self.m1 + delta * other.n / n
-        return ArmStats._exact(n, mean, self.m2 + other.m2 + delta * delta * self.n * other.n / n)
+        return ArmStats.from_centred(
+            n, mean, self.m2 + other.m2 + delta * delta * self.n * other.n / n
+        )
 
     @property
     def sum(self) -> float:

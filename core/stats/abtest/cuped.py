@@ -115,12 +115,12 @@ class PairStats:
     @property
     def y(self) -> ArmStats:
         """The metric's own statistics."""
-        return ArmStats._exact(self.n, self.mean_y, self.m2_y)
+        return ArmStats.from_centred(self.n, self.mean_y, self.m2_y)
 
     @property
     def x(self) -> ArmStats:
         """The covariate's own statistics."""
-        return ArmStats._exact(self.n, self.mean_x, self.m2_x)
+        return ArmStats.from_centred(self.n, self.mean_x, self.m2_x)
 
     @property
     def sum_y(self) -> float:
@@ -163,7 +163,7 @@ def cuped_stats(arms: Sequence[PairStats]) -> tuple[list[ArmStats], float]:
     sxy = sum(a.c_xy + a.n * (a.mean_x - xm) * (a.mean_y - ym) for a in arms)
     theta = 0.0 if sxx <= 0 else sxy / sxx
     out = [
-        ArmStats._exact(
+        ArmStats.from_centred(
             a.n,
             a.mean_y - theta * (a.mean_x - xm),
             max(0.0, a.m2_y - 2 * theta * a.c_xy + theta * theta * a.m2_x),
