@@ -11,9 +11,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -21,17 +19,18 @@ import polars as pl
 from core.clock import as_utc, utcnow
 from core.domain import Task
 from core.errors import InvalidInput, MlcError, NotFound
+from core.monitoring.drift_types import CachedDrift, ConceptDrift, FeatureDistribution
+from core.monitoring.event_features import features_frame
 from core.names import version_number
 from core.registry import ModelRegistry
 from core.stats.concept import change_points
 from core.stats.distribution import category_shares, numeric_histogram
 from core.stats.drift import (
     DriftAnalysis,
-    FeatureDrift,
-    _pseudo_sample,
-    _ref_shares,
-    _string_counts,
     detect_drift,
+    pseudo_sample,
+    reference_shares,
+    string_counts,
 )
 from storage.repos import events as events_repo
 from storage.repos import training as training_repo
@@ -43,61 +42,6 @@ DRIFT_CACHE_S = 20.0
 MAX_CACHED = 256
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ConceptDrift:
-    model_id: str
-    version: str
-    labelled: int
-    error_rate: float | None
-    """Classification: the error rate; regression: the mean absolute error."""
-    detected: bool
-    adwin: list[dict[str, Any]]
-    page_hinkley: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class CachedDrift:
-    """A drift analysis as the cache holds it."""
-
-    version: str | None
-    """The version analysed; None when there was nothing to analyse."""
-    analysis: DriftAnalysis | None
-    """None when the model has no production deployment and no events in the window."""
-    computed_at: datetime
-    window_s: float
-
-
-@dataclass
-class FeatureDistribution:
-    """One feature's reference (training profile) and current (live window) distributions."""
-
-    model_id: str
-    version: str
-    feature: str
-    kind: str
-    """numeric | categorical | binary."""
-    window_s: float
-    edges: list[float] = field(default_factory=list)
-    """Numeric: the bins' edges (one more than the shares; the end bins also hold the values
-    beyond them). Empty for categorical and binary features."""
-    categories: list[str] = field(default_factory=list)
-    """Categorical/binary: the categories (binary as "0"/"1"), `__other__` last for the rest.
-    Empty for numeric features."""
-    reference: list[float] = field(default_factory=list)
-    """Share of the reference per bin or category (sums to 1); empty without a reference."""
-    current: list[float] = field(default_factory=list)
-    """Share of the window's values per bin or category (sums to 1); empty without any."""
-    reference_count: int = 0
-    """Non-missing values in the training set (the profile's count)."""
-    current_count: int = 0
-    """Non-missing values in the window."""
-    current_missing: int = 0
-    drift: FeatureDrift | None = None
-    """The feature's verdict, as `detect_drift` computes it; None with too little data."""
-    status: str = "ok"
-    """ok | insufficient_data (too few current values for a verdict) | no_reference."""
 
 
 class DriftDetector:
@@ -230,7 +174,7 @@ class DriftDetector:
                 reason=f"v{number} has no reference profile (it was not trained by mlc)",
             )  # fmt: skip
         profile = json.loads(profile_text)
-        current = _features(events, profile)
+        current = features_frame(events, profile)
         predictions: dict[str, np.ndarray] = {}
         if events.height:
             for column, key in (
@@ -328,7 +272,7 @@ class DriftDetector:
             raise InvalidInput(f"feature {feature!r} is {kind}: it has no distribution to show")
         with self.store.read() as conn:
             events = events_repo.recent_for_version(conn, model_id, number, start, end, MAX_CURRENT)
-        current = _features(events, {"features": {feature: {"type": kind}}})
+        current = features_frame(events, {"features": {feature: {"type": kind}}})
         out = FeatureDistribution(
             model_id=model_id, version=f"v{number}", feature=feature, kind=kind,
             window_s=window.total_seconds(),
@@ -344,14 +288,12 @@ class DriftDetector:
             reference = np.empty(0)
             if fp is not None:
                 stored = samples.get(feature)
-                reference = (
-                    _pseudo_sample(fp) if stored is None else np.asarray(stored, dtype=float)
-                )
+                reference = pseudo_sample(fp) if stored is None else np.asarray(stored, dtype=float)
             out.edges, out.reference, out.current = numeric_histogram(reference, finite, bins)
         else:
-            counts, out.current_missing = _string_counts(column, kind)
+            counts, out.current_missing = string_counts(column, kind)
             out.current_count = sum(counts.values())
-            ref_shares = _ref_shares(fp, kind) if fp is not None else {}
+            ref_shares = reference_shares(fp, kind) if fp is not None else {}
             out.categories, out.reference, out.current = category_shares(ref_shares, counts, top)
         if fp is not None:
             verdict = detect_drift(
@@ -381,30 +323,3 @@ class DriftDetector:
         if busiest is None:
             raise NotFound(f"{model_id} has no production deployment and no events: name a version")
         return busiest
-
-
-def _features(events: pl.DataFrame, profile: dict) -> pl.DataFrame:
-    """The features column (JSON objects) as typed columns named as in the profile."""
-    types = {name: fp.get("type") for name, fp in profile.get("features", {}).items()}
-    # Binary features may arrive as true/false or 1/0: decode them as text, then map.
-    dtype = pl.Struct(
-        {
-            name: pl.Float64 if kind == "numeric" else pl.String
-            for name, kind in types.items()
-            if kind != "datetime"
-        }
-    )
-    if events.height == 0:
-        return pl.DataFrame(
-            schema={n: pl.String if t == "categorical" else pl.Float64 for n, t in types.items()}
-        )
-    frame = events["features"].fill_null("{}").str.json_decode(dtype).struct.unnest()
-    binary = [name for name, kind in types.items() if kind == "binary"]
-    return frame.with_columns(
-        pl.col(name).replace_strict(
-            {"true": 1.0, "1": 1.0, "1.0": 1.0, "false": 0.0, "0": 0.0, "0.0": 0.0},
-            default=None,
-            return_dtype=pl.Float64,
-        )
-        for name in binary
-    )

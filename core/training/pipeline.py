@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +23,10 @@ from core.jsonable import canonical_json
 from core.registry import ModelRegistry, NewVersion
 from core.training import validator
 from core.training.config import DataSpec, TrainingConfig, load_config
-from core.training.data import inspect_dataset, load_labelled, model_columns, to_model_frame
+from core.training.data import inspect_dataset, load_labelled, to_model_frame
+from core.training.preflight import preflight
+from core.training.rows import job_of
 from core.training.runner import JobRunner
-from core.training.spec import Champion, JobSpec
 from storage.conn import Conn
 from storage.repos import training as repo
 from storage.repos import versions as versions_repo
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TRAINING_SET = "feature-store-training-set.parquet"
 INTERRUPTED = "interrupted: the mlc process that ran it exited before it finished"
 OWNER_DIED = (
     "owner died: the mlc process that ran this job was killed or crashed before it finished"
@@ -77,7 +75,7 @@ class TrainingPipeline:
     ) -> TrainingJob:
         """Check the request, queue the job and return at once."""
         cfg = config if isinstance(config, TrainingConfig) else load_config(config)
-        spec, lineage = self._preflight(cfg, model)
+        spec, lineage = preflight(self.registry, self.features, cfg, model)
         now = utcnow()
         data = str(cfg.data.path)
         if lineage is not None:
@@ -121,7 +119,7 @@ class TrainingPipeline:
 
     def get_training_status(self, job_id: str) -> TrainingJob:
         with self.store.read() as conn:
-            return _job(self._job_row(conn, job_id))
+            return job_of(self._job_row(conn, job_id))
 
     def validate_model(
         self, model_id: str, version: str, data: str | Path
@@ -172,11 +170,11 @@ class TrainingPipeline:
 
     def list_jobs(self, model: str | None = None, limit: int = 50) -> list[TrainingJob]:
         with self.store.read() as conn:
-            return [_job(r) for r in repo.list_jobs(conn, model, limit)]
+            return [job_of(r) for r in repo.list_jobs(conn, model, limit)]
 
     def job_details(self, job_id: str, after_log: int = 0) -> JobDetails:
         with self.store.read() as conn:
-            job = _job(self._job_row(conn, job_id))
+            job = job_of(self._job_row(conn, job_id))
             trials = repo.trials(conn, job_id)
             logs = repo.logs(conn, job_id, after_log)
         for t in trials:
@@ -203,99 +201,6 @@ class TrainingPipeline:
     def close(self) -> None:
         for job_id in self.runner.shutdown():
             self._finish(job_id, TrainingStatus.FAILED, error=INTERRUPTED, message=INTERRUPTED)
-
-    # --- preflight ----------------------------------------------------------------------
-
-    def _preflight(
-        self, cfg: TrainingConfig, model_name: str | None
-    ) -> tuple[JobSpec, dict[str, Any] | None]:
-        # scikit-learn is imported here, by the first job, not when the owner starts
-        from core.training.catalogue import algorithm as catalogue_algorithm
-        from core.training.catalogue import build_pipeline
-        from core.training.search import check_metric, parse_space
-
-        name = model_name or cfg.model
-        if name is None:
-            raise InvalidInput("name the model: mlc train MODEL --config FILE, or [model].name")
-        if cfg.model is not None and model_name is not None and cfg.model != model_name:
-            raise InvalidInput(f"config is for model {cfg.model!r}, not {model_name!r}")
-        try:
-            model = self.registry.get_model(name)
-        except NotFound:
-            raise NotFound(
-                f"model {name!r} not found: create it first with"
-                f" mlc models create {name} --task {cfg.task or 'classification|regression'}"
-            ) from None
-        if cfg.task is not None and cfg.task is not model.task:
-            raise InvalidInput(f"config says task {cfg.task} but model {name!r} is {model.task}")
-        if model.target is not None and model.target != cfg.data.target:
-            raise InvalidInput(
-                f"config's target {cfg.data.target!r} is not model {name!r}'s target {model.target!r}"
-            )
-        catalogue_algorithm(model.task.value, cfg.algorithm)
-        rows: bytes | None = None
-        lineage: dict[str, Any] | None = None
-        if cfg.data.feature_refs:
-            # Workers never open the store: the owner builds the training set and hands over
-            # its bytes (the worker writes them to a file of its own).
-            if self.features is None:
-                raise InvalidInput("this engine has no feature store to read data.features from")
-            built = self.features.training_set(
-                cfg.data.path, cfg.data.feature_refs, timestamp=cfg.data.timestamp or "",
-                target=cfg.data.target,
-            )  # fmt: skip
-            with tempfile.TemporaryDirectory(prefix="mlc-training-set-") as tmp:
-                path = Path(tmp) / TRAINING_SET
-                path.write_bytes(built.data)
-                cfg = replace(
-                    cfg, data=replace(cfg.data, path=path, features=built.features, feature_refs=())
-                )
-                schema = inspect_dataset(cfg.data, model.task)
-            rows, lineage = built.data, built.lineage
-        else:
-            schema = inspect_dataset(cfg.data, model.task)
-        numeric, categorical = model_columns(schema.features)
-        pipe = build_pipeline(model.task.value, cfg.algorithm, numeric, categorical, cfg.params)
-        estimator = pipe.named_steps["model"]
-        try:
-            estimator._validate_params()
-        except (ValueError, TypeError) as e:
-            raise InvalidInput(f"bad parameter for {cfg.algorithm}: {e}") from None
-        if cfg.search.space:
-            known = set(estimator.get_params())
-            for param in cfg.search.space:
-                if param not in known:
-                    raise InvalidInput(f"search.space: {cfg.algorithm} has no parameter {param!r}")
-            parse_space(cfg.search.space)
-            if cfg.search.metric:
-                check_metric(model.task.value, cfg.search.metric)
-        validator.check_gate_metrics(model.task.value, [*cfg.gates.minimums, *cfg.gates.maximums])
-        if cfg.gates.champion_metric:
-            validator.check_gate_metrics(model.task.value, [cfg.gates.champion_metric])
-        spec = JobSpec(
-            job_id=f"job-{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}",
-            model=name,
-            task=model.task,
-            # Pin the feature list checked here: the worker must train on exactly these columns.
-            config=replace(cfg, data=replace(cfg.data, features=tuple(schema.features))),
-            declared_features={f.name: f.type.value for f in model.features},
-            declared_target=model.target,
-            champion=self._champion(name),
-            data=rows,
-        )
-        return spec, lineage
-
-    def _champion(self, model: str) -> Champion | None:
-        """The version now in production, else the one the `champion` alias names."""
-        versions = self.registry.list_versions(model)
-        live = [v for v in versions if v.status is ModelStatus.PRODUCTION]
-        chosen = live[-1] if live else next((v for v in versions if "champion" in v.aliases), None)
-        if chosen is None:
-            return None
-        data = self.registry.artifacts.get_bytes(chosen.artifact_sha256)
-        full = self.registry.get_version(model, chosen.version)
-        features = (full.validation or {}).get("features")
-        return Champion(chosen.version, data, list(chosen.signature.get("inputs") or []), features)
 
     # --- what workers report ------------------------------------------------------------
 
@@ -453,28 +358,3 @@ class TrainingPipeline:
 def _running(conn: Conn, job_id: str) -> bool:
     row = repo.get_job(conn, job_id)
     return row is not None and not TrainingStatus(row["status"]).finished
-
-
-def _job(row: dict[str, Any]) -> TrainingJob:
-    def t(v: Any) -> Any:
-        return None if v is None else as_utc(v)
-
-    return TrainingJob(
-        id=row["id"],
-        model_id=row["model_id"],
-        status=TrainingStatus(row["status"]),
-        created_at=as_utc(row["created_at"]),
-        config=json.loads(row["config"]),
-        progress=float(row["progress"]),
-        message=row["message"],
-        started_at=t(row["started_at"]),
-        finished_at=t(row["finished_at"]),
-        error=row["error"],
-        result_version=f"v{row['result_version']}" if row["result_version"] is not None else None,
-        outcome=row["outcome"],
-        trials_done=int(row["trials_done"]),
-        trials_total=int(row["trials_total"]),
-        best_score=row["best_score"],
-        actor=row["actor"],
-        config_path=row["config_path"],
-    )
