@@ -345,14 +345,8 @@ class TrainingPipeline:
     def _record_trial(self, job_id: str, trial: dict[str, Any], expected: int) -> None:
         with self.store.write() as conn:
             repo.insert_trial(conn, job_id, {**trial, "params": canonical_json(trial["params"])})
-            done = conn.scalar("SELECT count(*) FROM training_trials WHERE job_id = ?", [job_id])
-            best = conn.scalar(
-                "SELECT max(score) FROM training_trials WHERE job_id = ? AND status = 'ok'",
-                [job_id],
-            )
-            repo.update_job(
-                conn, job_id, trials_done=int(done), trials_total=expected, best_score=best
-            )
+            done, best = repo.trial_tally(conn, job_id)
+            repo.update_job(conn, job_id, trials_done=done, trials_total=expected, best_score=best)
 
     def _record_result(self, job_id: str, msg: dict[str, Any]) -> None:
         job = self.get_training_status(job_id)
