@@ -22,11 +22,12 @@ from threadpoolctl import threadpool_limits
 
 from core.domain import DeploymentRevision, FeatureType, Ingested, Model, Prediction, Task
 from core.errors import Conflict, InvalidInput, MlcError, NotFound
+from core.events import fields as req
+from core.events import frames
+from core.events.writer import EventWriter
 from core.jsonable import to_jsonable
-from core.monitoring.ingest import EventWriter
 from core.registry import ModelRegistry
 from core.serving import preflight
-from core.serving import requests as req
 from core.serving.splitter import TrafficSplitter
 from core.training.data import model_dtypes
 from storage.repos import events as events_repo
@@ -385,7 +386,7 @@ class PredictionService:
         schema = self._schema_of_model(info)
         frame = self._fitted(
             model,
-            lambda fits: req.events_frame_fast(
+            lambda fits: frames.events_frame_fast(
                 model, info.task, schema, items, max_items=max_items, fits=fits
             ),
         )
@@ -396,7 +397,7 @@ class PredictionService:
         info = self._model(model)
         _batch_size(items)
         frame = self._fitted(
-            model, lambda fits: req.actuals_frame(model, info.task, items, fits=fits)
+            model, lambda fits: frames.actuals_frame(model, info.task, items, fits=fits)
         )
         return Ingested(frame.height, self.writer.write("actuals", frame))
 
