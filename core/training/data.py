@@ -7,8 +7,6 @@ and parses those same bytes.
 
 from __future__ import annotations
 
-import hashlib
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +17,8 @@ import polars as pl
 
 from core.domain import FeatureType, Task
 from core.errors import InvalidInput
-from core.inputs import read_input
+from core.inputs import data_format, read_with_sha256
 from core.training.config import DataSpec, SplitSpec
-
-_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
 
 @dataclass(frozen=True)
@@ -56,30 +52,10 @@ class PreparedData:
         return model_columns(self.schema.features)[1]
 
 
-def _format(path: Path, what: str = "dataset") -> str:
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InvalidInput(f"{what} {path} must be a .parquet or .csv file")
-    return fmt
-
-
-def read_with_sha256(path: Path, what: str = "dataset") -> tuple[pl.DataFrame, str]:
-    """A Parquet or CSV file's rows and the sha256 of the bytes as read (one read, so the
-    hash is of exactly what was parsed)."""
-    fmt = _format(path, what)
-    raw = read_input(path, what)
-    buf = io.BytesIO(raw)
-    try:
-        frame = pl.read_parquet(buf) if fmt == "parquet" else pl.read_csv(buf, try_parse_dates=True)
-    except pl.exceptions.PolarsError as e:
-        raise InvalidInput(f"cannot parse {what} {path}: {e}") from None
-    return frame, hashlib.sha256(raw).hexdigest()
-
-
 def _scan(path: Path) -> pl.LazyFrame:
     if not path.exists():
         raise InvalidInput(f"dataset {path} does not exist")
-    fmt = _format(path)
+    fmt = data_format(path)
     try:
         return (
             pl.scan_parquet(path) if fmt == "parquet" else pl.scan_csv(path, try_parse_dates=True)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core import audit
 from core.clock import as_utc, utcnow
@@ -26,15 +26,13 @@ from core.registry import ModelRegistry, NewVersion
 from core.training import validator
 from core.training.config import DataSpec, TrainingConfig, load_config
 from core.training.data import inspect_dataset, load_labelled, model_columns, to_model_frame
+from core.training.feature_source import FeatureSource
 from core.training.runner import JobRunner
 from core.training.spec import Champion, JobSpec
 from storage.conn import Conn
 from storage.repos import training as repo
 from storage.repos import versions as versions_repo
 from storage.store import Store
-
-if TYPE_CHECKING:
-    from core.features.service import FeatureStore
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ class TrainingPipeline:
         registry: ModelRegistry,
         *,
         max_workers: int = 1,
-        features: FeatureStore | None = None,
+        features: FeatureSource | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
