@@ -169,7 +169,6 @@ ALLOWED = {
     ("rollout", "core.serving.splitter"): "traffic checks (core.traffic) it still imports here",
     ("rollout", "core.monitoring.window"): "a rollout's guardrails are monitoring's window metrics",
     ("monitoring", "core.alerting.types"): "monitoring measures an alert rule's metric",
-    ("monitoring", "core.training.validator"): "live quality uses validation's metric definitions",
     ("serving", "core.training.data"): "a version is served the frame it was trained on",
     ("serving", "core.training.profile"): "pre-flight smoke rows come from the training profile",
 }

@@ -19,6 +19,8 @@ from storage.repos import events
 from storage.repos.late_marks import SEAL_GUARD, wall_clock
 
 MINUTE = timedelta(minutes=1)
+
+
 def _floor(t: datetime) -> datetime:
     return t.replace(second=0, microsecond=0)
 
