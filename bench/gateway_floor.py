@@ -49,7 +49,7 @@ def _serve(port: int, pipe: Any, features: dict[str, Any], mode: str, home: str)
     from threadpoolctl import threadpool_limits
 
     from core.events.fields import new_ids, now_naive
-    from core.training.data import model_dtypes
+    from core.model_frame import model_dtypes
 
     dtypes = model_dtypes(features)
     threadpool_limits(limits=1, user_api="openmp")  # as the gateway predicts

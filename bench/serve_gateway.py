@@ -114,7 +114,7 @@ def baseline_times(
     import polars as pl
     from threadpoolctl import threadpool_limits
 
-    from core.training.data import model_dtypes
+    from core.model_frame import model_dtypes
 
     dtypes = model_dtypes(features)
     times = []

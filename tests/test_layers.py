@@ -150,6 +150,7 @@ FLOOR = {
     "core.periodic": "background duties' timer",
     "core.audit": "the hash-chained audit log every mutation appends to",
     "core.traffic": "traffic maps, checked and described",
+    "core.model_frame": "the frame an estimator reads, in training and serving",
     "core.stats": "pure statistics",
     "core.events": "prediction events: request checks and the durable writer",
     "core.registry": "models and versions, which every capability acts on",
@@ -169,7 +170,6 @@ ALLOWED = {
     ("rollout", "core.serving.splitter"): "traffic checks (core.traffic) it still imports here",
     ("rollout", "core.monitoring.window"): "a rollout's guardrails are monitoring's window metrics",
     ("monitoring", "core.alerting.types"): "monitoring measures an alert rule's metric",
-    ("serving", "core.training.data"): "a version is served the frame it was trained on",
     ("serving", "core.training.profile"): "pre-flight smoke rows come from the training profile",
 }
 """(capability, module it imports from another capability): why. Keep it short: a shared

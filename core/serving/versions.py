@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from core.domain import FeatureType, Model, Task
 from core.errors import MlcError, NotFound
 from core.jsonable import to_jsonable
-from core.training.data import model_dtypes
+from core.model_frame import model_dtypes
 
 MAX_ERROR_CHARS = 500
 _thread = threading.local()

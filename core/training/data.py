@@ -7,7 +7,6 @@ and parses those same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import polars as pl
 from core.domain import FeatureType, Task
 from core.errors import InvalidInput
 from core.inputs import data_format, read_with_sha256
+from core.model_frame import model_columns, to_model_frame
 from core.training.config import DataSpec, SplitSpec
 
 
@@ -137,29 +137,6 @@ def inspect_dataset(spec: DataSpec, task: Task) -> DatasetSchema:
                 f"target {spec.target!r} has {len(classes)} classes: is it a regression target?"
             )
     return DatasetSchema(spec.path, columns, features, classes)
-
-
-def model_columns(features: dict[str, FeatureType]) -> tuple[list[str], list[str]]:
-    """(numeric, categorical) columns as the pipeline sees them: binary features are 0/1."""
-    numeric = [c for c, t in features.items() if t in (FeatureType.NUMERIC, FeatureType.BINARY)]
-    categorical = [c for c, t in features.items() if t is FeatureType.CATEGORICAL]
-    return numeric, categorical
-
-
-def model_dtypes(features: Mapping[str, FeatureType | str]) -> dict[str, pl.DataType]:
-    """The dtype of each feature as the pipeline is trained on it and sees it when serving:
-    categorical features are strings, numeric and binary ones floats (booleans as 0/1)."""
-    return {
-        name: pl.String() if FeatureType(kind) is FeatureType.CATEGORICAL else pl.Float64()
-        for name, kind in features.items()
-    }
-
-
-def to_model_frame(frame: pl.DataFrame, features: dict[str, FeatureType | str]) -> pl.DataFrame:
-    """The features in `model_dtypes`, in order; training and serving share it."""
-    return frame.select(
-        pl.col(name).cast(dtype, strict=False) for name, dtype in model_dtypes(features).items()
-    )
 
 
 def load_labelled(spec: DataSpec) -> tuple[pl.DataFrame, np.ndarray, str]:

@@ -18,7 +18,7 @@ from core.domain import FeatureType
 from core.engine import LocalEngine
 from core.errors import Conflict, InvalidInput
 from core.events.fields import check_features
-from core.training.data import model_dtypes, to_model_frame
+from core.model_frame import model_dtypes, to_model_frame
 from storage.repos import events as events_repo
 from tests.serving.conftest import MODEL, features
 
