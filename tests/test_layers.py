@@ -169,7 +169,6 @@ ALLOWED = {
     ("abtesting", "core.serving.splitter"): "traffic checks (core.traffic) it still imports here",
     ("rollout", "core.serving.splitter"): "traffic checks (core.traffic) it still imports here",
     ("rollout", "core.monitoring.window"): "a rollout's guardrails are monitoring's window metrics",
-    ("serving", "core.training.profile"): "pre-flight smoke rows come from the training profile",
 }
 """(capability, module it imports from another capability): why. Keep it short: a shared
 piece belongs on the floor."""

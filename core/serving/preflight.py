@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from core.domain import FeatureType
-from core.training.profile import OTHER
+from core.stats.distribution import OTHER  # the profile's folded tail of categories
 from storage.repos import events as events_repo
 from storage.repos import training as training_repo
 from storage.store import Store
