@@ -33,18 +33,7 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
-from core.errors import (
-    Conflict,
-    IntegrityError,
-    InvalidInput,
-    MlcError,
-    NotFound,
-    Overloaded,
-    PayloadTooLarge,
-    PermissionDenied,
-    StoreUnavailable,
-    Unauthenticated,
-)
+from core.errors import ERROR_TYPES, InvalidInput, MlcError, Overloaded, StoreUnavailable
 from core.features.types import WIRE_TIME_FORMAT
 from core.fleet import WINDOW_S, ModelHealth, VersionsHealth
 from core.fromjson import load
@@ -101,17 +90,6 @@ def _cls(name: str) -> Any:
     owner) must not pay scikit-learn's and scipy's import for the views it never opens."""
     return getattr(importlib.import_module(_LAZY_TYPES[name]), name)
 
-
-_ERRORS: dict[str, type[MlcError]] = {
-    "invalid": InvalidInput,
-    "not_found": NotFound,
-    "conflict": Conflict,
-    "permission": PermissionDenied,
-    "unauthenticated": Unauthenticated,
-    "unavailable": StoreUnavailable,
-    "integrity": IntegrityError,
-    "too_large": PayloadTooLarge,
-}
 
 DEFAULT_TIMEOUT_S = 300.0
 """Generous: validating on a large file or uploading a big artifact takes a while."""
@@ -232,13 +210,14 @@ class RemoteEngine:
             return MlcError(
                 f"the mlc server at {self.where} answered HTTP {response.status_code} {text}".strip()
             )
-        if kind == "overloaded":
+        cls = ERROR_TYPES.get(kind, MlcError)
+        if issubclass(cls, Overloaded):
             try:
                 retry = float(response.headers.get("Retry-After", "1"))
             except ValueError:
                 retry = 1.0
-            return Overloaded(detail, retry_after_s=retry)
-        return _ERRORS.get(kind, MlcError)(detail)
+            return cls(detail, retry_after_s=retry)
+        return cls(detail)
 
     def _get(self, cls: type[T], path: str, **params: Any) -> T:
         return _decode(cls, self._call("GET", path, params=params))

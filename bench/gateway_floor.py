@@ -48,8 +48,8 @@ def _serve(port: int, pipe: Any, features: dict[str, Any], mode: str, home: str)
     import uvicorn
     from threadpoolctl import threadpool_limits
 
-    from core.serving.requests import new_ids, now_naive
-    from core.training.data import model_dtypes
+    from core.events.fields import new_ids, now_naive
+    from core.model_frame import model_dtypes
 
     dtypes = model_dtypes(features)
     threadpool_limits(limits=1, user_api="openmp")  # as the gateway predicts
@@ -101,11 +101,11 @@ def _storer(mode: str, home: Path) -> Any:
 
     store = Store.open(home)
     if mode == "mlc's EventWriter":
-        from core.monitoring.ingest import EventWriter
+        from core.events.writer import EventWriter
 
         writer = EventWriter(store)
         return lambda rows: writer.write_rows("prediction_events", rows, dedup=False)
-    from core.monitoring.ingest import LINGER_ROWS  # the loader's rows per load
+    from core.events.writer import LINGER_ROWS  # the loader's rows per load
     from storage.repos import events as repo
 
     pending: list[tuple[Any, ...]] = []

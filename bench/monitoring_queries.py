@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.domain import Task  # noqa: E402
 from core.engine import LocalEngine  # noqa: E402
-from core.serving.requests import events_frame  # noqa: E402
+from core.events.frames import events_frame  # noqa: E402
 from storage.repos import events as repo  # noqa: E402
 
 

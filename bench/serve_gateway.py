@@ -57,7 +57,7 @@ With 53 the loads start at every place in a round, as under steady traffic (see 
 def _phases(batches_per_round: int, size: int) -> int:
     """At how many different places in a round of batches the event loader's loads start:
     one every `LINGER_ROWS` rows, that is every `LINGER_ROWS // size` batches."""
-    from core.monitoring.ingest import LINGER_ROWS
+    from core.events.writer import LINGER_ROWS
 
     every = max(1, LINGER_ROWS // size)
     return batches_per_round // math.gcd(batches_per_round, every)
@@ -114,7 +114,7 @@ def baseline_times(
     import polars as pl
     from threadpoolctl import threadpool_limits
 
-    from core.training.data import model_dtypes
+    from core.model_frame import model_dtypes
 
     dtypes = model_dtypes(features)
     times = []

@@ -40,6 +40,7 @@ from core.domain import (
     TrainingJob,
 )
 from core.errors import MlcError
+from core.events.writer import EventWriter
 from core.features import (
     ApplyResult,
     FeatureCatalog,
@@ -53,7 +54,6 @@ from core.features.service import FeatureStore
 from core.fleet import WINDOW_S, FleetService, ModelHealth, VersionsHealth
 from core.monitoring.alert_values import rule_values
 from core.monitoring.drift import ConceptDrift, DriftDetector, FeatureDistribution
-from core.monitoring.ingest import EventWriter
 from core.monitoring.metrics import PerformanceMetrics, PerformanceMonitor
 from core.monitoring.rollups import RollupKeeper
 from core.periodic import Periodic

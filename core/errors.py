@@ -14,6 +14,7 @@ from storage.errors import (
     PermissionDenied,
     StoreError,
     StoreUnavailable,
+    error_types,
 )
 
 
@@ -24,8 +25,15 @@ class IllegalTransition(Conflict):
 class Unauthenticated(PermissionDenied):
     """No usable credentials (missing, unknown or revoked token): HTTP 401, exit code 5."""
 
+    wire_kind = "unauthenticated"
+    http_status = 401
+
+
+ERROR_TYPES: dict[str, type[MlcError]] = error_types()
+"""{kind an HTTP error body names: the type to raise}, every type above included."""
 
 __all__ = [
+    "ERROR_TYPES",
     "Conflict",
     "IllegalTransition",
     "IntegrityError",

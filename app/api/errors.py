@@ -1,7 +1,9 @@
 """The engine's errors as HTTP answers: `{"error": kind, "detail": message}`.
 
-The kind is the same `MlcError.kind` the CLI maps to an exit code, so the remote engine can
-raise the very exception the local engine raised, with the same message.
+Each error type carries its kind and status (`storage.errors`); the kind is the one the CLI
+reports, so the remote engine can raise the very exception the local engine raised, with the
+same message. Only `Unauthenticated` names another kind on the wire, as HTTP tells a missing
+token (401) from a refused one (403).
 """
 
 from __future__ import annotations
@@ -14,22 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from core.auth import Unauthenticated
-from core.errors import MlcError, Overloaded
+from core.errors import ERROR_TYPES, MlcError, Overloaded, Unauthenticated
 
-STATUS = {
-    "invalid": 400,
-    "not_found": 404,
-    "conflict": 409,
-    "permission": 403,
-    "too_large": 413,
-    "overloaded": 503,
-    "unavailable": 503,
-    "integrity": 500,
-    "failure": 500,
-}
-
-_KIND_BY_STATUS = {401: "unauthenticated", 403: "permission", 404: "not_found", 413: "too_large"}
+_KIND_BY_STATUS = {cls.http_status: kind for kind, cls in reversed(ERROR_TYPES.items())}
+"""The kind of a client error Starlette raised by status (404 for an unknown route …); the
+most general type wins where types share a status."""
 
 
 def error_body(
@@ -44,22 +35,19 @@ def error_body(
 
 
 def with_status(error: MlcError, status: int) -> MlcError:
-    """Answer this error with another status than its kind's (e.g. 422 for a bad upload)."""
-    error.http_status = status  # type: ignore[attr-defined]
+    """Answer this error with another status than its type's (e.g. 422 for a bad upload)."""
+    error.http_status = status
     return error
 
 
 def mlc_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, MlcError)
-    if isinstance(exc, Unauthenticated):
-        return error_body(
-            "unauthenticated", exc.message, 401, {"WWW-Authenticate": 'Bearer realm="mlc"'}
-        )
     headers = None
-    if isinstance(exc, Overloaded):
+    if isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="mlc"'}
+    elif isinstance(exc, Overloaded):
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
-    status = getattr(exc, "http_status", None) or STATUS.get(exc.kind, 500)
-    return error_body(exc.kind, exc.message, status, headers)
+    return error_body(exc.answered_as(), exc.message, exc.http_status, headers)
 
 
 def validation_error(_: Request, exc: Exception) -> Response:
@@ -73,7 +61,9 @@ def validation_error(_: Request, exc: Exception) -> Response:
 
 def http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    kind = _KIND_BY_STATUS.get(exc.status_code, "invalid" if exc.status_code < 500 else "failure")
+    kind = "failure"
+    if exc.status_code < 500:
+        kind = _KIND_BY_STATUS.get(exc.status_code, "invalid")
     return error_body(kind, str(exc.detail), exc.status_code, exc.headers)
 
 

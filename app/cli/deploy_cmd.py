@@ -14,7 +14,7 @@ from core.deployments.owners import TrafficOwner
 from core.domain import DeploymentRevision
 from core.errors import InvalidInput
 from core.jsonable import to_jsonable
-from core.serving.splitter import describe, percent_to_fractions
+from core.traffic import describe, percent_to_fractions
 
 if TYPE_CHECKING:
     from core.engine import Engine

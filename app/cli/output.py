@@ -27,14 +27,6 @@ from app.visible import json_visible, visible
 from core.errors import MlcError
 from core.jsonable import to_jsonable
 
-EXIT_CODES = {
-    "invalid": 2,
-    "not_found": 3,
-    "conflict": 4,
-    "permission": 5,
-    "too_large": 2,
-}
-
 
 class SafeConsole(Console):
     """A Rich console that shows control characters in any string it prints as escapes."""
@@ -128,7 +120,7 @@ def success(ctx: typer.Context, message: str) -> None:
 
 def fail(cli: CliState | None, error: MlcError) -> int:
     """Report an error the way the caller asked; return the exit code."""
-    code = EXIT_CODES.get(error.kind, 1)
+    code = error.exit_code
     err_console.print(f"error: {error.message}", markup=False, highlight=False)
     if cli is not None and cli.json:
         doc = {"error": {"kind": error.kind, "message": error.message, "exit_code": code}}

@@ -79,7 +79,7 @@ def _invalid(r: ModelHealth) -> str:
 def _traffic(r: ModelHealth) -> str:
     if not r.production:
         return "not deployed"
-    from core.serving.splitter import describe
+    from core.traffic import describe
 
     return f"{describe(r.production)} (rev {r.production_revision})"
 
@@ -125,7 +125,7 @@ def _activity(r: ModelHealth) -> str:
             f" ({o.status.value})"
         )
     if r.staging:
-        from core.serving.splitter import describe
+        from core.traffic import describe
 
         parts.append("staging " + describe(r.staging))
     return "; ".join(parts) or "-"

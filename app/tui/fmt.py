@@ -51,12 +51,12 @@ def shown(content: Any, *, cell: bool = False) -> Any:
 
 
 def traffic(weights: dict[str, float]) -> str:
-    """`v1 90% · v2 10%` (the CLI's wording, `core.serving.splitter.describe`); `—` when
+    """`v1 90% · v2 10%` (the CLI's wording, `core.traffic.describe`); `—` when
     nothing is deployed."""
     if not weights:
         return "—"
     # Imported here: numpy behind the splitter is not needed for the console's first frame.
-    from core.serving.splitter import describe
+    from core.traffic import describe
 
     return describe(weights)
 
@@ -131,7 +131,7 @@ def parse_split(text: str, versions: list[str]) -> dict[str, float]:
                 f"{len(parts)} numbers for {len(versions)} versions ({', '.join(versions)})"
             )
         named = {v: _percent(p) for v, p in zip(versions, parts, strict=True)}
-    from core.serving.splitter import percent_to_fractions
+    from core.traffic import percent_to_fractions
 
     try:
         return percent_to_fractions(named)

@@ -26,7 +26,7 @@ from core.jsonable import canonical_json
 from core.lifecycle import DEPLOYABLE
 from core.names import version_number
 from core.registry import ModelRegistry
-from core.serving.splitter import describe, validate_traffic
+from core.traffic import describe, validate_traffic
 from storage.conn import Conn
 from storage.repos import deployments as repo
 from storage.repos import versions as versions_repo

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from core.errors import NotFound
 
 if TYPE_CHECKING:
-    from core.domain import DeploymentRevision
-    from core.engine import Engine
+    from core.domain import ABTest, DeploymentRevision, Rollout
     from storage.conn import Conn
 
 KIND_WORDS = {"abtest": "A/B test", "rollout": "rollout"}
@@ -81,7 +80,14 @@ def interruption(rev: DeploymentRevision, writer: str | None) -> str:
     return f"{text}: {rev.reason}" if rev.reason else text
 
 
-def after_change(engine: Engine, owner: TrafficOwner | None) -> dict[str, Any] | None:
+class OwnerReader(Protocol):
+    """What `after_change` reads of an engine (any `core.engine.Engine`)."""
+
+    def get_ab_test(self, test_id: str) -> ABTest: ...
+    def get_rollout(self, model: str, *, environment: str = "production") -> Rollout: ...
+
+
+def after_change(engine: OwnerReader, owner: TrafficOwner | None) -> dict[str, Any] | None:
     """The owner as it is after a change of its traffic, for the one who made the change:
     `{"kind", "id", "summary", "status", "reason"}` (normally status `interrupted`, the reason
     naming the new revision); None when there was no owner or it is gone."""

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from core.errors import InvalidInput
+from core.inputs import read_with_sha256
 from core.jsonable import canonical_json
-from core.training.data import read_with_sha256
 
 if TYPE_CHECKING:
     from core.features.service import FeatureStore

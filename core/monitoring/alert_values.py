@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
-from core.alerting.types import Rule
 from core.clock import utcnow
 from core.monitoring.drift import DriftDetector
 from core.monitoring.window import window_metrics
@@ -17,6 +17,18 @@ from core.registry import ModelRegistry
 from storage.store import Store
 
 Value = tuple[float | None, int] | None
+
+
+class Rule(Protocol):
+    """What is measured of an alert rule (`core.alerting.types.Rule`, which the engine's
+    alert manager hands these values)."""
+
+    @property
+    def model_id(self) -> str: ...
+    @property
+    def metric_name(self) -> str: ...
+    @property
+    def window_s(self) -> int: ...
 
 
 def rule_values(

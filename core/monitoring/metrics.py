@@ -10,10 +10,10 @@ from typing import Any
 from core.clock import as_utc, utcnow
 from core.domain import Model, Task
 from core.errors import InvalidInput
-from core.monitoring.ingest import EventWriter
+from core.events import frames
+from core.events.writer import EventWriter
 from core.names import version_number
 from core.registry import ModelRegistry
-from core.serving import requests as req
 from storage.repos import events as repo
 from storage.repos import rollups
 from storage.store import Store
@@ -64,12 +64,12 @@ class PerformanceMonitor:
     ) -> None:
         """Log one prediction (and its label, if known) without waiting for the commit."""
         model = self.registry.get_model(model_id)
-        frame = req.events_frame(
+        frame = frames.events_frame(
             model_id, model.task, {f.name: f.type for f in model.features}, [prediction]
         )
         self.writer.write("prediction_events", frame, wait=False)
         if actual is not None:
-            labels = req.actuals_frame(
+            labels = frames.actuals_frame(
                 model_id, model.task, [{"request_id": prediction["request_id"], "actual": actual}]
             )
             self.writer.write("actuals", labels, wait=False)

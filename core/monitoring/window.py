@@ -15,7 +15,7 @@ import polars as pl
 
 from core.domain import Task
 from core.errors import InvalidInput
-from core.training.validator import compute_metrics
+from core.stats.metrics import compute_metrics
 from storage.repos import events as repo
 from storage.store import Store
 

@@ -12,30 +12,23 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import orjson
-import polars as pl
-from threadpoolctl import threadpool_limits
 
-from core.domain import DeploymentRevision, FeatureType, Ingested, Model, Prediction, Task
+from core.domain import DeploymentRevision, Model, Prediction, Task
 from core.errors import Conflict, InvalidInput, MlcError, NotFound
-from core.jsonable import to_jsonable
-from core.monitoring.ingest import EventWriter
+from core.events import fields as req
+from core.events.writer import EventWriter
 from core.registry import ModelRegistry
 from core.serving import preflight
-from core.serving import requests as req
+from core.serving import versions as served
+from core.serving.log_only import MAX_BATCH, LogOnlyIngest
+from core.serving.routes import EntityLookup, Route, route_requests
 from core.serving.splitter import TrafficSplitter
-from core.training.data import model_dtypes
-from storage.repos import events as events_repo
-from storage.repos import training as training_repo
+from core.serving.versions import Loaded, NotInMemory, Unloadable, VersionMeta, error_text, infer
 
-if TYPE_CHECKING:
-    from core.features.online import EntityFeatures
-
-MAX_BATCH = 10_000
 INLINE_BUDGET_MS = 10.0
 """A request that a route answers within this (lately) may be answered on the server's
 event loop, see `PredictionService.answers_at_once`."""
@@ -45,101 +38,10 @@ share of the traffic fails at once, naming the load's error."""
 PREFLIGHT_VALID_S = 30.0
 """A version that passed its pre-flight check this recently (and is still loaded) passes
 again without reloading: one change checks before its transaction and again inside it."""
-MAX_ERROR_CHARS = 500
 log = logging.getLogger(__name__)
-_thread = threading.local()
 
 
-class _NotInMemory(Exception):
-    """`predict(from_memory=True)` would have read the store or loaded a model."""
-
-
-_estimators_loaded = 0
-"""Models loaded by this process so far: a model may bring the first OpenMP runtime."""
-
-
-def _one_openmp_thread() -> None:
-    """Predict single-threaded in this thread. A small batch through an OpenMP-parallel
-    estimator (hist gradient boosting) from a server's worker thread costs ~5 ms more with a
-    thread team than with one thread (measured: 14 vs 9 ms per request), and the team's idle
-    thread spins in a barrier between requests, taking half a core from them (it made p99
-    15 ms instead of 9). The server's own concurrency is the parallelism.
-
-    OpenMP limits are per calling thread, and only reach runtimes already loaded: scikit-learn
-    loads its own with the first model. So each worker thread sets the limit again whenever
-    a model has been loaded since it last did (a first request can beat the model preload)."""
-    if getattr(_thread, "limited_at", -1) != _estimators_loaded:
-        threadpool_limits(limits=1, user_api="openmp")
-        _thread.limited_at = _estimators_loaded
-
-
-@dataclass(frozen=True)
-class _Version:
-    """What serving a version needs besides its estimator, from the registry alone: its
-    requests can be checked before (and whether or not) its artifact loads."""
-
-    version: str
-    number: int
-    schema: dict[str, FeatureType]
-    classes: list[Any] | None
-    labels: list[Any] = field(init=False)
-    """`classes` as answered (JSON-ready), by the estimator's class index."""
-    class_names: list[str] = field(init=False)
-    """`classes` as the keys of answered probabilities."""
-    dtypes: dict[str, pl.DataType] = field(init=False)
-    """`schema` as the frame the estimator reads (`model_dtypes`)."""
-
-    def __post_init__(self) -> None:
-        # Once per version, not per request.
-        object.__setattr__(self, "labels", to_jsonable(list(self.classes or ())))
-        object.__setattr__(self, "class_names", [str(c) for c in self.classes or ()])
-        object.__setattr__(self, "dtypes", model_dtypes(self.schema))
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    meta: _Version
-    estimator: Any
-
-
-class _Unloadable(Exception):
-    """A version's artifact did not load lately; `str()` is the original error's class and
-    message."""
-
-
-@dataclass
-class _Route:
-    revision: int
-    splitter: TrafficSplitter
-    known: frozenset[str] | None = None
-    """Every feature some version of this map reads; filled on the first request."""
-    lone_ms: float | None = None
-    """What answering a lone request has cost lately (a moving average)."""
-    item_ms: float | None = None
-    """What answering a batch has cost lately, per item (a moving average)."""
-
-    def note(self, items: int, took_ms: float) -> None:
-        """Remember what answering `items` requests took, all models loaded."""
-        if items == 1:
-            self.lone_ms = _average(self.lone_ms, took_ms)
-        else:
-            self.item_ms = _average(self.item_ms, took_ms / items)
-
-    def expected_ms(self, items: int) -> float | None:
-        """What answering `items` requests should take, if known. For a batch this scales
-        the recent cost per item, which spreads a batch's fixed cost (about a lone
-        request's) over its items: a batch smaller than the usual is under-estimated by at
-        most that fixed cost, a larger one over-estimated."""
-        if items == 1:
-            return self.lone_ms
-        return None if self.item_ms is None else self.item_ms * items
-
-
-def _average(last: float | None, now: float) -> float:
-    return now if last is None else 0.8 * last + 0.2 * now
-
-
-class PredictionService:
+class PredictionService(LogOnlyIngest):
     def __init__(
         self,
         registry: ModelRegistry,
@@ -147,7 +49,7 @@ class PredictionService:
         writer: EventWriter,
         *,
         cache_size: int = 16,
-        entity_features: EntityFeatures | None = None,
+        entity_features: EntityLookup | None = None,
     ) -> None:
         self.registry = registry
         self.deployments = deployments
@@ -155,15 +57,15 @@ class PredictionService:
         self.entity_features = entity_features
         """Fetches the online features of a request that names an `entity` (feature store)."""
         self._models: dict[str, Model] = {}
-        self._versions: dict[tuple[str, str], _Version] = {}
-        self._loaded: OrderedDict[tuple[str, str], _Loaded] = OrderedDict()
+        self._versions: dict[tuple[str, str], VersionMeta] = {}
+        self._loaded: OrderedDict[tuple[str, str], Loaded] = OrderedDict()
         self._broken: dict[tuple[str, str], tuple[float, str]] = {}
         """(model, version) → when its artifact last failed to load, and the error."""
         self._preflighted: dict[tuple[str, str], float] = {}
         """(model, version) → when it last passed its pre-flight check."""
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         """A lock per version being loaded (see `_load`)."""
-        self._routes: dict[tuple[str, str], _Route] = {}
+        self._routes: dict[tuple[str, str], Route] = {}
         self._cache_size = cache_size
         self.event_window = req.EventWindow.from_env()
         """How far from now a log-only event's or an actual's time may be."""
@@ -210,7 +112,9 @@ class PredictionService:
             route = self._route(model, environment, from_memory)
             if self.entity_features is not None:  # `entity` → its features; explicit ones win
                 requests = self.entity_features.enrich(model, route.splitter.traffic, requests)
-            groups, ids, units, client_ids = self._checked(model, route, requests, from_memory)
+            groups, ids, units, client_ids = route_requests(
+                route, requests, lambda v: self._meta(model, v, from_memory)
+            )
         except InvalidInput as e:
             self.refused(model, environment, len(requests), e)
             raise
@@ -229,15 +133,15 @@ class PredictionService:
             began = time.perf_counter()
             error = None
             try:
-                labels, probas = _infer(
+                labels, probas = infer(
                     info.task, self._load(model, meta.version, from_memory), checked
                 )
-            except _NotInMemory:
+            except NotInMemory:
                 raise
-            except _Unloadable as e:
+            except Unloadable as e:
                 error = str(e)
             except Exception as e:
-                error = _error_text(e)
+                error = error_text(e)
             latency = (shared + time.perf_counter() - began) * 1000.0
             answered = round(latency, 3)
             if error is not None:
@@ -278,51 +182,6 @@ class PredictionService:
             route.note(len(requests), (time.perf_counter() - started) * 1000.0)
         return answers  # type: ignore[return-value]  # every item was answered
 
-    def _checked(
-        self, model: str, route: _Route, requests: Sequence[Any], from_memory: bool
-    ) -> tuple[list[tuple[_Version, list[int], list[dict[str, Any]]]], list[str], list[str], bool]:
-        """Client input checked for every item before any version works on it, so a refused
-        request is the client's error and never a version's: (per version: its metadata,
-        the items it serves and their checked features), request ids, units, and whether a
-        client named ids (which then need deduplication)."""
-        raw_ids = []
-        for i, item in enumerate(requests):
-            if not isinstance(item, dict):
-                raise InvalidInput(f"item {i}: a request must be a JSON object")
-            raw_ids.append(item.get("request_id"))
-        fresh = req.new_ids(raw_ids.count(None))
-        client_ids = len(fresh) < len(raw_ids)
-        fresh_ids = iter(fresh)
-        ids = [
-            next(fresh_ids) if raw is None else req.request_id(raw, i, required=True)
-            for i, raw in enumerate(raw_ids)
-        ]
-        units = [
-            rid if (unit := item.get("unit_id")) is None else req.unit_id(unit, i)
-            for i, (rid, item) in enumerate(zip(ids, requests, strict=True))
-        ]
-        assigned = route.splitter.assign_many(units)
-        by_version: dict[str, list[int]] = {}
-        for i, version in enumerate(assigned):
-            by_version.setdefault(version, []).append(i)
-        # Every version that may serve this model: a feature one of them reads is not unknown.
-        if route.known is None:
-            route.known = frozenset(
-                name
-                for v in route.splitter.traffic
-                for name in self._meta(model, v, from_memory).schema
-            )
-        known = route.known
-        groups = []
-        for version, indices in by_version.items():
-            meta = self._meta(model, version, from_memory)
-            checked = [
-                req.check_features(requests[i].get("features"), meta.schema, i, known)
-                for i in indices
-            ]
-            groups.append((meta, indices, checked))
-        return groups, ids, units, client_ids
-
     def refused(self, model: str, environment: str, items: int, error: MlcError) -> None:
         """Count a request refused as invalid client input apart from the versions' traffic
         (the `invalid` count and rate per model); a request naming no known model is not
@@ -347,7 +206,7 @@ class PredictionService:
             return None
         try:
             return self.predict(model, requests, environment, from_memory=True)
-        except _NotInMemory:
+        except NotInMemory:
             return None
 
     def answers_at_once(self, model: str, environment: str, requests: Sequence[Any]) -> bool:
@@ -371,59 +230,8 @@ class PredictionService:
             and all(type(r) is dict and "entity" not in r for r in requests)
         )
 
-    def _all_loaded(self, model: str, route: _Route) -> bool:
+    def _all_loaded(self, model: str, route: Route) -> bool:
         return all((model, v) in self._loaded for v in route.splitter.traffic)
-
-    def log_events(
-        self, model: str, items: Sequence[Any] | bytes, *, max_items: int = MAX_BATCH
-    ) -> Ingested:
-        """Log-only events: a list of objects, or the raw JSON body of such a list. Each must
-        fit the model (`req.Fits`); says how many were received and how many were new."""
-        info = self._model(model)
-        if not isinstance(items, bytes | bytearray):
-            _batch_size(items)
-        schema = self._schema_of_model(info)
-        frame = self._fitted(
-            model,
-            lambda fits: req.events_frame_fast(
-                model, info.task, schema, items, max_items=max_items, fits=fits
-            ),
-        )
-        return Ingested(frame.height, self.writer.write("prediction_events", frame))
-
-    def record_actuals(self, model: str, items: Sequence[Any]) -> Ingested:
-        """Late labels, each fitting the model (`req.Fits`: a class it predicts, say)."""
-        info = self._model(model)
-        _batch_size(items)
-        frame = self._fitted(
-            model, lambda fits: req.actuals_frame(model, info.task, items, fits=fits)
-        )
-        return Ingested(frame.height, self.writer.write("actuals", frame))
-
-    def _fitted(self, model: str, build: Callable[[req.Fits], pl.DataFrame]) -> pl.DataFrame:
-        """`build(fits)` with what the model's events must fit, as remembered; if that
-        refuses them, once more with it read afresh (a version registered since, say)."""
-        fits = self._fits.get(model)
-        if fits is not None:
-            try:
-                return build(fits)
-            except InvalidInput:
-                if self._read_fits(model) == fits:
-                    raise
-        return build(self._read_fits(model))
-
-    def _read_fits(self, model: str) -> req.Fits:
-        versions = self.registry.list_versions(model)
-        classes = None
-        if self._model(model).task is Task.CLASSIFICATION:
-            found = [v.signature.get("classes") for v in versions]
-            if any(c is not None for c in found):
-                labels = (req.label_of(c) for cs in found if cs is not None for c in cs)
-                classes = frozenset(label for label in labels if label is not None)
-        latest = max((v.number for v in versions), default=0)
-        fits = req.Fits(model, latest, classes, self.event_window)
-        self._fits[model] = fits
-        return fits
 
     # --- caches -------------------------------------------------------------------------
 
@@ -431,28 +239,25 @@ class PredictionService:
         model = self._models.get(name)
         if model is None:
             if from_memory:
-                raise _NotInMemory(name)
+                raise NotInMemory(name)
             model = self.registry.get_model(name)
             self._models[name] = model
         return model
 
-    def _schema_of_model(self, model: Model) -> dict[str, FeatureType]:
-        return {f.name: f.type for f in model.features}
-
-    def _route(self, model: str, environment: str, from_memory: bool = False) -> _Route:
+    def _route(self, model: str, environment: str, from_memory: bool = False) -> Route:
         key = (model, environment)
         route = self._routes.get(key)
         if route is None:
             if from_memory:
-                raise _NotInMemory(model)
+                raise NotInMemory(model)
             rev = self.deployments.current(model, environment)
             if rev is None:
                 raise Conflict(f"{model} has no {environment} deployment: deploy a version first")
             route = self._remember(rev)
         return route
 
-    def _remember(self, rev: DeploymentRevision) -> _Route:
-        route = _Route(
+    def _remember(self, rev: DeploymentRevision) -> Route:
+        route = Route(
             rev.revision, TrafficSplitter(rev.traffic, salt=f"{rev.model_id}/{rev.environment}")
         )
         with self._lock:
@@ -485,25 +290,25 @@ class PredictionService:
         for version in rev.traffic:
             try:
                 self._load(rev.model_id, version)
-            except _Unloadable:  # logged; its share of the requests fails, naming why
+            except Unloadable:  # logged; its share of the requests fails, naming why
                 pass
             except Exception:
                 log.warning("could not preload %s:%s", rev.model_id, version, exc_info=True)
 
-    def _meta(self, model: str, version: str, from_memory: bool = False) -> _Version:
+    def _meta(self, model: str, version: str, from_memory: bool = False) -> VersionMeta:
         key = (model, version)
         meta = self._versions.get(key)
         if meta is None:
             if from_memory:
-                raise _NotInMemory(f"{model}:{version}")
+                raise NotInMemory(f"{model}:{version}")
             v = self.registry.get_version(model, version)
-            schema = _version_schema(v.validation, v.signature, self._model(model))
-            meta = _Version(v.version, v.number, schema, v.signature.get("classes"))
+            schema = served.version_schema(v.validation, v.signature, self._model(model))
+            meta = VersionMeta(v.version, v.number, schema, v.signature.get("classes"))
             with self._lock:
                 self._versions[key] = meta
         return meta
 
-    def _load(self, model: str, version: str, from_memory: bool = False) -> _Loaded:
+    def _load(self, model: str, version: str, from_memory: bool = False) -> Loaded:
         key = (model, version)
         with self._lock:
             hit = self._loaded.get(key)
@@ -511,12 +316,12 @@ class PredictionService:
                 self._loaded.move_to_end(key)
                 return hit
             if from_memory:
-                raise _NotInMemory(f"{model}:{version}")
+                raise NotInMemory(f"{model}:{version}")
             broken = self._broken.get(key)
             if broken is not None and time.monotonic() - broken[0] < RETRY_BROKEN_S:
                 # Its share of the traffic fails at once instead of each request paying
                 # for (and queueing behind) another doomed load.
-                raise _Unloadable(broken[1])
+                raise Unloadable(broken[1])
             # Once per version: a request arriving while the preload (or another request)
             # loads it waits for that load rather than deserialising a second copy.
             loading = self._loading.setdefault(key, threading.Lock())
@@ -527,28 +332,27 @@ class PredictionService:
             if hit is not None:
                 return hit
             if broken is not None and time.monotonic() - broken[0] < RETRY_BROKEN_S:
-                raise _Unloadable(broken[1])
+                raise Unloadable(broken[1])
             try:
-                loaded = _Loaded(
+                loaded = Loaded(
                     self._meta(model, version),
                     self.registry.load_estimator(model, version),  # sha256-checked
                 )
             except Exception as e:
-                text = _error_text(e)
+                text = error_text(e)
                 log.warning("%s:%s cannot be loaded: %s", model, version, text)
                 with self._lock:
                     self._broken[key] = (time.monotonic(), text)
-                raise _Unloadable(text) from e
+                raise Unloadable(text) from e
             finally:
                 with self._lock:
                     self._loading.pop(key, None)
             self._adopt(key, loaded)
             return loaded
 
-    def _adopt(self, key: tuple[str, str], loaded: _Loaded) -> None:
-        global _estimators_loaded
+    def _adopt(self, key: tuple[str, str], loaded: Loaded) -> None:
         with self._lock:
-            _estimators_loaded += 1
+            served.note_estimator_loaded()
             self._broken.pop(key, None)
             self._loaded[key] = loaded
             self._loaded.move_to_end(key)
@@ -572,15 +376,15 @@ class PredictionService:
                 continue
             try:
                 meta = self._meta(model, version)
-                loaded = _Loaded(meta, self.registry.load_estimator(model, version))
-                rows = self._smoke_rows(model, meta)
+                loaded = Loaded(meta, self.registry.load_estimator(model, version))
+                rows = preflight.smoke_rows(self.registry.store, model, meta.version, meta.schema)
                 checked = [req.check_features(r, meta.schema, i) for i, r in enumerate(rows)]
-                labels, probas = _infer(info.task, loaded, checked)
+                labels, probas = infer(info.task, loaded, checked)
                 preflight.check_answers(
                     len(rows), labels, probas, regression=info.task is Task.REGRESSION
                 )
             except Exception as e:
-                text = _error_text(e)
+                text = error_text(e)
                 with self._lock:
                     self._broken[key] = (time.monotonic(), text)
                     self._preflighted.pop(key, None)
@@ -591,59 +395,3 @@ class PredictionService:
             self._adopt(key, loaded)
             with self._lock:
                 self._preflighted[key] = time.monotonic()
-
-    def _smoke_rows(self, model: str, meta: _Version) -> list[dict[str, Any]]:
-        with self.registry.store.read() as conn:
-            text = training_repo.profile(conn, f"{model}:{meta.version}")
-            if text is None:
-                recent = events_repo.recent_features(conn, model, limit=3)
-        if text is not None and (rows := preflight.profile_rows(meta.schema, orjson.loads(text))):
-            return rows
-        if text is None and recent:
-            return [{k: v for k, v in orjson.loads(f).items() if k in meta.schema} for f in recent]
-        return preflight.missing_row(meta.schema)
-
-
-def _infer(task: Task, loaded: _Loaded, checked: list[dict[str, Any]]) -> tuple[list[Any], Any]:
-    """(JSON-ready labels, class probabilities as lists or None) of checked rows."""
-    meta = loaded.meta
-    _one_openmp_thread()
-    # `check_features` typed every value as `model_dtypes` wants it, so this is the frame
-    # `to_model_frame` would give, without its cast pass (~0.2 ms a request).
-    X = pl.DataFrame(checked, schema=meta.dtypes, orient="row")
-    if task is Task.CLASSIFICATION and meta.classes and hasattr(loaded.estimator, "predict_proba"):
-        # One pass through the pipeline: the label is the most probable class, which is
-        # what `predict` returns for every catalogue classifier.
-        proba = loaded.estimator.predict_proba(X)
-        labels = [meta.labels[j] for j in proba.argmax(axis=1).tolist()]
-        return labels, proba.tolist()  # lists once, not numpy indexing per row
-    return to_jsonable(loaded.estimator.predict(X).tolist()), None
-
-
-def _error_text(error: BaseException) -> str:
-    """An error as events store it: its class and message, bounded."""
-    message = str(error.message if isinstance(error, MlcError) else error)
-    return f"{type(error).__name__}: {message}"[:MAX_ERROR_CHARS]
-
-
-def _batch_size(items: Sequence[Any]) -> None:
-    if not isinstance(items, list):
-        raise InvalidInput("the body must be a JSON list")
-    if len(items) > MAX_BATCH:
-        raise InvalidInput(f"at most {MAX_BATCH} items per batch")
-
-
-def _version_schema(
-    validation: dict[str, Any] | None, signature: dict[str, Any], model: Model
-) -> dict[str, FeatureType]:
-    """The features a version reads: as trained by mlc, else the model's declared schema."""
-    trained = (validation or {}).get("features")
-    if trained:
-        return {k: FeatureType(t) for k, t in trained.items()}
-    declared = {f.name: f.type for f in model.features}
-    inferred = signature.get("feature_types") or {}
-    declared = {**{k: FeatureType(t) for k, t in inferred.items()}, **declared}
-    inputs = signature.get("inputs") or list(declared)
-    if not inputs:
-        raise NotFound(f"{model.id}: the version records no input features; cannot serve it")
-    return {name: declared.get(name, FeatureType.NUMERIC) for name in inputs}

@@ -15,9 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import orjson
 
 from core.domain import FeatureType
-from core.training.profile import OTHER
+from core.stats.distribution import OTHER  # the profile's folded tail of categories
+from storage.repos import events as events_repo
+from storage.repos import training as training_repo
+from storage.store import Store
 
 SMOKE_QUANTILES = ("0.1", "0.5", "0.9")
 """One smoke row per quantile: the typical and both ends of the training range."""
@@ -74,3 +78,19 @@ def check_answers(rows: int, labels: list[Any], probabilities: Any, *, regressio
         sums = probabilities.sum(axis=1)
         if not np.allclose(sums, 1.0, atol=1e-6):
             raise ValueError(f"class probabilities sum to {sums.tolist()}, not 1")
+
+
+def smoke_rows(
+    store: Store, model: str, version: str, schema: Mapping[str, FeatureType]
+) -> list[dict[str, Any]]:
+    """A version's smoke rows: from its profile, else its model's recent requests, else one
+    row of missing values (see the module's docstring)."""
+    with store.read() as conn:
+        text = training_repo.profile(conn, f"{model}:{version}")
+        if text is None:
+            recent = events_repo.recent_features(conn, model, limit=3)
+    if text is not None and (rows := profile_rows(schema, orjson.loads(text))):
+        return rows
+    if text is None and recent:
+        return [{k: v for k, v in orjson.loads(f).items() if k in schema} for f in recent]
+    return missing_row(schema)

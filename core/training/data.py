@@ -7,9 +7,6 @@ and parses those same bytes.
 
 from __future__ import annotations
 
-import hashlib
-import io
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +16,9 @@ import polars as pl
 
 from core.domain import FeatureType, Task
 from core.errors import InvalidInput
-from core.inputs import read_input
+from core.inputs import data_format, read_with_sha256
+from core.model_frame import model_columns, to_model_frame
 from core.training.config import DataSpec, SplitSpec
-
-_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
 
 @dataclass(frozen=True)
@@ -56,30 +52,10 @@ class PreparedData:
         return model_columns(self.schema.features)[1]
 
 
-def _format(path: Path, what: str = "dataset") -> str:
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InvalidInput(f"{what} {path} must be a .parquet or .csv file")
-    return fmt
-
-
-def read_with_sha256(path: Path, what: str = "dataset") -> tuple[pl.DataFrame, str]:
-    """A Parquet or CSV file's rows and the sha256 of the bytes as read (one read, so the
-    hash is of exactly what was parsed)."""
-    fmt = _format(path, what)
-    raw = read_input(path, what)
-    buf = io.BytesIO(raw)
-    try:
-        frame = pl.read_parquet(buf) if fmt == "parquet" else pl.read_csv(buf, try_parse_dates=True)
-    except pl.exceptions.PolarsError as e:
-        raise InvalidInput(f"cannot parse {what} {path}: {e}") from None
-    return frame, hashlib.sha256(raw).hexdigest()
-
-
 def _scan(path: Path) -> pl.LazyFrame:
     if not path.exists():
         raise InvalidInput(f"dataset {path} does not exist")
-    fmt = _format(path)
+    fmt = data_format(path)
     try:
         return (
             pl.scan_parquet(path) if fmt == "parquet" else pl.scan_csv(path, try_parse_dates=True)
@@ -161,29 +137,6 @@ def inspect_dataset(spec: DataSpec, task: Task) -> DatasetSchema:
                 f"target {spec.target!r} has {len(classes)} classes: is it a regression target?"
             )
     return DatasetSchema(spec.path, columns, features, classes)
-
-
-def model_columns(features: dict[str, FeatureType]) -> tuple[list[str], list[str]]:
-    """(numeric, categorical) columns as the pipeline sees them: binary features are 0/1."""
-    numeric = [c for c, t in features.items() if t in (FeatureType.NUMERIC, FeatureType.BINARY)]
-    categorical = [c for c, t in features.items() if t is FeatureType.CATEGORICAL]
-    return numeric, categorical
-
-
-def model_dtypes(features: Mapping[str, FeatureType | str]) -> dict[str, pl.DataType]:
-    """The dtype of each feature as the pipeline is trained on it and sees it when serving:
-    categorical features are strings, numeric and binary ones floats (booleans as 0/1)."""
-    return {
-        name: pl.String() if FeatureType(kind) is FeatureType.CATEGORICAL else pl.Float64()
-        for name, kind in features.items()
-    }
-
-
-def to_model_frame(frame: pl.DataFrame, features: dict[str, FeatureType | str]) -> pl.DataFrame:
-    """The features in `model_dtypes`, in order; training and serving share it."""
-    return frame.select(
-        pl.col(name).cast(dtype, strict=False) for name, dtype in model_dtypes(features).items()
-    )
 
 
 def load_labelled(spec: DataSpec) -> tuple[pl.DataFrame, np.ndarray, str]:

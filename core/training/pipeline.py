@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core import audit
 from core.clock import as_utc, utcnow
@@ -24,6 +24,7 @@ from core.registry import ModelRegistry, NewVersion
 from core.training import validator
 from core.training.config import DataSpec, TrainingConfig, load_config
 from core.training.data import inspect_dataset, load_labelled, to_model_frame
+from core.training.feature_source import FeatureSource
 from core.training.preflight import preflight
 from core.training.rows import job_of
 from core.training.runner import JobRunner
@@ -31,9 +32,6 @@ from storage.conn import Conn
 from storage.repos import training as repo
 from storage.repos import versions as versions_repo
 from storage.store import Store
-
-if TYPE_CHECKING:
-    from core.features.service import FeatureStore
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +56,7 @@ class TrainingPipeline:
         registry: ModelRegistry,
         *,
         max_workers: int = 1,
-        features: FeatureStore | None = None,
+        features: FeatureSource | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -250,14 +248,8 @@ class TrainingPipeline:
     def _record_trial(self, job_id: str, trial: dict[str, Any], expected: int) -> None:
         with self.store.write() as conn:
             repo.insert_trial(conn, job_id, {**trial, "params": canonical_json(trial["params"])})
-            done = conn.scalar("SELECT count(*) FROM training_trials WHERE job_id = ?", [job_id])
-            best = conn.scalar(
-                "SELECT max(score) FROM training_trials WHERE job_id = ? AND status = 'ok'",
-                [job_id],
-            )
-            repo.update_job(
-                conn, job_id, trials_done=int(done), trials_total=expected, best_score=best
-            )
+            done, best = repo.trial_tally(conn, job_id)
+            repo.update_job(conn, job_id, trials_done=done, trials_total=expected, best_score=best)
 
     def _record_result(self, job_id: str, msg: dict[str, Any]) -> None:
         job = self.get_training_status(job_id)

@@ -21,9 +21,9 @@ import polars as pl
 
 from core.domain import FeatureType, Task
 from core.errors import InvalidInput
+from core.stats.distribution import OTHER
 
 QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
-OTHER = "__other__"
 
 
 def _f(x: Any) -> float | None:

@@ -7,9 +7,7 @@ what to do with a failed gate (record the version as rejected with `ValidationRe
 
 from __future__ import annotations
 
-import contextlib
 import math
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +16,9 @@ import numpy as np
 
 from core.domain import FeatureType, Task
 from core.errors import InvalidInput
+from core.stats.metrics import compute_metrics, metric_names, task_of
 
 LOWER_IS_BETTER: frozenset[str] = frozenset({"log_loss", "brier", "mae", "rmse"})
-CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "brier")
-REGRESSION_METRICS = ("mae", "rmse", "r2")
 
 # Float rounding must not fail a challenger that sits exactly on the tolerance boundary.
 _SLACK = 1e-9
@@ -57,20 +54,6 @@ class ValidationResults:
         return [g.reason for g in self.gates if not g.passed]
 
 
-def _task(task: str) -> Task:
-    try:
-        return Task(task)
-    except ValueError:
-        raise InvalidInput(
-            f"unknown task {task!r}; choose one of: {', '.join(t.value for t in Task)}"
-        ) from None
-
-
-def metric_names(task: str) -> tuple[str, ...]:
-    """The metrics `compute_metrics` can produce for a task."""
-    return CLASSIFICATION_METRICS if _task(task) is Task.CLASSIFICATION else REGRESSION_METRICS
-
-
 def check_gate_metrics(task: str, names: Iterable[str]) -> None:
     """Raise InvalidInput if any gate metric name is not a metric of this task."""
     known = metric_names(task)
@@ -79,105 +62,6 @@ def check_gate_metrics(task: str, names: Iterable[str]) -> None:
             raise InvalidInput(
                 f"unknown {task} metric {name!r} in gates; choose one of: {', '.join(known)}"
             )
-
-
-def _finite(values: Mapping[str, Any]) -> dict[str, float]:
-    # An undefined metric (AUC on a single-class holdout, say) is left out, never NaN.
-    return {name: float(v) for name, v in values.items() if math.isfinite(float(v))}
-
-
-def _has_missing(values: np.ndarray) -> bool:
-    if values.dtype.kind == "O":
-        return any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values)
-    return values.dtype.kind in "fc" and not bool(np.all(np.isfinite(values)))
-
-
-def _classification(
-    y_true: np.ndarray, y_pred: np.ndarray, y_score: Any, classes: Any
-) -> dict[str, Any]:
-    cls = (
-        np.asarray(classes) if classes is not None else np.unique(np.concatenate([y_true, y_pred]))
-    )
-    if cls.ndim != 1 or len(cls) < 2:
-        raise InvalidInput("classification needs at least two classes")
-    unseen = sorted({str(v) for v in np.setdiff1d(y_true, cls)})
-    if unseen:
-        raise InvalidInput(f"holdout has labels the model never saw: {', '.join(unseen[:10])}")
-    from sklearn import metrics as skm  # here: the owner imports this module at start-up
-
-    out: dict[str, Any] = {"accuracy": skm.accuracy_score(y_true, y_pred)}
-    binary = len(cls) == 2
-    pos = cls[-1]
-    avg: dict[str, Any] = (
-        {"average": "binary", "pos_label": pos} if binary else {"average": "macro"}
-    )
-    out["precision"] = skm.precision_score(y_true, y_pred, zero_division=0, **avg)
-    out["recall"] = skm.recall_score(y_true, y_pred, zero_division=0, **avg)
-    out["f1"] = skm.f1_score(y_true, y_pred, zero_division=0, **avg)
-    if y_score is None:
-        return out
-    score = np.asarray(y_score, dtype=float)
-    if binary and score.ndim == 1:
-        score = np.column_stack([1.0 - score, score])
-    if score.ndim != 2 or score.shape != (len(y_true), len(cls)):
-        raise InvalidInput(
-            f"y_score has shape {score.shape}; expected ({len(y_true)}, {len(cls)}) probabilities"
-        )
-    if len(np.unique(y_true)) > 1:
-        # A class absent from y_true leaves one-vs-rest AUC undefined: omit it.
-        with contextlib.suppress(ValueError):
-            out["roc_auc"] = (
-                skm.roc_auc_score(y_true == pos, score[:, -1])
-                if binary
-                else skm.roc_auc_score(y_true, score, multi_class="ovr", labels=cls)
-            )
-    out["log_loss"] = skm.log_loss(y_true, score, labels=cls)
-    if binary:
-        out["brier"] = skm.brier_score_loss(y_true == pos, score[:, -1])
-    else:
-        onehot = (y_true[:, None] == cls[None, :]).astype(float)
-        out["brier"] = float(np.mean(np.sum((score - onehot) ** 2, axis=1)))
-    return out
-
-
-def compute_metrics(
-    task: str, y_true: Any, y_pred: Any, y_score: Any = None, classes: Any = None
-) -> dict[str, float]:
-    """Holdout metrics as python floats; metrics that are undefined here are omitted.
-
-    Classification: `classes` is the estimator's `classes_` (its last entry is the positive
-    class of a binary task); derived from the labels when None. `y_score` is the
-    `predict_proba` matrix (n, n_classes), or for a binary task the positive-class probability
-    as a 1-D array; without it roc_auc, log_loss and brier are omitted. Binary precision,
-    recall, f1 are for the positive class; multiclass ones are macro averages, roc_auc is
-    one-vs-rest macro, and brier is the mean over rows of the squared error summed over the
-    one-hot classes (range 0..2, as sklearn's multiclass `brier_score_loss`); binary brier is
-    the usual positive-class form (range 0..1).
-    Regression: mae, rmse, r2.
-    """
-    kind = _task(task)
-    yt, yp = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
-    if len(yt) == 0:
-        raise InvalidInput("cannot compute metrics on an empty holdout")
-    if len(yt) != len(yp):
-        raise InvalidInput(f"y_true has {len(yt)} rows but y_pred has {len(yp)}")
-    for label, arr in (("y_true", yt), ("y_pred", yp)):
-        if _has_missing(arr):
-            raise InvalidInput(f"{label} has missing values; drop unlabelled rows first")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # undefined metrics are dropped below instead
-        if kind is Task.CLASSIFICATION:
-            raw = _classification(yt, yp, y_score, classes)
-        else:
-            from sklearn import metrics as skm
-
-            yt, yp = yt.astype(float), yp.astype(float)
-            raw = {
-                "mae": skm.mean_absolute_error(yt, yp),
-                "rmse": math.sqrt(skm.mean_squared_error(yt, yp)),
-                "r2": skm.r2_score(yt, yp) if len(yt) > 1 else math.nan,
-            }
-    return _finite(raw)
 
 
 def evaluate(
@@ -194,7 +78,7 @@ def evaluate(
         raise InvalidInput(f"holdout is missing feature columns: {', '.join(missing)}")
     pred = np.asarray(estimator.predict(X))
     scores: np.ndarray | None = None
-    if _task(task) is Task.CLASSIFICATION and hasattr(estimator, "predict_proba"):
+    if task_of(task) is Task.CLASSIFICATION and hasattr(estimator, "predict_proba"):
         scores = np.asarray(estimator.predict_proba(X))
     classes = getattr(estimator, "classes_", None)
     return compute_metrics(task, y, pred, scores, classes), pred, scores

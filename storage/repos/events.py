@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from storage.conn import Conn
-from storage.repos import rollups
+from storage.repos import late_marks
 from storage.repos.event_queries import (
     bucketed,
     busiest_version,
@@ -173,7 +173,7 @@ def insert_frame(conn: Conn, table: str, frame: pl.DataFrame, *, dedup: bool = T
         insert_rows(conn, table, frame.rows(), dedup=dedup)
         return
     if table == "prediction_events":
-        rollups.mark_late(conn, frame)
+        late_marks.mark_late(conn, frame)
         if dedup:
             _insert_new_events(conn, frame)
             return
@@ -195,8 +195,8 @@ def insert_rows(conn: Conn, table: str, rows: list[tuple[Any, ...]], *, dedup: b
         conn.execute(f"INSERT INTO {table} ({cols}) VALUES {values}", [v for r in rows for v in r])
         return
     if table == "prediction_events":
-        if rollups.may_be_sealed(min(r[2] for r in rows)):
-            rollups.mark_late(conn, rows_frame(table, rows))
+        if late_marks.may_be_sealed(min(r[2] for r in rows)):
+            late_marks.mark_late(conn, rows_frame(table, rows))
         if dedup:
             claim = f"{_CLAIM} VALUES ({_KEY_OF_PARAMS}, 0)"
             append = f"INSERT INTO {table} (event_key, {cols}) VALUES ({_KEY_OF_PARAMS}, {marks})"

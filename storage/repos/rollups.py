@@ -9,18 +9,16 @@ they are known to be complete, events everywhere else, and labels always joined 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from storage.conn import Conn, naive_utc
 from storage.repos import events
+from storage.repos.late_marks import SEAL_GUARD, wall_clock
 
 MINUTE = timedelta(minutes=1)
-SEAL_GUARD = timedelta(seconds=90)
-"""Minutes newer than this (by the wall clock) are never sealed, so an event logged with
-the current time never lands in a sealed minute and needs no check."""
 
 
 def _floor(t: datetime) -> datetime:
@@ -30,30 +28,6 @@ def _floor(t: datetime) -> datetime:
 def _ceil(t: datetime) -> datetime:
     floor = _floor(t)
     return floor if floor == t else floor + MINUTE
-
-
-def _wall_clock() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def may_be_sealed(oldest: datetime) -> bool:
-    """Whether an event at `oldest` could fall in a sealed minute (else skip the check)."""
-    return naive_utc(oldest) < _wall_clock() - SEAL_GUARD
-
-
-def mark_late(conn: Conn, frame: pl.DataFrame) -> None:
-    """Inside the transaction inserting `frame` (prediction events): mark the sealed minutes
-    it adds events to as dirty. Cheap to skip for live traffic (see `may_be_sealed`)."""
-    oldest = frame["ts"].min()
-    if oldest is None or not may_be_sealed(oldest):  # type: ignore[arg-type]
-        return  # live traffic: no sealed minute can be touched
-    conn.insert_select(
-        """INSERT OR IGNORE INTO rollup_dirty
-        SELECT DISTINCT f.model_id, date_trunc('minute', f.ts)
-        FROM _frame f JOIN rollup_watermarks w ON f.model_id = w.model_id
-        WHERE f.ts < w.sealed_until""",
-        frame.select("model_id", "ts"),
-    )
 
 
 def _roll(conn: Conn, model_id: str, start: datetime, end: datetime, positive: str | None) -> None:
@@ -88,7 +62,7 @@ def seal(
     `max_span` of them per call (one call is one short transaction); return the new
     watermark, or None when the model has no events yet. A changed positive class drops
     the model's rollups and starts over."""
-    limit = _floor((min(naive_utc(now), _wall_clock()) if now else _wall_clock()) - SEAL_GUARD)
+    limit = _floor((min(naive_utc(now), wall_clock()) if now else wall_clock()) - SEAL_GUARD)
     mark = _mark(conn, model_id)
     if mark is not None and mark["positive"] != positive:
         forget(conn, model_id)

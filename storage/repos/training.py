@@ -85,6 +85,17 @@ def trials(conn: Conn, job_id: str) -> list[dict[str, Any]]:
     return conn.rows("SELECT * FROM training_trials WHERE job_id = ? ORDER BY number", [job_id])
 
 
+def trial_tally(conn: Conn, job_id: str) -> tuple[int, float | None]:
+    """(trials recorded, best score among those that succeeded) of a job."""
+    row = conn.row(
+        "SELECT count(*) AS done, max(score) FILTER (WHERE status = 'ok') AS best"
+        " FROM training_trials WHERE job_id = ?",
+        [job_id],
+    )
+    assert row is not None  # an aggregate without GROUP BY always answers one row
+    return int(row["done"]), row["best"]
+
+
 def append_log(conn: Conn, job_id: str, at: datetime, level: str, message: str) -> None:
     conn.execute(
         "INSERT INTO training_logs (job_id, seq, logged_at, level, message)"

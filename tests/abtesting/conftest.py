@@ -12,8 +12,8 @@ import skops.io as sio
 from core.abtesting import ABTestingEngine
 from core.deployments.manager import DeploymentManager
 from core.domain import Task
+from core.events.frames import actuals_frame, events_frame
 from core.registry import ModelRegistry, NewVersion
-from core.serving.requests import actuals_frame, events_frame
 from core.training.catalogue import build_pipeline
 from storage.artifacts import ArtifactStore
 from storage.repos.events import insert_frame

@@ -22,7 +22,7 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from core.abtesting import ABTestConfig
 from core.domain import Task
-from core.serving.requests import events_frame
+from core.events.frames import events_frame
 from storage.repos.events import insert_frame
 from tests.abtesting.conftest import MODEL, Env
 

@@ -11,7 +11,7 @@ import pytest
 
 from core.abtesting.config import METRICS
 from core.domain import Task
-from core.serving.requests import events_frame
+from core.events.frames import events_frame
 from core.stats.abtest import ArmStats
 from storage.repos import abtest_sums
 from storage.repos.events import insert_frame

@@ -13,7 +13,6 @@ import pytest
 import skops.io as sio
 from fastapi.testclient import TestClient
 
-from app.cli.output import EXIT_CODES
 from app.client import RemoteEngine
 from core.domain import ApiToken, TrainingStatus
 from core.engine import LocalEngine
@@ -221,7 +220,7 @@ def test_errors_are_the_same_class_message_and_exit_code(
     assert (got.kind, got.message) == (expected.kind, expected.message)
     # The remote raises the kind's class; the local one may be a subclass (IllegalTransition).
     assert isinstance(expected, type(got))
-    assert EXIT_CODES.get(got.kind, 1) == EXIT_CODES.get(expected.kind, 1)
+    assert got.exit_code == expected.exit_code
 
 
 def test_overload_answers_503_with_retry_after(

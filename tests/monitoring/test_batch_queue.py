@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from core.monitoring.batch_queue import BatchQueue
+from core.events.batch_queue import BatchQueue
 
 LONG = 60.0  # a linger no test waits out: returning at all proves it was cut short
 

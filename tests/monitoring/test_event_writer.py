@@ -149,9 +149,9 @@ def test_a_load_in_slices_stores_every_row_once_and_the_first_copy_wins(
     """A load turns rows into frames a slice at a time (letting request threads run between
     slices): rows and replays spread over many slices and frames still store each row once,
     with the first copy journaled, as in one piece."""
-    from core.monitoring import ingest
+    from core.events import records
 
-    monkeypatch.setattr(ingest, "SLICE_ROWS", 7)
+    monkeypatch.setattr(records, "SLICE_ROWS", 7)
     engine.create_model("m", "classification")
     now = datetime.now(UTC).replace(tzinfo=None)
     w = engine.writer

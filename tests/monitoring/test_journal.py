@@ -62,7 +62,7 @@ def _crash_after_writing(home: Path, code: str) -> None:
         from datetime import datetime
         import polars as pl
         from core.engine import LocalEngine
-        from core.monitoring import ingest
+        from core.events import writer as ingest
         from storage.repos import events as repo
         ingest.LINGER_S = 3600  # the loader never gets to it: acknowledged, not loaded
         T0 = datetime(2026, 3, 1, 12, 0, 0, 123456)

@@ -16,9 +16,9 @@ import pytest
 from core.domain import Task
 from core.engine import LocalEngine
 from core.errors import InvalidInput, Overloaded
-from core.monitoring import seen_keys
-from core.monitoring.seen_keys import SeenKeys
-from core.serving import requests as req
+from core.events import fields as req
+from core.events import frames, seen_keys
+from core.events.seen_keys import SeenKeys
 from storage.repos import events as events_repo
 from tests.serving.conftest import MODEL
 
@@ -149,12 +149,12 @@ def test_both_ingest_paths_refuse_the_same_item(bad: dict[str, object], message:
     items = _events(range(5))
     items[2] = {**items[2], **bad}
     with pytest.raises(InvalidInput, match=message):
-        req.events_frame(MODEL, Task.CLASSIFICATION, {}, items, fits=FITS)
+        frames.events_frame(MODEL, Task.CLASSIFICATION, {}, items, fits=FITS)
     with pytest.raises(InvalidInput, match=message):
-        req.events_frame_fast(MODEL, Task.CLASSIFICATION, {}, items, fits=FITS)
+        frames.events_frame_fast(MODEL, Task.CLASSIFICATION, {}, items, fits=FITS)
     import orjson
 
     with pytest.raises(InvalidInput, match=message):
-        req.events_frame_fast(MODEL, Task.CLASSIFICATION, {}, orjson.dumps(items), fits=FITS)
-    fine = req.events_frame_fast(MODEL, Task.CLASSIFICATION, {}, _events(range(5)), fits=FITS)
+        frames.events_frame_fast(MODEL, Task.CLASSIFICATION, {}, orjson.dumps(items), fits=FITS)
+    fine = frames.events_frame_fast(MODEL, Task.CLASSIFICATION, {}, _events(range(5)), fits=FITS)
     assert fine.height == 5

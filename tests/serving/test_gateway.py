@@ -17,8 +17,8 @@ from polars.testing import assert_frame_equal
 from core.domain import FeatureType
 from core.engine import LocalEngine
 from core.errors import Conflict, InvalidInput
-from core.serving.requests import check_features
-from core.training.data import model_dtypes, to_model_frame
+from core.events.fields import check_features
+from core.model_frame import model_dtypes, to_model_frame
 from storage.repos import events as events_repo
 from tests.serving.conftest import MODEL, features
 

@@ -19,7 +19,7 @@ import pytest
 
 from app.owner import OwnedStore
 from core.engine import LocalEngine
-from core.monitoring import ingest
+from core.events import writer as ingest
 from storage.artifacts import ArtifactStore
 from storage.journal import Journal
 

@@ -9,17 +9,15 @@ from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 
 from core.errors import InvalidInput
+from core.stats.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, compute_metrics
 from core.training.catalogue import build_pipeline
 from core.training.validator import (
-    CLASSIFICATION_METRICS,
     LOWER_IS_BETTER,
-    REGRESSION_METRICS,
     GateResult,
     ValidationResults,
     absolute_gates,
     champion_gate,
     check_gate_metrics,
-    compute_metrics,
     evaluate,
     schema_gate,
 )

@@ -7,7 +7,7 @@ costs 1–3 ms). A loader thread then moves journaled rows into DuckDB in large 
 each recording the journal offset it reached, so after a crash exactly the records past it
 are replayed (`storage/journal.py`). Deduplication of client request ids happens there, so a
 replayed batch is acknowledged again but stored once; each write still learns at once how many
-of its rows are new, from the keys it claims first (`core/monitoring/seen_keys.py`).
+of its rows are new, from the keys it claims first (`core/events/seen_keys.py`).
 
 Rows are checked against the tables' constraints before they are acknowledged. Should a
 record still fail to load, it is set aside in `journal/rejected/` (and logged) rather than
@@ -19,27 +19,26 @@ with `Overloaded` (HTTP 503 + Retry-After) instead of queueing: a reader (`mlc s
 never waits long behind ingest, and memory does not grow with the backlog.
 """
 
+# Over 400 lines: `EventWriter` is one protocol between request threads, the journal thread
+# and the loader thread, all under one lock and one set of counters; what stands alone (the
+# record format and the load, `records.py`; the queue, the key claims) lives beside it.
+
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import datetime
-from io import BytesIO
 from typing import Any
 
-import orjson
 import polars as pl
 
 from core.errors import InvalidInput, Overloaded, StoreUnavailable
-from core.monitoring.batch_queue import BatchQueue
-from core.monitoring.seen_keys import Claim, SeenKeys
+from core.events.batch_queue import BatchQueue
+from core.events.records import KEYED, TABLES, Item, checked, decode, encode, insert
+from core.events.seen_keys import Claim, SeenKeys
 from storage import journal as journal_repo
-from storage.conn import Conn
 from storage.journal import Journal
 from storage.paths import JOURNAL_DIR
 from storage.repos import events as repo
@@ -47,13 +46,6 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-_TABLES = ("prediction_events", "actuals", "invalid_requests")
-"""By the index a journal record names: only ever append to it."""
-_KEYED = ("prediction_events", "actuals")
-"""The tables whose rows are deduplicated on their key."""
-_VERSION = 1
-"""Of the record format below; a record of another version is set aside, never misread."""
-_FRAME, _ROWS = 0, 1
 _MAX_JOURNAL_BATCH_BYTES = 32 * 1024 * 1024
 _ATTEMPTS = 3
 LINGER_S = 5.0
@@ -63,43 +55,6 @@ is queued, up to `max_batch`), unless a reader is waiting."""
 DEFAULT_MAX_LAG_S = 1.0
 _RATE_MIN_ROWS = 1_000
 """Loads smaller than this do not update the loader's pace: their time is mostly a commit's."""
-SLICE_ROWS = 500
-"""Rows a load turns into a frame between two chances for request threads to take the GIL."""
-
-
-@dataclass(slots=True)
-class _Item:
-    table: str
-    frame: pl.DataFrame | None
-    dedup: bool
-    rows: list[tuple[Any, ...]] | None = None
-    """Instead of a frame: a few rows in `repo.columns(table)` order (no frame to build)."""
-    payload: bytes = b""
-    end: int = -1
-    """The journal offset just past this item's record, once journaled."""
-    done: Future[int] | None = None
-    """For a writer that waits while another thread commits (and for flush markers). A
-    leading writer needs none: it commits the item itself. Items wait in the loader's queue
-    for up to `LINGER_S`, and a Future is ten objects for the garbage collector to walk each
-    time (at a few hundred requests a second, a generation-1 pass took ~0.7 ms)."""
-    error: BaseException | None = None
-    """Why journaling it failed."""
-    leads: bool = True
-    """Its writer waits, and leads the group commit that takes it; else the journal thread
-    commits it (see `_leads`)."""
-    journaled: bool = False
-    """Its group commit is over (it is appended and synced, or refused)."""
-    queued: bool = False
-    """Accepted for a group commit (`_queue`)."""
-
-    @property
-    def height(self) -> int:
-        return self.frame.height if self.frame is not None else len(self.rows or ())
-
-    def as_frame(self) -> pl.DataFrame:
-        return (
-            self.frame if self.frame is not None else repo.rows_frame(self.table, self.rows or [])
-        )
 
 
 def _leads() -> bool:
@@ -115,56 +70,6 @@ def _leads() -> bool:
     return handler in (signal.SIG_IGN, signal.SIG_DFL) or (
         getattr(handler, "__module__", None) == "asyncio.unix_events"  # its no-op wake-up
     )
-
-
-_FLOAT_COLUMNS = {
-    table: [i for i, kind in enumerate(repo.columns(table).values()) if kind == pl.Float64]
-    for table in _TABLES
-}
-"""Where a row may hold NaN or infinity (by position), which JSON cannot carry."""
-
-
-def _encode(item: _Item) -> bytes:
-    """Version, table, dedup and kind in a byte each, then Arrow IPC or a JSON list of rows
-    (JSON has no NaN or infinity: rows holding one go as a frame)."""
-    rows = item.rows
-    floats = _FLOAT_COLUMNS[item.table]
-    if rows is not None and any(
-        (v := r[i]) is not None and not math.isfinite(v) for r in rows for i in floats
-    ):
-        item = _Item(item.table, item.as_frame(), item.dedup)
-    head = bytes((_VERSION, _TABLES.index(item.table), int(item.dedup)))
-    if item.frame is not None:
-        buf = BytesIO()
-        item.frame.write_ipc(buf, compression="uncompressed")
-        return head + bytes((_FRAME,)) + buf.getvalue()
-    return head + bytes((_ROWS,)) + orjson.dumps(item.rows)
-
-
-def _decode(payload: bytes, end: int) -> _Item:
-    if payload[0] != _VERSION:
-        raise ValueError(f"journal record of format {payload[0]}, this version reads {_VERSION}")
-    table, dedup, kind = _TABLES[payload[1]], bool(payload[2]), payload[3]
-    if kind == _FRAME:
-        return _Item(table, pl.read_ipc(BytesIO(payload[4:])), dedup, payload=payload, end=end)
-    times = [i for i, t in enumerate(repo.columns(table).values()) if isinstance(t, pl.Datetime)]
-    rows = []
-    for row in orjson.loads(payload[4:]):
-        for i in times:
-            if row[i] is not None:
-                row[i] = datetime.fromisoformat(row[i])
-        rows.append(tuple(row))
-    return _Item(table, None, dedup, rows=rows, payload=payload, end=end)
-
-
-def _checked(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` in the table's column types, refused if a required column has a gap."""
-    if table not in _TABLES:
-        raise InvalidInput(f"no event table {table!r}")
-    frame = repo.conform(table, frame)
-    if (column := repo.missing_required(table, frame)) is not None:
-        raise InvalidInput(f"every row needs a {column}")
-    return frame
 
 
 class EventWriter:
@@ -187,12 +92,12 @@ class EventWriter:
         self.loads = 0
         self.seen = SeenKeys(self._stored_keys)
         self._replay()
-        self._to_load: BatchQueue[list[_Item]] = BatchQueue()
+        self._to_load: BatchQueue[list[Item]] = BatchQueue()
         """Journaled groups, in journal order, for the loader."""
         self._lock = threading.Lock()
         self._turn = threading.Condition(self._lock)
         """Signalled when a group commit ends or an item nobody waits for arrives."""
-        self._queued: list[_Item] = []
+        self._queued: list[Item] = []
         """Accepted items (and flush markers) waiting for the next group commit, in order."""
         self._unled = 0
         """Queued items no writer leads a commit for: the journal thread commits those."""
@@ -222,21 +127,21 @@ class EventWriter:
         of `frame` nor an earlier write had (`SeenKeys`), else all.
 
         `dedup=False` only for request ids generated by the server itself."""
-        return self._put(_Item(table, _checked(table, frame), dedup), wait)
+        return self._put(Item(table, checked(table, frame), dedup), wait)
 
     def write_rows(
         self, table: str, rows: list[tuple[Any, ...]], *, wait: bool = True, dedup: bool = True
     ) -> int:
         """`write` for rows as tuples in `repo.columns(table)` order: the gateway's events
         skip building a frame on the request's path (the loader builds one per load)."""
-        if table not in _TABLES:
+        if table not in TABLES:
             raise InvalidInput(f"no event table {table!r}")
         width = len(repo.columns(table))
         if any(len(r) != width for r in rows):
             raise InvalidInput(f"a {table} row has {width} values")
-        return self._put(_Item(table, None, dedup, rows=rows), wait)
+        return self._put(Item(table, None, dedup, rows=rows), wait)
 
-    def _put(self, item: _Item, wait: bool) -> int:
+    def _put(self, item: Item, wait: bool) -> int:
         claim = self._claim(item)
         try:
             height = self._enqueue(item, wait)
@@ -251,9 +156,9 @@ class EventWriter:
         self.seen.confirm(claim)
         return claim.new
 
-    def _claim(self, item: _Item) -> Claim | None:
+    def _claim(self, item: Item) -> Claim | None:
         """Claim the keys of a deduplicated item's rows (see `SeenKeys`)."""
-        if not item.dedup or item.table not in _KEYED or not item.height:
+        if not item.dedup or item.table not in KEYED or not item.height:
             return None
         self._refuse_if_unable()  # before the first claim reads a closed store
         if item.frame is not None:
@@ -266,7 +171,7 @@ class EventWriter:
         with self.store.read() as conn:
             return repo.stored_key_highs(conn, table)
 
-    def _enqueue(self, item: _Item, wait: bool) -> int:
+    def _enqueue(self, item: Item, wait: bool) -> int:
         height = item.height
         if not height:
             return 0
@@ -274,7 +179,7 @@ class EventWriter:
             column := repo.missing_required_in_rows(item.table, item.rows)
         ):
             raise InvalidInput(f"every row needs a {column}")
-        item.payload = _encode(item)  # in the caller's thread: encoding runs in parallel
+        item.payload = encode(item)  # in the caller's thread: encoding runs in parallel
         item.leads = wait and _leads()
         if wait and not item.leads:
             item.done = Future()
@@ -333,7 +238,7 @@ class EventWriter:
 
     def flush(self) -> None:
         """Return once every row queued before this call is loaded into the event tables."""
-        marker = _Item("", None, dedup=False, leads=_leads(), done=Future())
+        marker = Item("", None, dedup=False, leads=_leads(), done=Future())
         with self._lock:
             if self._closed:
                 return
@@ -371,16 +276,16 @@ class EventWriter:
     def _replay(self) -> None:
         with self.store.read() as conn:
             after = journal_repo.loaded_through(conn)
-        batch: list[_Item] = []
+        batch: list[Item] = []
         rows = replayed = 0
         for end, payload in self.journal.unloaded(after):
             try:
-                item = _decode(payload, end)
+                item = decode(payload, end)
             except Exception as e:  # a record this version cannot read: set aside, not lost
                 if batch:  # what came before it first, so the offset only moves forward
                     self._load_or_reject(batch)
                     replayed, batch, rows = replayed + rows, [], 0
-                self._reject(_Item("", None, False, payload=payload, end=end), e)
+                self._reject(Item("", None, False, payload=payload, end=end), e)
                 continue
             batch.append(item)
             rows += item.height
@@ -396,7 +301,7 @@ class EventWriter:
 
     # --- group commit: append, sync, acknowledge ----------------------------------------
 
-    def _queue(self, item: _Item) -> None:
+    def _queue(self, item: Item) -> None:
         """With `_lock` held: queue `item` for the next group commit."""
         item.queued = True
         self._queued.append(item)
@@ -404,7 +309,7 @@ class EventWriter:
             self._unled += 1
             self._turn.notify_all()
 
-    def _commit(self, item: _Item) -> None:
+    def _commit(self, item: Item) -> None:
         """Return once `item` is journaled, leading a group commit when none is under way.
 
         The writer appends and syncs its own group, with whatever else queued meanwhile, in
@@ -445,7 +350,7 @@ class EventWriter:
             if self._waiting or self._unled or self._closed:
                 self._turn.notify_all()
 
-    def _journal(self, batch: list[_Item]) -> None:
+    def _journal(self, batch: list[Item]) -> None:
         rows = [i for i in batch if i.table]
         try:
             ends = self.journal.append([i.payload for i in rows]) if rows else []
@@ -519,7 +424,7 @@ class EventWriter:
         with self._lock:
             self.load_rate = rate if self.load_rate is None else 0.7 * self.load_rate + 0.3 * rate
 
-    def _load_or_reject(self, items: list[_Item]) -> None:
+    def _load_or_reject(self, items: list[Item]) -> None:
         """Load `items` in one transaction. If that fails, load them one by one, each with a
         few retries; one that still fails while the store takes other writes is bad data and
         is set aside. Raises when the store itself fails (the rows stay journaled)."""
@@ -539,17 +444,17 @@ class EventWriter:
             else:
                 self._reject(item, error)
 
-    def _load(self, items: list[_Item]) -> None:
-        by_table: dict[tuple[str, bool], list[_Item]] = {}
+    def _load(self, items: list[Item]) -> None:
+        by_table: dict[tuple[str, bool], list[Item]] = {}
         for item in items:
             by_table.setdefault((item.table, item.dedup), []).append(item)
         with self.store.write() as conn:
             for (table, dedup), group in by_table.items():
-                _insert(conn, table, group, dedup)
+                insert(conn, table, group, dedup)
             journal_repo.set_loaded_through(conn, max(i.end for i in items))
         self.loads += 1
 
-    def _reject(self, item: _Item, error: BaseException) -> None:
+    def _reject(self, item: Item, error: BaseException) -> None:
         """Keep a record that cannot be loaded in `journal/rejected/` and step past it, in one
         transaction: if the store itself is what fails, this raises and nothing moves."""
         with self.store.write() as conn:
@@ -563,38 +468,3 @@ class EventWriter:
             self.journal.drop_loaded(offset)
         except OSError:  # only space is at stake: the segments are loaded
             log.warning("could not delete loaded journal segments", exc_info=True)
-
-
-def _insert(conn: Conn, table: str, items: list[_Item], dedup: bool) -> None:
-    if all(i.rows is not None for i in items) and sum(i.height for i in items) <= repo.SMALL_BATCH:
-        repo.insert_rows(conn, table, [r for i in items for r in i.rows or ()], dedup=dedup)
-        return
-    # Consecutive items of tuples (lone predictions) become one frame: a frame per item cost
-    # ~0.1 ms each, holding the GIL. Journal order is kept (the first of two copies wins).
-    frames: list[pl.DataFrame] = []
-    rows: list[tuple[Any, ...]] = []
-    for item in items:
-        if item.rows is not None:
-            rows.extend(item.rows)
-            continue
-        if rows:
-            frames.extend(_sliced_frames(table, rows))
-            rows = []
-        frames.append(item.as_frame())
-    if rows:
-        frames.extend(_sliced_frames(table, rows))
-    frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
-    repo.insert_frame(conn, table, frame, dedup=dedup)
-
-
-def _sliced_frames(table: str, rows: list[tuple[Any, ...]]) -> list[pl.DataFrame]:
-    """`rows` as frames of `SLICE_ROWS`, yielding the GIL after each. Turning Python values
-    into columns is the part of a load that holds the GIL (DuckDB's insert and commit
-    release it): ~4 ms per 5,000 rows in one piece, and a thread wanting the GIL meanwhile
-    (a request inside `predict_proba`, say) waited 1.5-3 ms at a time; in slices, it waits
-    at most a slice, ~0.4 ms (measured with a probe thread)."""
-    frames = []
-    for start in range(0, len(rows), SLICE_ROWS):
-        frames.append(repo.rows_frame(table, rows[start : start + SLICE_ROWS]))
-        time.sleep(0)  # releases the GIL: a waiting request thread takes it here
-    return frames
