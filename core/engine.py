@@ -79,9 +79,16 @@ class Engine(
 ):  # fmt: skip
     """Every operation mlc offers. Mutations are audited under the engine's actor."""
 
-    actor: str
-    owns_store: bool
-    """True when this process is the store's owner (jobs die with it)."""
+    @property
+    def actor(self) -> str:
+        """Who this engine's mutations are audited under (read-only: a remote engine's is
+        the one its server records for its token)."""
+        ...
+
+    @property
+    def owns_store(self) -> bool:
+        """True when this process is the store's owner (jobs die with it)."""
+        ...
 
     def close(self) -> None: ...
 

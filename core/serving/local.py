@@ -33,13 +33,14 @@ class LocalServing:
         nothing written (`PredictionService.predict_at_once`)."""
         return self.serving.predict_at_once(model, environment, requests)
 
-    def log_events(self, model: str, events: list[dict[str, Any]] | bytes) -> Ingested:
+    def log_events(self, model: str, events: list[dict[str, Any]]) -> Ingested:
         return self.serving.log_events(model, events)
 
     def log_posted_events(self, model: str, body: bytes, *, max_items: int) -> Ingested:
-        """For the server hosting this engine: a batch posted to it, refused whole when it
-        holds more than the server's `max_items` (`mlc serve --max-batch`). A limit of the
-        server, not of the operation, so not in the `Engine` protocol."""
+        """For the server hosting this engine: the raw JSON body of a batch posted to it,
+        parsed straight into columns, refused whole when it holds more than the server's
+        `max_items` (`mlc serve --max-batch`). A limit and a form of the server, not of the
+        operation, so not in the `Engine` protocol."""
         return self.serving.log_events(model, body, max_items=max_items)
 
     def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> Ingested:

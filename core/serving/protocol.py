@@ -16,10 +16,10 @@ class Serving(Protocol):
         """Each request: `{"features": {...}, "request_id"?: str, "unit_id"?: str}`."""
         ...
 
-    def log_events(self, model: str, events: list[dict[str, Any]] | bytes) -> Ingested:
-        """Log-only prediction events from an external server (a list, or its raw JSON);
-        says how many were received and how many were new (a request id stored before, or
-        twice in the batch, is stored once)."""
+    def log_events(self, model: str, events: list[dict[str, Any]]) -> Ingested:
+        """Log-only prediction events from an external server; says how many were received
+        and how many were new (a request id stored before, or twice in the batch, is stored
+        once). The owner's server hands its raw bodies to `LocalEngine.log_posted_events`."""
         ...
 
     def record_actuals(self, model: str, actuals: list[dict[str, Any]]) -> Ingested:
