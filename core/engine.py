@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import getpass
-import logging
 import os
 import threading
 from pathlib import Path
@@ -69,8 +68,6 @@ from storage.artifacts import ArtifactStore
 from storage.store import Store
 
 __all__ = ["DriftReport", "Engine", "LocalEngine", "default_actor"]
-
-log = logging.getLogger(__name__)
 
 
 class Engine(

@@ -1,4 +1,5 @@
-"""`LocalEngine`'s monitoring operations (`core.monitoring.protocol.Monitoring`), in this process."""
+"""`LocalEngine`'s monitoring operations (`core.monitoring.protocol.Monitoring`), in this
+process."""
 
 from __future__ import annotations
 
