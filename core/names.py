@@ -151,8 +151,10 @@ _TEXTS = ("reason", "comment")
 def checks_reasons(cls: _C) -> _C:
     """Class decorator: each public method of `cls` that takes a `reason` or a `comment`
     checks it (`reason`) before it runs. On the engine, this is one check for every caller
-    (CLI, HTTP API, console) and every operation, present and future."""
-    for name, method in list(vars(cls).items()):
+    (CLI, HTTP API, console) and every operation, present and future, whichever base class
+    of `cls` (a capability's `Local…` part of the engine) defines it."""
+    for name in dir(cls):
+        method = inspect.getattr_static(cls, name)
         if name.startswith("_") or not inspect.isfunction(method):
             continue
         parameters = list(inspect.signature(method).parameters)

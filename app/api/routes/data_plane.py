@@ -138,7 +138,10 @@ async def log_events(request: Request) -> Response:
         objects(request, value, "events")  # not a list: refused with the usual message
     # The raw body goes to the engine, which parses it straight into columns.
     found = await run_in_threadpool(
-        engine.log_events, request.path_params["name"], body, max_items=request.app.state.max_batch
+        engine.log_posted_events,
+        request.path_params["name"],
+        body,
+        max_items=request.app.state.max_batch,
     )
     return _ingested(found)
 
