@@ -32,6 +32,7 @@ from core.auth.protocol import Tokens
 from core.deployments.local import LocalDeployments
 from core.deployments.manager import DeploymentManager
 from core.deployments.protocol import Deployments
+from core.events.writer import EventWriter
 from core.features.local import LocalFeatures
 from core.features.online import EntityFeatures
 from core.features.protocol import Features
@@ -42,7 +43,6 @@ from core.fleet.protocol import Fleet
 from core.monitoring.alert_values import rule_values
 from core.monitoring.drift import DriftDetector
 from core.monitoring.drift_report import DriftReport
-from core.monitoring.ingest import EventWriter
 from core.monitoring.local import LocalMonitoring
 from core.monitoring.metrics import PerformanceMonitor
 from core.monitoring.protocol import Monitoring

@@ -154,6 +154,7 @@ FLOOR = {
     "core.stats": "pure statistics",
     "core.events": "prediction events: request checks and the durable writer",
     "core.registry": "models and versions, which every capability acts on",
+    "core.forward": "LocalEngine's typed forwards to a service",
 }
 """What a capability may import: modules (and packages) below every capability. A floor
 module imports only the floor."""

@@ -9,7 +9,7 @@ import secrets
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.clock import utcnow
 from core.domain import ModelStatus
@@ -18,17 +18,15 @@ from core.registry import ModelRegistry
 from core.training import validator
 from core.training.config import TrainingConfig
 from core.training.data import inspect_dataset, model_columns
+from core.training.feature_source import FeatureSource
 from core.training.spec import Champion, JobSpec
-
-if TYPE_CHECKING:
-    from core.features.service import FeatureStore
 
 TRAINING_SET = "feature-store-training-set.parquet"
 
 
 def preflight(
     registry: ModelRegistry,
-    features: FeatureStore | None,
+    features: FeatureSource | None,
     cfg: TrainingConfig,
     model_name: str | None,
 ) -> tuple[JobSpec, dict[str, Any] | None]:
