@@ -69,6 +69,9 @@ class Op:
     """Wire name → engine parameter, where they differ."""
     fixed: Mapping[str, Any] = field(default_factory=dict)
     """Parameters the path decides (`/enable`: `active=True`)."""
+    files: tuple[str, ...] = ()
+    """Parameters naming a file the owner reads (the client sends a path that exists here
+    absolute, so that it means the same to an owner on this host started elsewhere)."""
     params: Mapping[str, Q] = field(default_factory=dict)
     convert: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     """Server side: wire value → engine argument, where the engine takes another type."""
@@ -155,7 +158,7 @@ OPERATIONS: list[Op] = [
            ("model", "ref", "alias"), body="AliasTarget", names={"version": "ref"},
            doc="ModelVersion"),
         Op("validate_model", "POST", V + "/validate", OPERATOR, "ValidationResults",
-           ("model", "version", "data"), body="ValidateOn", names={"ref": "version"},
+           ("model", "version", "data"), body="ValidateOn", files=("data",), names={"ref": "version"},
            render=_with_passed, doc="ValidationResults", route="validate_version",
            text="Score the version on a labelled file on the server, against its own gates."),
     ),
@@ -177,7 +180,7 @@ OPERATIONS: list[Op] = [
     ),
     *_area("training",
         Op("trigger_training", "POST", J, OPERATOR, "TrainingJob", ("config",),
-           body="TriggerTraining", status=201, doc="TrainingJob",
+           body="TriggerTraining", files=("config",), status=201, doc="TrainingJob",
            text="Queue a job from a config file on the server; answers at once with the"
            " queued job."),
         Op("list_jobs", "GET", J, VIEWER, "list[TrainingJob]", query=("model", "limit"),
@@ -285,7 +288,7 @@ OPERATIONS: list[Op] = [
            "list[RetrainPolicy]", query=("model",), key="policies", route="list_policies"),
         Op("create_retrain_policy", "POST", "/api/v1/retrain-policies", OPERATOR,
            "RetrainPolicy", ("model", "rule_id", "config_path"), body="CreatePolicy",
-           status=201, route="create_policy"),
+           status=201, files=("config_path",), route="create_policy"),
         Op("delete_retrain_policy", "POST", "/api/v1/retrain-policies/{policy_id}/delete",
            OPERATOR, "RetrainPolicy", ("policy_id",), route="delete_policy"),
     ),
@@ -310,14 +313,15 @@ OPERATIONS: list[Op] = [
     ),
     *_area("feature store",
         Op("apply_features", "POST", F + "/apply", OPERATOR, "ApplyResult", ("config",),
-           body="Apply", doc="ApplyResult", route="apply",
+           body="Apply", files=("config",), doc="ApplyResult", route="apply",
            text="Create or update entities and views from a definitions file; all or nothing."),
         Op("feature_catalog", "GET", F, VIEWER, "FeatureCatalog", doc="FeatureCatalog",
            route="catalog"),
         Op("get_feature_view", "GET", F + "/views/{name}", VIEWER, "FeatureView", ("name",),
            query=("version",), names={"name": "name"}, doc="FeatureView", route="view"),
         Op("ingest_features", "POST", F + "/views/{name}/ingest", OPERATOR, "IngestResult",
-           ("view", "data"), body="Ingest", names={"name": "view"}, doc="IngestResult",
+           ("view", "data"), body="Ingest", files=("data",), names={"name": "view"},
+           doc="IngestResult",
            route="ingest",
            text="Append a file's rows to a store view: every row checked first, all or none"
            " stored."),
