@@ -100,6 +100,14 @@ def remote(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Rem
     return call
 
 
+def by_hand(
+    method: Callable[Concatenate[Any, P], R],
+) -> Callable[[Callable[..., Any]], Callable[Concatenate[RemoteEngine, P], R]]:
+    """Types a hand-written method as the `Engine` method `method`, so that its signature is
+    written once, in the protocol."""
+    return lambda written: written
+
+
 class RemoteEngine:
     """The engine of another process. `owns_store` is False: jobs run in the owner."""
 
@@ -321,28 +329,13 @@ class RemoteEngine:
 
     # --- by hand: the transport differs -------------------------------------------------------
 
-    def register_version(
-        self,
-        model: str,
-        artifact: bytes,
-        *,
-        algorithm: str,
-        parameters: dict[str, Any] | None = None,
-        metrics: dict[str, float] | None = None,
-        description: str = "",
-        parent_version: str | None = None,
-        training_data_hash: str | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> ModelVersion:
-        """An upload: the artifact's bytes travel as base64 text."""
-        body = {"artifact_base64": base64.b64encode(artifact).decode("ascii"),
-                "algorithm": algorithm, "parameters": parameters or {}, "metrics": metrics or {},
-                "description": description, "parent_version": parent_version,
-                "training_data_hash": training_data_hash, "tags": tags or {}}  # fmt: skip
-        found = self._call(
-            "POST", f"/api/v1/models/{wire.quote_part(model)}/versions", json=to_jsonable(body)
-        )
-        return wire.decode(ModelVersion, found)
+    @by_hand(Engine.register_version)
+    def register_version(self, model: str, artifact: bytes, **fields: Any) -> ModelVersion:
+        """An upload: the artifact's bytes travel as base64 text, beside the other fields."""
+        body = {k: v for k, v in fields.items() if v is not None}
+        body["artifact_base64"] = base64.b64encode(artifact).decode("ascii")
+        path = f"/api/v1/models/{wire.quote_part(model)}/versions"
+        return wire.decode(ModelVersion, self._call("POST", path, json=to_jsonable(body)))
 
     def job_details(self, job_id: str, *, after_log: int = 0) -> JobDetails:
         details = _job_details(self, job_id, after_log=after_log)
