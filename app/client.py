@@ -303,7 +303,6 @@ class RemoteEngine:
     delete_alert_rule = remote(Engine.delete_alert_rule)
     list_alerts = remote(Engine.list_alerts)
     alert_history = remote(Engine.alert_history)
-    get_alert = remote(Engine.get_alert)
     ack_alert = remote(Engine.ack_alert)
     silence_alerts = remote(Engine.silence_alerts)
     list_silences = remote(Engine.list_silences)

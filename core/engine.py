@@ -350,8 +350,6 @@ class Engine(Protocol):
         self, *, alert_id: str | None = None, model: str | None = None, limit: int | None = None
     ) -> list[Transition]: ...
 
-    def get_alert(self, alert_id: str) -> Alert: ...
-
     def ack_alert(self, alert_id: str, comment: str) -> Alert: ...
 
     def silence_alerts(
@@ -889,9 +887,6 @@ class LocalEngine:
         self, *, alert_id: str | None = None, model: str | None = None, limit: int | None = None
     ) -> list[Transition]:
         return self.alerts.history(alert_id, model, limit=limit)
-
-    def get_alert(self, alert_id: str) -> Alert:
-        return self.alerts.get_alert(alert_id)
 
     def ack_alert(self, alert_id: str, comment: str) -> Alert:
         return self.alerts.ack(alert_id, comment, actor=self.actor)

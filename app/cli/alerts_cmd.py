@@ -129,21 +129,6 @@ def alerts_list(
     emit(ctx, {"alerts": alerts}, human)
 
 
-@app.command("show")
-def show(ctx: typer.Context, alert_id: IdArg) -> None:
-    """One alert: its condition, state, value, times and acknowledgement."""
-    a = state(ctx).engine().get_alert(alert_id)
-
-    def human() -> None:
-        table(
-            ["ID", "MODEL", "STATE", "CONDITION", "VALUE", "SEVERITY", "STARTED", "ACKED"],
-            [[a.id, a.model_id, a.state, f"{a.metric_name} {a.comparison} {a.threshold:g}", a.value,
-              a.severity, a.started_at, f"{a.acked_by}: {a.ack_comment}" if a.acked_at else None]],
-        )  # fmt: skip
-
-    emit(ctx, a, human)
-
-
 @app.command("history")
 def alerts_history(
     ctx: typer.Context,

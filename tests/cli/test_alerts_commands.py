@@ -33,10 +33,6 @@ def test_rule_fires_is_acked_silenced_and_listed(mlc: Mlc, tmp_path: Path, home:
     doc = mlc("--json", "alerts", "list", "--state", "firing").json
     [alert] = doc["alerts"]
     assert alert["rule_id"] == rule and alert["value"] > 0.1
-    assert mlc("--json", "alerts", "show", alert["id"]).json == alert
-    assert alert["id"] in mlc("alerts", "show", alert["id"]).out
-    res = mlc("alerts", "show", "alert-nope")
-    assert res.code == 3 and "alert-nope" in res.err
     res = mlc("alerts", "ack", alert["id"], "--comment", "looking into it")
     assert res.code == 0 and "acknowledged" in res.out
     assert mlc("alerts", "ack", alert["id"], "--comment", "again").code == 4
