@@ -11,23 +11,7 @@ from app.api import errors
 from app.api.auth import document_roles
 from app.api.body import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
 from app.api.guard import LoopbackOnly
-from app.api.routes import (
-    abtests,
-    alerts,
-    audit,
-    data_plane,
-    deployments,
-    features,
-    fleet,
-    health,
-    models,
-    monitoring,
-    retrain,
-    rollouts,
-    tokens,
-    training,
-    versions,
-)
+from app.api.routes import data_plane, health, table
 from core.engine import LocalEngine
 
 DESCRIPTION = """\
@@ -68,9 +52,8 @@ def create_app(
     # The data plane first: routes are matched in order, and each area passed on the way
     # cost a prediction ~0.1 ms (the data plane was ninth).
     app.router.routes.extend(data_plane.routes)
-    for area in (health, models, versions, audit, training, deployments, rollouts, tokens,
-                 monitoring, fleet, alerts, retrain, abtests, features):  # fmt: skip
-        app.include_router(area.router)
+    app.include_router(health.router)
+    app.include_router(table.router())
     _document(app, data_plane.OPENAPI_PATHS)
     return app
 

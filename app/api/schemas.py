@@ -1,4 +1,6 @@
-"""Request bodies of the control API, and wrappers that document list responses.
+"""Request bodies of the control API, and wrappers that document list responses: what
+`app/api/operations.py` names as an operation's `body` and `doc` (with the engine's own
+result types, imported here for it).
 
 Fields are loosely typed (`str`, `dict[str, Any]`) on purpose: the engine validates names,
 statuses and metrics itself, so an HTTP caller gets the same message as the CLI would.
@@ -6,18 +8,45 @@ statuses and metrics itself, so an HTTP caller gets the same message as the CLI 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from core.abtesting import ABTestConfig
+from core.deployments.owners import TrafficOwner
 from core.domain import (
     ApiToken,
+    AuditHead,
     AuditRecord,
+    AuditVerification,
     DeploymentRevision,
     Model,
     ModelVersion,
+    Rollout,
     TrainingJob,
 )
+from core.engine import DriftReport
+from core.features import (
+    ApplyResult,
+    FeatureCatalog,
+    FeatureView,
+    IngestResult,
+    MaterializeResult,
+    OnlineFeatures,
+)
+from core.fleet import VersionsHealth
+from core.monitoring.drift import ConceptDrift, FeatureDistribution
+from core.monitoring.metrics import PerformanceMetrics
+from core.training.pipeline import JobDetails
+from core.training.validator import ValidationResults
+
+__all__ = [  # named by the operation table, not imported by name
+    "ABTestConfig", "ApplyResult", "AuditHead", "AuditVerification", "ConceptDrift",
+    "DriftReport", "FeatureCatalog", "FeatureDistribution", "FeatureView", "IngestResult",
+    "JobDetails", "MaterializeResult", "OnlineFeatures", "PerformanceMetrics", "Rollout",
+    "ValidationResults", "VersionsHealth",
+]  # fmt: skip
 
 
 class FeatureIn(BaseModel):
@@ -106,6 +135,71 @@ class CreateToken(BaseModel):
     role: str = Field(description="viewer, operator or admin")
 
 
+class Split(BaseModel):
+    split: dict[str, float]
+    reason: str = ""
+
+
+class Promote(BaseModel):
+    force: bool = False
+    reason: str = ""
+
+
+class CreateRule(BaseModel):
+    model: str
+    metric: str
+    comparison: str
+    threshold: float
+    window_s: int = 300
+    for_s: int = 0
+    severity: str = "warning"
+    channels: list[str] | None = None
+    repeat_s: int = 3600
+
+
+class Ack(BaseModel):
+    comment: str
+
+
+class CreateSilence(BaseModel):
+    rule_id: str | None = None
+    model: str | None = None
+    duration_s: float
+    comment: str = ""
+
+
+class CreatePolicy(BaseModel):
+    model: str
+    rule_id: str
+    config_path: str
+    cooldown_s: int = 3600
+    canary: dict[str, Any] | None = None
+
+
+class Apply(BaseModel):
+    config: str = Field(description="Path of a feature definitions file (TOML) on the server.")
+    dry_run: bool = False
+
+
+class Ingest(BaseModel):
+    data: str = Field(description="Path of a CSV/Parquet file on the server.")
+
+
+class Materialize(BaseModel):
+    up_to: datetime | None = Field(default=None, description="Default: now.")
+
+
+class Online(BaseModel):
+    features: list[str] = Field(description='["view:feature", "view:*"]')
+    entities: list[dict[str, Any]] = Field(description='[{"customer_id": "c-42"}]')
+
+
+class Historical(BaseModel):
+    features: list[str] = Field(description='["view:feature", "view:*"]')
+    timestamp: str = Field(description="The entity rows' time column.")
+    entities: list[dict[str, Any]] = Field(description="Entity rows: keys, time, anything else.")
+
+
 # --- documentation only: what list endpoints answer ----------------------------------------
 
 
@@ -128,6 +222,10 @@ class JobList(BaseModel):
 
 class CurrentDeployment(BaseModel):
     deployment: DeploymentRevision | None
+
+
+class OwnerAnswer(BaseModel):
+    owner: TrafficOwner | None
 
 
 class RevisionList(BaseModel):
