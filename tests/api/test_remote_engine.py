@@ -231,7 +231,7 @@ def test_overload_answers_503_with_retry_after(
     def behind(*_: Any, **__: Any) -> None:
         raise Overloaded("the event writer is behind; retry shortly", retry_after_s=2.2)
 
-    monkeypatch.setattr(local, "log_events", behind)
+    monkeypatch.setattr(local, "log_posted_events", behind)  # what the events route calls
     with pytest.raises(Overloaded) as info:
         remote.log_events(model, [{"request_id": "a"}])
     assert info.value.message == "the event writer is behind; retry shortly"
