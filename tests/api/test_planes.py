@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from app.api.admission import Admission
-from app.api.server import ApiServers, tcp_listener, unix_listener, url_of
+from app.api.listeners import tcp_listener, unix_listener, url_of
+from app.api.server import ApiServers
 from app.client import RemoteEngine
 from core.engine import LocalEngine
 from storage.paths import SOCKET_FILE
