@@ -207,13 +207,6 @@ class RemoteEngine:
                 f"cannot reach the mlc server at {self.where}: {e or type(e).__name__}"
             ) from e
 
-    def healthy(self) -> bool:
-        """True when a server answers the health check (used to probe a socket file)."""
-        try:
-            return bool(self._call("GET", "/api/v1/health").get("ok"))
-        except MlcError:
-            return False
-
     @property
     def actor(self) -> str:
         """Who the server records as the actor of this client's changes."""

@@ -30,7 +30,8 @@ class OwnedStore:
 
     def __init__(self, home: Path, *, background: bool = True) -> None:
         # Imported here: the engine, FastAPI and uvicorn are not needed by a client console.
-        from app.api.server import ApiServers, unix_listener
+        from app.api.listeners import unix_listener
+        from app.api.server import ApiServers
         from core.engine import LocalEngine
 
         self.home = home

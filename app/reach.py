@@ -88,15 +88,11 @@ def _probe(path: Path, *, timeout_s: float) -> RemoteEngine | str:
     try:
         # Any HTTP answer proves the server alive, even an error from an older version.
         remote._http.get("/healthz")
-    except httpx.ConnectError:
+    except httpx.TransportError as e:
         remote.close()
-        return "starting"  # bound, not yet listening (or a stale file the owner replaces)
-    except httpx.TimeoutException:
-        remote.close()
-        return "busy"
-    except httpx.TransportError:
-        remote.close()
-        return "starting"
+        # A timeout: it accepted and did not answer. Else (a refused connection, most often):
+        # bound, not yet listening (or a stale file the owner replaces).
+        return "busy" if isinstance(e, httpx.TimeoutException) else "starting"
     remote._http.timeout = httpx.Timeout(DEFAULT_TIMEOUT_S, connect=5.0)
     return remote
 

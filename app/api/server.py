@@ -30,7 +30,7 @@ the process would die before the store is closed).
 
 uvicorn creates Unix sockets with mode 0666; we bind the socket ourselves and make it 0600
 before it listens, so no other user ever gets a window to connect (DESIGN.md, measured). The
-listeners are made in `app.api.listeners` (re-exported here, where callers import them).
+listeners are made in `app.api.listeners`.
 """
 
 from __future__ import annotations
@@ -54,10 +54,6 @@ from starlette.requests import ClientDisconnect
 
 from app.api.admission import Admission
 from app.api.factory import create_app
-from app.api.listeners import is_loopback as is_loopback
-from app.api.listeners import tcp_listener as tcp_listener
-from app.api.listeners import unix_listener as unix_listener
-from app.api.listeners import url_of as url_of
 from core.engine import LocalEngine
 from core.errors import Overloaded, StoreUnavailable
 

@@ -56,7 +56,8 @@ def serve(
     """
     # Imported here: FastAPI and uvicorn cost every other command ~0.7 s of start-up.
     from app.api.admission import Admission
-    from app.api.server import ApiServers, is_loopback, tcp_listener, unix_listener, url_of
+    from app.api.listeners import is_loopback, tcp_listener, unix_listener, url_of
+    from app.api.server import ApiServers
     from core.engine import LocalEngine
 
     cli = state(ctx)

@@ -4,12 +4,14 @@ noticed at once and the store opened."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from storage.paths import SOCKET_FILE
@@ -78,14 +80,24 @@ def test_a_busy_owner_is_waited_for_and_a_dead_one_is_not(tmp_path: Path) -> Non
             server.stop()
 
 
-def test_a_starting_owner_is_waited_for_until_it_is_gone(tmp_path: Path) -> None:
-    home = tmp_path / "store"
+@contextlib.contextmanager
+def _starting_owner(home: Path) -> Iterator[subprocess.Popen[str]]:
+    """A process (`STARTING`) that holds `home`, announces its socket and never listens."""
     holder = subprocess.Popen(
         [sys.executable, "-c", STARTING, str(home), "600"],
         cwd=ROOT, env=_env(), stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert _line(holder.stdout) == "holding\n"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_starting_owner_is_waited_for_until_it_is_gone(tmp_path: Path) -> None:
+    home = tmp_path / "store"
+    with _starting_owner(home) as holder:
         client = _mlc(home, "--json", "models", "list")
         assert (
             _line(client.stderr)
@@ -97,19 +109,11 @@ def test_a_starting_owner_is_waited_for_until_it_is_gone(tmp_path: Path) -> None
         assert client.returncode == 0, err
         assert err == "the store's owner is gone; opening the store\n"
         assert json.loads(out) == {"models": []}
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_waiting_for_an_owner_that_never_answers_ends_naming_it(tmp_path: Path) -> None:
     home = tmp_path / "store"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", STARTING, str(home), "600"],
-        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert _line(holder.stdout) == "holding\n"
+    with _starting_owner(home) as holder:
         client = _mlc(home, "models", "list", env={"MLC_OWNER_WAIT_S": "2"})
         out, err = client.communicate(timeout=120)
         assert client.returncode == 1 and out == ""
@@ -117,6 +121,3 @@ def test_waiting_for_an_owner_that_never_answers_ends_naming_it(tmp_path: Path) 
         assert lines[0] == f"waiting for the store's owner (pid {holder.pid}, starting) …"
         assert lines[1].startswith(f"error: store {home} is held by pid {holder.pid}")
         assert f"serves it on {home / SOCKET_FILE} but is not listening for 2 s" in lines[1]
-    finally:
-        holder.kill()
-        holder.wait()

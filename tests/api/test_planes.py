@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from app.api.admission import Admission
-from app.api.server import ApiServers, tcp_listener, unix_listener, url_of
+from app.api.listeners import tcp_listener, unix_listener, url_of
+from app.api.server import ApiServers
 from app.client import RemoteEngine
 from core.engine import LocalEngine
 from storage.paths import SOCKET_FILE
@@ -34,11 +36,11 @@ class Running:
 
 @contextmanager
 def serving(
-    engine: LocalEngine, home: Path, admission: Admission | None = None
+    engine: LocalEngine, home: Path, admission: Admission | None = None, **options: Any
 ) -> Iterator[Running]:
     unix = unix_listener(home / SOCKET_FILE)
     tcp = tcp_listener("127.0.0.1", 0)
-    servers = ApiServers(engine, unix, tcp, tcp_requires_auth=False, admission=admission)
+    servers = ApiServers(engine, unix, tcp, tcp_requires_auth=False, admission=admission, **options)
     started = threading.Event()
     thread = threading.Thread(target=servers.serve, args=(started.set,),
                               kwargs={"handle_signals": False}, daemon=True)  # fmt: skip
@@ -125,6 +127,23 @@ def test_a_request_that_would_wait_past_the_bound_is_refused_at_once(
         finally:
             gate.leave(0, began)
         assert gate.shed == 4 and gate.busy == 0
+        assert run.tcp.post(f"/v1/models/{MODEL}/predict", json=ONE).status_code == 200
+
+
+def test_past_the_connection_cap_a_data_plane_request_is_refused_and_its_connection_closed(
+    deployed: LocalEngine, home: Path
+) -> None:
+    with serving(deployed, home, max_connections=1) as run:
+        assert run.tcp.post(f"/v1/models/{MODEL}/predict", json=ONE).status_code == 200
+        # `run.tcp` keeps its connection open: a second one is over the cap of one.
+        with httpx.Client(base_url=str(run.tcp.base_url), timeout=60) as second:
+            res = second.post(f"/v1/models/{MODEL}/predict", json=ONE)
+            assert res.status_code == 503, res.text
+            assert res.headers["Retry-After"] == "1" and res.headers["Connection"] == "close"
+            assert res.json()["error"] == "overloaded"
+            assert "over its limit of 1" in res.json()["detail"]
+            # The control plane is not capped.
+            assert second.get(f"/api/v1/models/{MODEL}").status_code == 200
         assert run.tcp.post(f"/v1/models/{MODEL}/predict", json=ONE).status_code == 200
 
 
