@@ -25,7 +25,7 @@ _TYPES = {
     "core.fleet": ("ModelHealth", "VersionsHealth"),
     "core.abtesting.analysis": ("TestResults",),
     "core.alerting.types": ("Alert", "Rule", "Silence", "Transition"),
-    "core.engine": ("DriftReport",),
+    "core.monitoring.drift_report": ("DriftReport",),
     "core.features.types": ("ApplyResult", "FeatureCatalog", "FeatureView", "IngestResult",
                             "MaterializeResult", "OnlineFeatures"),
     "core.monitoring.drift": ("ConceptDrift", "FeatureDistribution"),

@@ -42,7 +42,6 @@ from core.fleet.local import LocalFleet
 from core.fleet.protocol import Fleet
 from core.monitoring.alert_values import rule_values
 from core.monitoring.drift import DriftDetector
-from core.monitoring.drift_report import DriftReport
 from core.monitoring.local import LocalMonitoring
 from core.monitoring.metrics import PerformanceMonitor
 from core.monitoring.protocol import Monitoring
@@ -67,7 +66,7 @@ from core.training.protocol import Training
 from storage.artifacts import ArtifactStore
 from storage.store import Store
 
-__all__ = ["DriftReport", "Engine", "LocalEngine", "default_actor"]
+__all__ = ["Engine", "LocalEngine", "default_actor"]
 
 
 class Engine(

@@ -1,6 +1,6 @@
 """Traffic maps ({version: weight}): checked, normalised and described, for everyone who
 writes or shows one (deployments, A/B tests, rollouts, the interfaces) and for the splitter
-that serves them (`core.serving.splitter`, which re-exports these names).
+that serves them (`core.serving.splitter`).
 """
 
 from __future__ import annotations

@@ -167,8 +167,6 @@ imports them."""
 ALLOWED = {
     ("abtesting", "core.deployments.owners"): "an A/B test owns traffic by deployments' hooks",
     ("rollout", "core.deployments.owners"): "a rollout owns traffic by deployments' hooks",
-    ("abtesting", "core.serving.splitter"): "traffic checks (core.traffic) it still imports here",
-    ("rollout", "core.serving.splitter"): "traffic checks (core.traffic) it still imports here",
     ("rollout", "core.monitoring.window"): "a rollout's guardrails are monitoring's window metrics",
 }
 """(capability, module it imports from another capability): why. Keep it short: a shared

@@ -26,7 +26,6 @@ from core.domain import (
     Rollout,
     TrainingJob,
 )
-from core.engine import DriftReport
 from core.features import (
     ApplyResult,
     FeatureCatalog,
@@ -37,6 +36,7 @@ from core.features import (
 )
 from core.fleet import VersionsHealth
 from core.monitoring.drift import ConceptDrift, FeatureDistribution
+from core.monitoring.drift_report import DriftReport
 from core.monitoring.metrics import PerformanceMetrics
 from core.training.pipeline import JobDetails
 from core.training.validator import ValidationResults

@@ -40,7 +40,7 @@ from core.domain import ABTest, DeploymentRevision, TestStatus
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
 from core.lifecycle import DEPLOYABLE
-from core.serving.splitter import validate_traffic
+from core.traffic import validate_traffic
 from storage.conn import Conn
 from storage.repos import abtests as repo
 from storage.store import Store

@@ -18,7 +18,7 @@ from core.deployments.owners import TrafficOwner, interruption
 from core.domain import DeploymentRevision, TestStatus
 from core.errors import IllegalTransition, NotFound
 from core.jsonable import canonical_json, to_jsonable
-from core.serving.splitter import describe
+from core.traffic import describe
 from storage.conn import Conn
 from storage.repos import abtests as repo
 from storage.repos import rollouts as rollouts_repo

@@ -36,7 +36,10 @@ class Claim:
 
     table: str
     keys: np.ndarray
-    new: int
+
+    @property
+    def new(self) -> int:
+        return len(self.keys)
 
 
 @dataclass
@@ -76,7 +79,7 @@ class SeenKeys:
                 )
             new = unique[~taken]
             known.pending.update(new.tolist())
-        return Claim(table, new, len(new))
+        return Claim(table, new)
 
     def confirm(self, claim: Claim) -> None:
         """The claim's write is journaled: its keys are taken for good."""

@@ -39,7 +39,7 @@ from core.periodic import Periodic, Wakeups
 from core.rollout import gate, traffic_map
 from core.rollout.guardrails import Decision, parse_guardrail
 from core.rollout.rows import check_steps, new_row, rollout_of
-from core.serving.splitter import describe
+from core.traffic import describe
 from storage.conn import Conn
 from storage.repos import rollouts as repo
 from storage.store import Store

@@ -12,7 +12,7 @@ from core.clock import as_utc
 from core.domain import Environment, Rollout, RolloutStatus
 from core.errors import InvalidInput
 from core.jsonable import canonical_json
-from core.serving.splitter import validate_traffic
+from core.traffic import validate_traffic
 
 
 def step_traffic(row: dict[str, Any], index: int) -> dict[str, float]:

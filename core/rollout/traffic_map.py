@@ -15,7 +15,7 @@ from core.deployments.owners import TrafficOwner, interruption
 from core.domain import DeploymentRevision, RolloutStatus
 from core.jsonable import canonical_json
 from core.rollout.rows import step_traffic
-from core.serving.splitter import describe
+from core.traffic import describe
 from storage.conn import Conn
 from storage.repos import rollouts as repo
 

@@ -22,11 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from core.errors import InvalidInput
-from core.traffic import describe, percent_to_fractions, validate_traffic
-
-# The traffic-map checks live on the floor (`core.traffic`); named here too for the callers
-# that still import them from the splitter.
-__all__ = ["TrafficSplitter", "describe", "percent_to_fractions", "unit_point", "validate_traffic"]
+from core.traffic import describe, validate_traffic
 
 _SEP = "\x1f"
 # 53 bits is all a float64 mantissa holds: keeping exactly that many makes the point exact

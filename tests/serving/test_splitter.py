@@ -7,13 +7,8 @@ import numpy as np
 import pytest
 
 from core.errors import InvalidInput
-from core.serving.splitter import (
-    TrafficSplitter,
-    describe,
-    percent_to_fractions,
-    unit_point,
-    validate_traffic,
-)
+from core.serving.splitter import TrafficSplitter, unit_point
+from core.traffic import describe, percent_to_fractions, validate_traffic
 
 N = 100_000
 IDS = [f"user-{i}" for i in range(N)]

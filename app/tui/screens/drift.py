@@ -27,8 +27,8 @@ from app.tui.screens.base import ResourceScreen
 from app.tui.widgets.distribution_chart import DistributionChart
 from app.tui.widgets.resource_table import ResourceTable
 from app.tui.widgets.safe_static import SafeStatic
-from core.engine import DriftReport
 from core.errors import MlcError, NotFound
+from core.monitoring.drift_report import DriftReport
 from core.stats.drift import DATASET_SHARE, DriftAnalysis
 
 if TYPE_CHECKING:
