@@ -19,12 +19,12 @@ from core.errors import MlcError
 from core.fromjson import from_jsonable
 
 _TYPES = {
-    "core.domain": ("ABTest", "ApiToken", "AuditHead", "AuditRecord", "AuditVerification",
+    "core.domain": ("ABTest", "AlertRule", "ApiToken", "AuditHead", "AuditRecord", "AuditVerification",
                     "DeploymentRevision", "Model", "ModelVersion", "Rollout", "TrainingJob"),
     "core.deployments.owners": ("TrafficOwner",),
     "core.fleet": ("ModelHealth", "VersionsHealth"),
     "core.abtesting.analysis": ("TestResults",),
-    "core.alerting.types": ("Alert", "Rule", "Silence", "Transition"),
+    "core.alerting.types": ("Alert", "Silence", "Transition"),
     "core.monitoring.drift_report": ("DriftReport",),
     "core.features.types": ("ApplyResult", "FeatureCatalog", "FeatureView", "IngestResult",
                             "MaterializeResult", "OnlineFeatures"),
@@ -49,7 +49,7 @@ class _Types(dict[str, Any]):
 
 @functools.cache
 def result_type(text: str) -> Any:
-    # `text` is an operation's `returns`, a constant of the table: `list[Rule]`, `X | None`.
+    # `text` is an operation's `returns`, a constant of the table: `list[AlertRule]`, `X | None`.
     return eval(text, {"__builtins__": {}}, _Types())
 
 

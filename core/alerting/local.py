@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 from core.alerting.manager import AlertManager
-from core.alerting.types import Alert, Rule, Silence, Transition
+from core.alerting.types import Alert, Silence, Transition
+from core.domain import AlertRule
 from core.forward import forward
 
 
@@ -29,19 +30,19 @@ class LocalAlerting:
         severity: str = "warning",
         channels: list[str] | None = None,
         repeat_s: int = 3600,
-    ) -> Rule:
+    ) -> AlertRule:
         return self.alerts.create_rule(
             model, metric, comparison, threshold, window_s=window_s, for_s=for_s,
             severity=severity, channels=channels, repeat_s=repeat_s, actor=self.actor,
         )  # fmt: skip
 
-    def list_alert_rules(self, *, model: str | None = None) -> list[Rule]:
+    def list_alert_rules(self, *, model: str | None = None) -> list[AlertRule]:
         return self.alerts.list_rules(model)
 
-    def set_alert_rule_active(self, rule_id: str, active: bool, *, reason: str = "") -> Rule:
+    def set_alert_rule_active(self, rule_id: str, active: bool, *, reason: str = "") -> AlertRule:
         return self.alerts.set_active(rule_id, active, actor=self.actor, reason=reason)
 
-    def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> Rule:
+    def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> AlertRule:
         return self.alerts.delete_rule(rule_id, actor=self.actor, reason=reason)
 
     def list_alerts(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.alerting.types import Alert, Rule, Silence, Transition
+from core.alerting.types import Alert, Silence, Transition
+from core.domain import AlertRule
 
 
 class Alerting(Protocol):
@@ -22,13 +23,15 @@ class Alerting(Protocol):
         severity: str = "warning",
         channels: list[str] | None = None,
         repeat_s: int = 3600,
-    ) -> Rule: ...
+    ) -> AlertRule: ...
 
-    def list_alert_rules(self, *, model: str | None = None) -> list[Rule]: ...
+    def list_alert_rules(self, *, model: str | None = None) -> list[AlertRule]: ...
 
-    def set_alert_rule_active(self, rule_id: str, active: bool, *, reason: str = "") -> Rule: ...
+    def set_alert_rule_active(
+        self, rule_id: str, active: bool, *, reason: str = ""
+    ) -> AlertRule: ...
 
-    def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> Rule: ...
+    def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> AlertRule: ...
 
     def list_alerts(
         self, *, state: str | None = None, model: str | None = None, limit: int | None = None

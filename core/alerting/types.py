@@ -7,15 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.domain import AlertRule, AlertState, ComparisonOperator, Severity
+from core.domain import AlertState, ComparisonOperator, Severity
 
 AlertStatus = AlertState
 """The domain's alert state, under the name alerting's modules use."""
-
-Rule = AlertRule
-"""The same type under its former alerting name, for call sites not yet moved to `AlertRule`
-(`core/engine.py`, `app/client.py`, `core/monitoring/alert_values.py`); new code names
-`AlertRule`."""
 
 
 @dataclass

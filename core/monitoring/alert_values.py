@@ -20,7 +20,7 @@ Value = tuple[float | None, int] | None
 
 
 class Rule(Protocol):
-    """What is measured of an alert rule (`core.alerting.types.Rule`, which the engine's
+    """What is measured of an alert rule (`core.domain.AlertRule`, which the engine's
     alert manager hands these values)."""
 
     @property

@@ -3,9 +3,14 @@ built from (absolute lift with Welch–Satterthwaite df; relative lift by the de
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.stats.abtest.arms import ArmStats
+
+Test = Callable[[float, float], tuple[float, float, float, float]]
+"""(estimate, its variance) -> (statistic, p, lo, hi): one method's test of a lift against 0."""
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,57 @@ def rel_moments(control: ArmStats, treatment: ArmStats) -> tuple[float, float] |
         return None
     var = treatment.var / (treatment.n * mc * mc) + control.var * mt * mt / (control.n * mc**4)
     return mt / mc - 1.0, var
+
+
+def known_exactly(est: float) -> tuple[float, float, float, float]:
+    """(statistic, p, lo, hi) when the variance is 0: both arms constant, the difference is
+    known exactly."""
+    return (
+        (0.0 if est == 0 else math.copysign(math.inf, est)),
+        (1.0 if est == 0 else 0.0),
+        est,
+        est,
+    )
+
+
+def compare(
+    method: str,
+    alpha: float,
+    control: ArmStats,
+    treatment: ArmStats,
+    test: Test,
+    *,
+    df: float | None,
+    by_interval: bool,
+) -> Comparison:
+    """The comparison of ``method``: ``test`` applied to the absolute and the relative lift.
+
+    ``significant`` is the interval excluding 0 when ``by_interval``, else ``p < alpha``.
+    """
+    lift, var, _ = abs_moments(control, treatment)
+    stat, p, lo, hi = test(lift, var)
+    rel = rel_moments(control, treatment)
+    rel_lift = rel_se = rel_ci = rel_p = None
+    if rel is not None:
+        rel_lift, rel_var = rel
+        _, rel_p, rlo, rhi = test(rel_lift, rel_var)
+        rel_se, rel_ci = math.sqrt(rel_var), (rlo, rhi)
+    return Comparison(
+        method=method,
+        alpha=alpha,
+        control_n=control.n,
+        treatment_n=treatment.n,
+        control_mean=control.mean,
+        treatment_mean=treatment.mean,
+        lift=lift,
+        lift_se=math.sqrt(var),
+        lift_ci=(lo, hi),
+        rel_lift=rel_lift,
+        rel_se=rel_se,
+        rel_ci=rel_ci,
+        statistic=stat,
+        df=df,
+        p_value=p,
+        rel_p_value=rel_p,
+        significant=(lo > 0 or hi < 0) if by_interval else p < alpha,
+    )

@@ -25,7 +25,7 @@ import math
 
 from core.errors import InvalidInput
 from core.stats.abtest.arms import ArmStats, check_arms
-from core.stats.abtest.comparison import Comparison, abs_moments, rel_moments
+from core.stats.abtest.comparison import Comparison, compare, known_exactly
 from core.stats.abtest.inputs import DEFAULT_ALPHA, DEFAULT_TUNING, check_alpha, finite
 
 
@@ -45,12 +45,7 @@ def sequential_rho(alpha: float = DEFAULT_ALPHA, tuning: float = DEFAULT_TUNING)
 def _cs(est: float, var: float, n_total: int, rho: float, alpha: float) -> tuple[float, ...]:
     """(z, always-valid p, lo, hi) of the normal-mixture confidence sequence."""
     if var <= 0:
-        return (
-            (0.0 if est == 0 else math.copysign(math.inf, est)),
-            (1.0 if est == 0 else 0.0),
-            est,
-            est,
-        )
+        return known_exactly(est)
     nr2 = n_total * rho * rho
     s2 = var * n_total
     half = math.sqrt(s2) * math.sqrt(
@@ -78,30 +73,12 @@ def sequential(
     rho = sequential_rho(alpha, tuning)
     check_arms(control, treatment)
     n_total = control.n + treatment.n
-    lift, var, _ = abs_moments(control, treatment)
-    z, p, lo, hi = _cs(lift, var, n_total, rho, alpha)
-    rel = rel_moments(control, treatment)
-    rel_lift = rel_se = rel_ci = rel_p = None
-    if rel is not None:
-        rel_lift, rel_var = rel
-        _, rel_p, rlo, rhi = _cs(rel_lift, rel_var, n_total, rho, alpha)
-        rel_se, rel_ci = math.sqrt(rel_var), (rlo, rhi)
-    return Comparison(
-        method="sequential",
-        alpha=alpha,
-        control_n=control.n,
-        treatment_n=treatment.n,
-        control_mean=control.mean,
-        treatment_mean=treatment.mean,
-        lift=lift,
-        lift_se=math.sqrt(var),
-        lift_ci=(lo, hi),
-        rel_lift=rel_lift,
-        rel_se=rel_se,
-        rel_ci=rel_ci,
-        statistic=z,
+    return compare(
+        "sequential",
+        alpha,
+        control,
+        treatment,
+        lambda est, var: _cs(est, var, n_total, rho, alpha),
         df=None,
-        p_value=p,
-        rel_p_value=rel_p,
-        significant=lo > 0 or hi < 0,
+        by_interval=True,
     )

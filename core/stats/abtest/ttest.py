@@ -16,20 +16,14 @@ import math
 from scipy import special  # not scipy.stats: a second of import time the console waits for
 
 from core.stats.abtest.arms import ArmStats, check_arms
-from core.stats.abtest.comparison import Comparison, abs_moments, rel_moments
+from core.stats.abtest.comparison import Comparison, abs_moments, compare, known_exactly
 from core.stats.abtest.inputs import DEFAULT_ALPHA, check_alpha
 
 
 def _t_test(est: float, var: float, df: float, alpha: float) -> tuple[float, float, float, float]:
     """(statistic, p, lo, hi) for a two-sided t test; degenerate variance handled explicitly."""
     if var <= 0:
-        # Both arms constant: the difference is known exactly.
-        return (
-            (0.0 if est == 0 else math.copysign(math.inf, est)),
-            (1.0 if est == 0 else 0.0),
-            est,
-            est,
-        )
+        return known_exactly(est)
     se = math.sqrt(var)
     t = est / se
     p = float(2.0 * special.stdtr(df, -abs(t)))
@@ -45,30 +39,13 @@ def welch(control: ArmStats, treatment: ArmStats, alpha: float = DEFAULT_ALPHA) 
     """
     alpha = check_alpha(alpha)
     check_arms(control, treatment)
-    lift, var, df = abs_moments(control, treatment)
-    t, p, lo, hi = _t_test(lift, var, df, alpha)
-    rel = rel_moments(control, treatment)
-    rel_lift = rel_se = rel_ci = rel_p = None
-    if rel is not None:
-        rel_lift, rel_var = rel
-        _, rel_p, rlo, rhi = _t_test(rel_lift, rel_var, df, alpha)
-        rel_se, rel_ci = math.sqrt(rel_var), (rlo, rhi)
-    return Comparison(
-        method="welch",
-        alpha=alpha,
-        control_n=control.n,
-        treatment_n=treatment.n,
-        control_mean=control.mean,
-        treatment_mean=treatment.mean,
-        lift=lift,
-        lift_se=math.sqrt(var),
-        lift_ci=(lo, hi),
-        rel_lift=rel_lift,
-        rel_se=rel_se,
-        rel_ci=rel_ci,
-        statistic=t,
+    _, _, df = abs_moments(control, treatment)
+    return compare(
+        "welch",
+        alpha,
+        control,
+        treatment,
+        lambda est, var: _t_test(est, var, df, alpha),
         df=df,
-        p_value=p,
-        rel_p_value=rel_p,
-        significant=p < alpha,
+        by_interval=False,
     )
