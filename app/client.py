@@ -360,3 +360,10 @@ class RemoteEngine:
 
 
 _job_details = remote(Engine.job_details)
+
+
+if TYPE_CHECKING:
+
+    def _conforms(engine: RemoteEngine) -> Engine:
+        """Holds `RemoteEngine` to the whole `Engine` protocol under the type checker."""
+        return engine

@@ -159,9 +159,9 @@ FLOOR = {
 """What a capability may import: modules (and packages) below every capability. A floor
 module imports only the floor."""
 
-COMPOSERS = {"core", "core.engine", "core.fleet", "core.retrain", "core.auth", "core.demo"}
+COMPOSERS = {"core", "core.engine", "core.fleet", "core.retrain", "core.auth"}
 """Above or beside the capabilities, importing what they compose (the engine, the fleet view,
-retrain policies across alerting and training, tokens, the demo scenario); no capability
+retrain policies across alerting and training, tokens); no capability
 imports them."""
 
 ALLOWED = {

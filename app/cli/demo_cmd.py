@@ -2,7 +2,7 @@
 (or, `--headless`, run for a while and print a summary).
 
 The demo process owns the store and serves its socket, so `mlc --store DIR …` in another
-shell works beside it. Everything it sets up is ordinary, audited engine use (`core.demo`).
+shell works beside it. Everything it sets up is ordinary, audited engine use (`app.demo`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from app.cli.output import err_console, state
 from core.jsonable import to_jsonable
 
 if TYPE_CHECKING:
+    from app.demo import DemoScenario, TrafficSimulator
     from app.owner import OwnedStore
-    from core.demo import DemoScenario, TrafficSimulator
     from core.engine import Engine
 
 ALERT_EVAL_S = "5"
@@ -167,7 +167,7 @@ def _console(home: Path, options: dict[str, Any]) -> int:
         return owned[0].engine
 
     def startup(progress: Callable[[str], None]) -> None:
-        from core.demo import TrafficSimulator, build_demo
+        from app.demo import TrafficSimulator, build_demo
 
         engine = owned[0].engine  # opened just before, in the same worker
 
@@ -216,7 +216,7 @@ def _headless(
     as_json: bool,
     options: dict[str, Any],
 ) -> int:
-    from core.demo import TrafficSimulator, build_demo
+    from app.demo import TrafficSimulator, build_demo
 
     scenario: DemoScenario | None = None
     simulator: TrafficSimulator | None = None

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.demo import DemoScenario, TrafficStats
+    from app.demo import DemoScenario, TrafficStats
     from core.engine import Engine
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.demo import CREDIT, DELIVERY, RULES, DemoScenario, TrafficSimulator, build_demo
+from app.demo import CREDIT, DELIVERY, RULES, DemoScenario, TrafficSimulator, build_demo
 from core.domain import TestStatus
 from core.engine import LocalEngine
 from core.errors import Conflict
@@ -123,7 +123,7 @@ def test_a_store_with_an_undeployed_credit_model_is_not_a_demo(engine: LocalEngi
 
 
 def test_sample_data_is_where_the_demo_looks() -> None:
-    from core.demo.scenario import DATA_DIR, traffic_sources
+    from app.demo.scenario import DATA_DIR, traffic_sources
 
     for source in traffic_sources():
         assert source.normal.is_file()

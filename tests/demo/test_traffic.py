@@ -12,8 +12,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from app.demo import TrafficSimulator, TrafficSource
 from core.clock import utcnow
-from core.demo import TrafficSimulator, TrafficSource
 from core.engine import LocalEngine
 from core.errors import InvalidInput
 

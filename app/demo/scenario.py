@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.demo.feed import TrafficSource
 from core.abtesting import ABTestConfig
-from core.demo.feed import TrafficSource
 from core.domain import TestStatus, TrainingJob, TrainingStatus
 from core.engine import Engine
 from core.errors import Conflict, MlcError

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from app.demo.feed import Feed, TrafficSource, load_feed
 from core.clock import utcnow
-from core.demo.feed import Feed, TrafficSource, load_feed
 from core.engine import Engine
 from core.errors import InvalidInput
 

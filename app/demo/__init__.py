@@ -5,9 +5,9 @@ rules; `TrafficSimulator(engine, scenario.sources, …)` then sends predictions 
 labels through the real prediction path, with a drift episode that fires an alert.
 """
 
-from core.demo.feed import TrafficSource
-from core.demo.scenario import CREDIT, DELIVERY, RULES, DemoScenario, build_demo
-from core.demo.traffic import TrafficSimulator, TrafficStats
+from app.demo.feed import TrafficSource
+from app.demo.scenario import CREDIT, DELIVERY, RULES, DemoScenario, build_demo
+from app.demo.traffic import TrafficSimulator, TrafficStats
 
 __all__ = [
     "CREDIT",
