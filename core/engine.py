@@ -1,10 +1,11 @@
 """The one engine API. The CLI, the TUI and the HTTP API call an `Engine`; none opens DuckDB.
 
 `Engine` is the sum of one small protocol per capability, each in its capability's package
-(`core/registry/protocol.py`, `core/alerting/protocol.py`, …). `LocalEngine` runs in-process
-over the store (the owner), from one part per capability (`core/<capability>/local.py`) that
-adds the engine's actor to the service it calls; a remote implementation (`app/client.py`)
-speaks HTTP to the owner with the same methods and the same errors.
+(`core/registry/operations.py`, `core/alerting/operations.py`, …), where each operation is
+declared once: its signature, its contract and its in-process implementation (the service call
+under the engine's actor). `LocalEngine` runs in-process over the store (the owner) and
+inherits those implementations; a remote implementation (`app/client.py`) speaks HTTP to the
+owner with the same methods and the same errors, and the type checker holds both to `Engine`.
 """
 
 from __future__ import annotations
@@ -18,51 +19,39 @@ from typing import TYPE_CHECKING, Protocol, Self
 
 from core import names
 from core.abtesting import ABTestingEngine
-from core.abtesting.local import LocalABTesting
-from core.abtesting.protocol import ABTesting
+from core.abtesting.operations import ABTesting
 from core.alerting import AlertManager
-from core.alerting.local import LocalAlerting
-from core.alerting.protocol import Alerting
+from core.alerting.operations import Alerting
 from core.alerting.types import Transition
-from core.audit.local import LocalAudit
-from core.audit.protocol import Audit
+from core.audit.operations import Audit
 from core.auth import TokenService
-from core.auth.local import LocalTokens
-from core.auth.protocol import Tokens
-from core.deployments.local import LocalDeployments
+from core.auth.operations import Tokens
 from core.deployments.manager import DeploymentManager
-from core.deployments.protocol import Deployments
+from core.deployments.operations import Deployments
 from core.events.writer import EventWriter
-from core.features.local import LocalFeatures
 from core.features.online import EntityFeatures
-from core.features.protocol import Features
+from core.features.operations import Features
 from core.features.service import FeatureStore
 from core.fleet import FleetService
-from core.fleet.local import LocalFleet
-from core.fleet.protocol import Fleet
+from core.fleet.operations import Fleet
 from core.monitoring.alert_values import rule_values
 from core.monitoring.drift import DriftDetector
-from core.monitoring.local import LocalMonitoring
 from core.monitoring.metrics import PerformanceMonitor
-from core.monitoring.protocol import Monitoring
+from core.monitoring.operations import Monitoring
 from core.monitoring.rollups import RollupKeeper
 from core.periodic import Periodic
 from core.registry import ModelRegistry
-from core.registry.local import LocalRegistry
-from core.registry.protocol import Registry
+from core.registry.operations import Registry
 from core.retrain import RetrainPolicies
-from core.retrain.local import LocalRetraining
-from core.retrain.protocol import Retraining
+from core.retrain.operations import Retraining
 from core.rollout.controller import RolloutController
-from core.rollout.local import LocalRollouts
-from core.rollout.protocol import Rollouts
+from core.rollout.operations import Rollouts
 from core.serving.gateway import PredictionService
 from core.serving.local import LocalServing
-from core.serving.protocol import Serving
+from core.serving.operations import Serving
 from core.serving.readiness import Readiness
-from core.training.local import LocalTraining
+from core.training.operations import Training
 from core.training.pipeline import TrainingPipeline
-from core.training.protocol import Training
 from storage.artifacts import ArtifactStore
 from storage.store import Store
 
@@ -113,9 +102,8 @@ def _training_workers() -> int:
 
 @names.checks_reasons
 class LocalEngine(
-    LocalRegistry, LocalAudit, LocalTraining, LocalDeployments, LocalRollouts, LocalServing,
-    LocalMonitoring, LocalFleet, LocalAlerting, LocalABTesting, LocalRetraining, LocalTokens,
-    LocalFeatures,
+    Registry, Audit, Training, Deployments, Rollouts, Serving, LocalServing, Monitoring, Fleet,
+    Alerting, ABTesting, Retraining, Tokens, Features,
 ):  # fmt: skip
     """The engine over an open store, in this process. Every reason and comment it is given
     is checked first (`names.checks_reasons`)."""

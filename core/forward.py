@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 S = TypeVar("S")
 P = ParamSpec("P")
@@ -35,3 +35,14 @@ def forward(via: str, method: Callable[Concatenate[S, P], R]) -> Callable[Concat
     functools.update_wrapper(forwarded, method)  # name, docstring, `__wrapped__` for the signature
     forwarded.forwards = (via, method)  # type: ignore[attr-defined]
     return forwarded
+
+
+T = TypeVar("T")
+
+
+def in_process(engine: object, parts: type[T]) -> T:
+    """`engine` as the parts (`parts`, a protocol of attributes) an operation's in-process
+    implementation uses. The capabilities' protocols (`core/<capability>/operations.py`) hold
+    each operation's implementation on a `LocalEngine`, which has those parts; they are not
+    members of the protocol, which `RemoteEngine` implements without them."""
+    return cast(T, engine)

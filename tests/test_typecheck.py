@@ -21,12 +21,12 @@ PROBE = """\
 from typing import Any
 
 from app.client import RemoteEngine
-from core.domain import Ingested, Model
+from core.domain import Ingested, ModelVersion
 from core.engine import Engine, LocalEngine
 
 
 class LocalProbe(LocalEngine):
-    def get_model(self, name: {name}) -> Model:
+    def get_version(self, model: str, ref: {name}) -> ModelVersion:
         raise NotImplementedError
 
 
@@ -62,11 +62,15 @@ def check(tmp_path: Path, *, name: str, events: str) -> list[tuple[int, str]]:
 @pytest.mark.skipif(not CHECKER.exists(), reason="basedpyright is a dev dependency")
 def test_a_signature_that_drifts_from_the_protocol_fails_the_check(tmp_path: Path) -> None:
     lines = PROBE.splitlines()
-    local_return = lines.index("def local(engine: LocalProbe) -> Engine:") + 2
+    local_def = (
+        lines.index("    def get_version(self, model: str, ref: {name}) -> ModelVersion:") + 1
+    )
     remote_return = lines.index("def remote(engine: RemoteProbe) -> Engine:") + 2
 
     drifted = check(tmp_path, name="int", events="bytes")
-    assert (local_return, "reportReturnType") in drifted, drifted
+    # LocalEngine inherits each operation from its capability's protocol, so a drifted
+    # implementation is an incompatible override; RemoteEngine matches `Engine` structurally.
+    assert (local_def, "reportIncompatibleMethodOverride") in drifted, drifted
     assert (remote_return, "reportReturnType") in drifted, drifted
 
     faithful = check(tmp_path, name="str", events="list[dict[str, Any]] | bytes")

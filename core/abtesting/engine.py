@@ -86,7 +86,7 @@ class ABTestingEngine:
     def get_config(self, test_id: str) -> ABTestConfig:
         return config_of(self._row(test_id))
 
-    def list_tests(self, model: str | None = None) -> list[ABTest]:
+    def list_tests(self, *, model: str | None = None) -> list[ABTest]:
         if model is not None:
             self.registry.get_model(model)
         with self.store.read() as conn:

@@ -99,11 +99,12 @@ class FeatureStore:
     # --- reading ------------------------------------------------------------------------
 
     def catalog(self) -> FeatureCatalog:
+        """Every entity and feature view, with its state."""
         with self.store.read() as conn:
             entities = [_entity(r) for r in repo.list_entities(conn)]
         return FeatureCatalog(entities, [self._domain(c) for c in self._current().values()])
 
-    def view(self, name: str, version: int | None = None) -> FeatureView:
+    def view(self, name: str, *, version: int | None = None) -> FeatureView:
         """The view as it is now (or as `version` defined it), with its version history."""
         current = self._get(name)
         with self.store.read() as conn:

@@ -235,7 +235,9 @@ class FleetService:
         self.rollouts = rollouts
 
     def fleet_status(self, window_s: float = WINDOW_S) -> list[ModelHealth]:
-        """Every model, by name, with its health over the last `window_s` seconds."""
+        """Every model, by name: production/staging traffic, health over the last `window_s`
+        seconds of production traffic (each row names its interval), drift share over at least
+        5 min (cached ~20 s), firing alerts, tests and rollout."""
         check_window(window_s)
         models = sorted(self.registry.list_models(), key=lambda m: m.id)
         current = {(r.model_id, r.environment): r for r in self.deployments.all_current()}

@@ -111,7 +111,7 @@ class RetrainPolicies:
                 raise NotFound(f"retrain policy {policy_id!r} not found")
             return _policy(row, repo.runs(conn, policy_id))
 
-    def list(self, model: str | None = None) -> list[RetrainPolicy]:
+    def list(self, *, model: str | None = None) -> list[RetrainPolicy]:
         with self.store.read() as conn:
             return [_policy(r, repo.runs(conn, r["id"])) for r in repo.list_live(conn, model)]
 

@@ -166,11 +166,11 @@ class TrainingPipeline:
 
     # --- jobs ---------------------------------------------------------------------------
 
-    def list_jobs(self, model: str | None = None, limit: int = 50) -> list[TrainingJob]:
+    def list_jobs(self, *, model: str | None = None, limit: int = 50) -> list[TrainingJob]:
         with self.store.read() as conn:
             return [job_of(r) for r in repo.list_jobs(conn, model, limit)]
 
-    def job_details(self, job_id: str, after_log: int = 0) -> JobDetails:
+    def job_details(self, job_id: str, *, after_log: int = 0) -> JobDetails:
         with self.store.read() as conn:
             job = job_of(self._job_row(conn, job_id))
             trials = repo.trials(conn, job_id)

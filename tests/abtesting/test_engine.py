@@ -242,4 +242,4 @@ def test_create_validation(env: Env) -> None:
     env.registry.transition(MODEL, "v3", "archived", actor="test")
     with pytest.raises(IllegalTransition, match="validated"):
         env.ab.create_ab_test(_config(versions=["v1", "v3"], split=None), actor="alice")
-    assert env.ab.list_tests(MODEL) == []
+    assert env.ab.list_tests(model=MODEL) == []

@@ -56,7 +56,7 @@ def test_each_forward_calls_its_service_method_on_the_engines_service(
         )
         if hasattr(function, "forwards"):
             forwards[name] = function.forwards
-    assert len(forwards) == 15
+    assert len(forwards) == 14
     for name, (via, method) in forwards.items():
         service = getattr(engine, via)
         assert getattr(type(service), method.__name__) is method, name

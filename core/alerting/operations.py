@@ -1,22 +1,25 @@
-"""`LocalEngine`'s alerting operations (`core.alerting.protocol.Alerting`), in this process.
-
-`evaluate_alerts` is `LocalEngine`'s own: it reads monitoring's values for the rules."""
+"""Alerting's operations of the engine (`core.engine.Engine`). Each is declared here once, with its
+in-process body (see `core/engine.py`)."""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from core.alerting.manager import AlertManager
 from core.alerting.types import Alert, Silence, Transition
 from core.domain import AlertRule
-from core.forward import forward
+from core.forward import forward, in_process
 
 
-class LocalAlerting:
-    """Alerting operations over `AlertManager`, audited under the engine's actor."""
+class _Parts(Protocol):
+    """What these operations use of the `LocalEngine` they run on."""
 
     actor: str
     alerts: AlertManager
 
-    list_silences = forward("alerts", AlertManager.list_silences)
+
+class Alerting(Protocol):
+    """Alert rules, alerts and their history, acknowledgements and silences."""
 
     def create_alert_rule(
         self,
@@ -31,32 +34,39 @@ class LocalAlerting:
         channels: list[str] | None = None,
         repeat_s: int = 3600,
     ) -> AlertRule:
-        return self.alerts.create_rule(
+        parts = in_process(self, _Parts)
+        return parts.alerts.create_rule(
             model, metric, comparison, threshold, window_s=window_s, for_s=for_s,
-            severity=severity, channels=channels, repeat_s=repeat_s, actor=self.actor,
+            severity=severity, channels=channels, repeat_s=repeat_s, actor=parts.actor,
         )  # fmt: skip
 
     def list_alert_rules(self, *, model: str | None = None) -> list[AlertRule]:
-        return self.alerts.list_rules(model)
+        parts = in_process(self, _Parts)
+        return parts.alerts.list_rules(model)
 
     def set_alert_rule_active(self, rule_id: str, active: bool, *, reason: str = "") -> AlertRule:
-        return self.alerts.set_active(rule_id, active, actor=self.actor, reason=reason)
+        parts = in_process(self, _Parts)
+        return parts.alerts.set_active(rule_id, active, actor=parts.actor, reason=reason)
 
     def delete_alert_rule(self, rule_id: str, *, reason: str = "") -> AlertRule:
-        return self.alerts.delete_rule(rule_id, actor=self.actor, reason=reason)
+        parts = in_process(self, _Parts)
+        return parts.alerts.delete_rule(rule_id, actor=parts.actor, reason=reason)
 
     def list_alerts(
         self, *, state: str | None = None, model: str | None = None, limit: int | None = None
     ) -> list[Alert]:
-        return self.alerts.list_alerts(state, model, limit=limit)
+        parts = in_process(self, _Parts)
+        return parts.alerts.list_alerts(state, model, limit=limit)
 
     def alert_history(
         self, *, alert_id: str | None = None, model: str | None = None, limit: int | None = None
     ) -> list[Transition]:
-        return self.alerts.history(alert_id, model, limit=limit)
+        parts = in_process(self, _Parts)
+        return parts.alerts.history(alert_id, model, limit=limit)
 
     def ack_alert(self, alert_id: str, comment: str) -> Alert:
-        return self.alerts.ack(alert_id, comment, actor=self.actor)
+        parts = in_process(self, _Parts)
+        return parts.alerts.ack(alert_id, comment, actor=parts.actor)
 
     def silence_alerts(
         self,
@@ -66,10 +76,16 @@ class LocalAlerting:
         duration_s: float,
         comment: str = "",
     ) -> Silence:
-        return self.alerts.silence(
+        parts = in_process(self, _Parts)
+        return parts.alerts.silence(
             rule_id=rule_id, model_id=model, duration_s=duration_s, comment=comment,
-            actor=self.actor,
+            actor=parts.actor,
         )  # fmt: skip
 
+    list_silences = forward("alerts", AlertManager.list_silences)
+
     def expire_silence(self, silence_id: str, *, reason: str = "") -> Silence:
-        return self.alerts.expire_silence(silence_id, actor=self.actor, reason=reason)
+        parts = in_process(self, _Parts)
+        return parts.alerts.expire_silence(silence_id, actor=parts.actor, reason=reason)
+
+    def evaluate_alerts(self) -> list[Transition]: ...
