@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,7 +20,7 @@ import pytest
 from core.domain import TrainingStatus
 from core.engine import LocalEngine
 from tests.e2e.server import Server
-from tests.training.conftest import CREDIT, FAST_CONFIG, HGB_SPACE
+from tests.training.conftest import CREDIT, FAST_CONFIG, HGB_SPACE, one_fit_config
 
 
 class Proc(NamedTuple):
@@ -68,19 +69,31 @@ def _alive(proc: Proc) -> bool:
     return st is not None and st[2] == proc.start and st[0] not in ("Z", "X")
 
 
+def _search(data: Path) -> str:
+    """A long search: the worker reports progress after every trial."""
+    return FAST_CONFIG.format(
+        data=data, algorithm="hist_gradient_boosting", params="{ max_iter = 40 }",
+        trials=500, space=HGB_SPACE,
+    )  # fmt: skip
+
+
+def _silent_fit(data: Path) -> str:
+    """One fit of minutes: after "fitting the final model" the worker says nothing until it
+    ends, so only the lifeline (not a failed write to a dead owner) can stop it in time."""
+    return one_fit_config(data, params="{ max_iter = 100000, early_stopping = false }")
+
+
 @pytest.mark.slow  # starts a server and a training worker
+@pytest.mark.parametrize(
+    ("config_of", "started_at"), [(_search, 0.05), (_silent_fit, 0.86)], ids=["search", "silent"]
+)
 def test_sigkill_of_the_owner_during_training_leaves_no_process_and_fails_the_job(
-    tmp_path: Path,
+    tmp_path: Path, config_of: Callable[[Path], str], started_at: float
 ) -> None:
     data = tmp_path / "credit_small.parquet"
     pl.read_parquet(CREDIT).head(4000).write_parquet(data)
     config = tmp_path / "train.toml"
-    config.write_text(
-        FAST_CONFIG.format(
-            data=data, algorithm="hist_gradient_boosting", params="{ max_iter = 40 }",
-            trials=500, space=HGB_SPACE,
-        )
-    )  # fmt: skip
+    config.write_text(config_of(data))
     home = tmp_path / "store"
     server = Server(home).start()
     try:
@@ -102,7 +115,7 @@ def test_sigkill_of_the_owner_during_training_leaves_no_process_and_fails_the_jo
             # A worker is forked from the fork server, so it shows the same command line.
             servers = [p for p in tree if p.ppid == owner and "forkserver" in p.cmdline]
             workers = [p for p in tree if p.ppid in {s.pid for s in servers}]
-            if shown["job"]["progress"] > 0.05 and workers:
+            if shown["job"]["progress"] >= started_at and workers:
                 break
             time.sleep(0.2)
         else:
