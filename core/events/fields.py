@@ -251,11 +251,15 @@ def environment_field(raw: Any, index: int | None) -> str:
     return str(raw)
 
 
-def unit_id(raw: Any, index: int | None) -> str | None:
-    """A request's `unit_id`: a string (or an integer) of at most `MAX_ID` characters."""
+def unit_id(raw: Any, index: int | None) -> str:
+    """A request's given `unit_id`: a string (or an integer) of at most `MAX_ID` characters
+    (a request without one is its own unit: the caller's choice)."""
     if type(raw) is str and len(raw) <= MAX_ID:  # the usual: a type check and a len()
         return raw
-    return text_field(raw, index, "unit_id", MAX_ID)
+    text = text_field(raw, index, "unit_id", MAX_ID)
+    if text is None:
+        raise InvalidInput(f"{_where(index)}unit_id must be a string")
+    return text
 
 
 def outcome(
