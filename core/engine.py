@@ -242,6 +242,5 @@ class LocalEngine(
 
 
 if TYPE_CHECKING:
-
-    def _conforms(engine: LocalEngine) -> Engine:
-        return engine  # pyright holds LocalEngine to every capability's protocol here
+    _conforms: type[Engine] = LocalEngine
+    """pyright holds LocalEngine to every capability's protocol here."""

@@ -74,7 +74,7 @@ def load(cls: type[T], data: Any) -> T:
 def _union(args: tuple[Any, ...], data: Any) -> Any:
     if data is None and type(None) in args:
         return None
-    errors = []
+    errors: list[str] = []
     for arg in args:
         if arg is type(None):
             continue
@@ -89,21 +89,30 @@ def _generic(origin: Any, args: tuple[Any, ...], data: Any) -> Any:
     if origin in (list, set, frozenset, tuple):
         if not isinstance(data, list):
             raise TypeError(f"expected a list, got {data!r}")
+        items = typing.cast("list[object]", data)
         if origin is tuple:
             if len(args) == 2 and args[1] is Ellipsis:
-                return tuple(from_jsonable(args[0], v) for v in data)
-            if args and len(args) != len(data):
-                raise ValueError(f"expected {len(args)} items, got {len(data)}")
+                return tuple(from_jsonable(args[0], v) for v in items)
+            if args and len(args) != len(items):
+                raise ValueError(f"expected {len(args)} items, got {len(items)}")
             return tuple(
-                from_jsonable(a, v) for a, v in zip(args or [Any] * len(data), data, strict=False)
+                from_jsonable(a, v) for a, v in zip(args or [Any] * len(items), items, strict=False)
             )
         item = args[0] if args else Any
-        return origin(from_jsonable(item, v) for v in data)
+        rebuilt = [from_jsonable(item, v) for v in items]
+        return (
+            set(rebuilt)
+            if origin is set
+            else frozenset(rebuilt)
+            if origin is frozenset
+            else rebuilt
+        )
     if origin is dict:
         if not isinstance(data, dict):
             raise TypeError(f"expected an object, got {data!r}")
         key, value = args if args else (Any, Any)
-        return {_key(key, k): from_jsonable(value, v) for k, v in data.items()}
+        members = typing.cast("dict[str, object]", data)  # parsed JSON: keys are text
+        return {_key(key, k): from_jsonable(value, v) for k, v in members.items()}
     raise TypeError(f"cannot rebuild a {origin!r} from JSON")
 
 

@@ -1,7 +1,8 @@
 """Validation of what people type: model slugs, aliases, feature names, tags, version
 references, reasons. One function per check, called by the engine itself (the registry, the
 `LocalEngine` methods), so the CLI, the HTTP API and the console all meet the same rules and
-messages."""
+messages. A check that tests the type takes any value (parsed JSON, a keyword argument) and
+returns it typed."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ _TYPE_ALIASES = {
 }
 
 
-def model_name(name: str) -> str:
+def model_name(name: object) -> str:
     if not isinstance(name, str) or not _SLUG.match(name) or len(name) > 63:
         raise InvalidInput(
             f"invalid model name {name!r}: use lowercase letters, digits and single hyphens,"
@@ -68,7 +69,7 @@ def tag(pair: str) -> tuple[str, str]:
     return tag_pair(key.strip(), value)
 
 
-def tag_pair(key: str, value: str) -> tuple[str, str]:
+def tag_pair(key: object, value: object) -> tuple[str, str]:
     """A tag's key (letters, digits, `_.-/`, at most 128) and value (at most 1024)."""
     if not isinstance(key, str) or not _TAG_KEY.match(key):
         raise InvalidInput(
@@ -84,7 +85,7 @@ def tag_pair(key: str, value: str) -> tuple[str, str]:
     return key, value
 
 
-def reason(text: str, what: str = "reason") -> str:
+def reason(text: object, what: str = "reason") -> str:
     """A reason or a comment: text of at most `MAX_REASON` characters."""
     if not isinstance(text, str):
         raise InvalidInput(f"{what} must be text")
@@ -99,7 +100,7 @@ def version_number(ref: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def column(name: str, what: str = "column") -> str:
+def column(name: object, what: str = "column") -> str:
     if not isinstance(name, str) or not _COLUMN.match(name):
         raise InvalidInput(
             f"invalid {what} name {name!r}: use letters, digits and '_', starting with a letter"
@@ -118,7 +119,7 @@ def feature_type(name: str) -> FeatureType:
 
 def features_spec(spec: str) -> list[Feature]:
     """Parse `name:type,name:type`."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for item in (s.strip() for s in spec.split(",")):
         if not item:
             continue

@@ -43,7 +43,7 @@ def validate_traffic(traffic: Mapping[str, float], *, tolerance: float = 1e-6) -
     `tolerance`, with at least one above zero. Zero-weight versions are kept (a deployed but
     idle version); the result is ordered by version number ascending.
     """
-    if not isinstance(traffic, Mapping) or not traffic:
+    if not traffic:
         raise InvalidInput("traffic is empty: expected weights like {'v1': 0.95, 'v2': 0.05}")
     checked = {v: _check_weight(v, w, "weight") for v, w in traffic.items()}
     total = math.fsum(checked.values())
@@ -56,7 +56,7 @@ def validate_traffic(traffic: Mapping[str, float], *, tolerance: float = 1e-6) -
 
 def percent_to_fractions(traffic_percent: Mapping[str, float]) -> dict[str, float]:
     """Turn percentages ({"v1": 95, "v2": 5}, summing to 100) into validated fractions."""
-    if not isinstance(traffic_percent, Mapping) or not traffic_percent:
+    if not traffic_percent:
         raise InvalidInput("traffic is empty: expected percentages like {'v1': 95, 'v2': 5}")
     checked = {v: _check_weight(v, p, "percentage") for v, p in traffic_percent.items()}
     total = math.fsum(checked.values())
@@ -69,7 +69,7 @@ def percent_to_fractions(traffic_percent: Mapping[str, float]) -> dict[str, floa
 
 def describe(traffic: Mapping[str, float]) -> str:
     """A one-line summary of a fraction map, e.g. "v1 95% · v2 5%" (in version order)."""
-    parts = []
+    parts: list[str] = []
     for version, weight in validate_traffic(traffic).items():
         pct = f"{weight * 100:.2f}".rstrip("0").rstrip(".")
         parts.append(f"{version} {pct}%")

@@ -29,9 +29,11 @@ import os
 import zipfile
 from collections.abc import Iterable
 from io import BytesIO
-from typing import IO, Any
+from typing import IO, TypeAlias
 
 from storage.errors import InvalidInput, PayloadTooLarge
+
+Json: TypeAlias = "dict[str, Json] | list[Json] | str | int | float | bool | None"
 
 LIMIT_ENV = "MLC_MAX_ARTIFACT_BYTES"
 DEFAULT_LIMIT = 1 << 30
@@ -101,7 +103,7 @@ def check_unpacked_sizes(
 
 def _schema(
     archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], origin: str, limit: int
-) -> Any:
+) -> dict[str, Json]:
     info = entries.get(_SCHEMA)
     if info is None:
         raise InvalidInput(f"{origin} is not a skops file: it has no {_SCHEMA}")
@@ -111,9 +113,12 @@ def _schema(
             f" sixteenth of the limit ({size_text(limit // 16)}); {LIMIT_ENV} sets it"
         )
     try:
-        return json.loads(archive.read(info))
+        schema: Json = json.loads(archive.read(info))
     except (ValueError, zipfile.BadZipFile, EOFError) as e:
         raise InvalidInput(f"{origin} is not a valid skops file: bad {_SCHEMA}: {e}") from None
+    if not isinstance(schema, dict):  # else the walk below fails on a number or a string
+        raise InvalidInput(f"{origin} is not a valid skops file: {_SCHEMA} is not an object")
+    return schema
 
 
 def _what(loader: str) -> str:
@@ -198,11 +203,11 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "×".join(f"{n:,}" for n in shape) or "scalar"
 
 
-def _references(schema: Any) -> list[tuple[str, str, str]]:
+def _references(schema: dict[str, Json]) -> list[tuple[str, str, str]]:
     """(where in the model, entry name, loader) for every entry the schema makes skops read:
     each node state with a `file`, as often as it occurs (a repeated name is read again)."""
     found: list[tuple[str, str, str]] = []
-    todo: list[tuple[Any, str]] = [(schema, "")]
+    todo: list[tuple[dict[str, Json] | list[Json], str]] = [(schema, "")]
     while todo:  # a stack, not recursion: schemas of forests hold tens of thousands of nodes
         state, path = todo.pop()
         if isinstance(state, list):
@@ -213,8 +218,8 @@ def _references(schema: Any) -> list[tuple[str, str, str]]:
             )
             continue
         node = "__loader__" in state
-        if node and isinstance(state.get("file"), str):
-            found.append((path, state["file"], str(state["__loader__"])))
+        if node and isinstance(file := state.get("file"), str):
+            found.append((path, file, str(state["__loader__"])))
         for key, value in state.items():
             if isinstance(value, dict | list):
                 # A node's own fields (its content) are not part of the path; a plain dict's

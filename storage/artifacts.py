@@ -39,7 +39,8 @@ def check_skops_bytes(data: bytes, trusted: Iterable[str], *, origin: str = "art
     limit (`artifact_limits`), or that holds an untrusted type."""
     if not zipfile.is_zipfile(BytesIO(data)):
         raise InvalidInput(f"{origin} is not a skops file (expected a .skops zip archive)")
-    import skops.io as sio  # here, not at the top: a second of import time every client pays
+    # Imported here, not at the top: a second of import time every client pays.
+    import skops.io as sio  # pyright: ignore[reportMissingTypeStubs] skops ships none
 
     with _DESERIALISING:
         # Sizes first: skops reads every entry into memory even to list the types.
@@ -57,7 +58,7 @@ def check_skops_bytes(data: bytes, trusted: Iterable[str], *, origin: str = "art
 
 def load_bytes(data: bytes, trusted: Iterable[str], *, origin: str = "artifact") -> Any:
     """Check then deserialise skops bytes; never pickle."""
-    import skops.io as sio
+    import skops.io as sio  # pyright: ignore[reportMissingTypeStubs] skops ships none
 
     trusted = list(trusted)
     with _DESERIALISING:
@@ -92,7 +93,7 @@ class ArtifactStore:
         return digest
 
     def save(self, obj: Any) -> tuple[str, int]:
-        import skops.io as sio
+        import skops.io as sio  # pyright: ignore[reportMissingTypeStubs] skops ships none
 
         data = sio.dumps(obj)
         return self.put_bytes(data), len(data)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 import polars as pl
@@ -22,7 +22,7 @@ _EVENT_TABLES = re.compile(
 
 
 @contextmanager
-def translated(sql: str = "") -> Iterator[None]:
+def translated(sql: str = "") -> Generator[None]:
     """Turn any `duckdb.Error` raised inside into the project's exceptions."""
     try:
         yield
@@ -40,10 +40,11 @@ def _first_line(e: BaseException) -> str:
 Params = Sequence[Any] | dict[str, Any]
 
 
-def _arrow(frame: pl.DataFrame) -> Any:
+def _arrow(frame: pl.DataFrame) -> object:
     """Zero-copy Arrow for DuckDB: string columns leave as Arrow string views (Polars'
     own layout); the default large strings copy every value (~2 ms per 4,000 events)."""
-    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    # pyarrow ships no types: DuckDB takes the table as any object.
+    return cast(object, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
 
 
 def naive_utc(t: datetime) -> datetime:
@@ -136,7 +137,7 @@ class Conn:
             return self._cur.sql(sql, params=_bind(params)).pl()
 
     @contextmanager
-    def _registered(self, frames: dict[str, pl.DataFrame]) -> Iterator[None]:
+    def _registered(self, frames: dict[str, pl.DataFrame]) -> Generator[None]:
         for name, frame in frames.items():
             self._cur.register(name, _arrow(frame))
         try:

@@ -57,7 +57,7 @@ class Journal:
         return self._base + self._size
 
     def _segments(self) -> list[tuple[int, Path]]:
-        found = []
+        found: list[tuple[int, Path]] = []
         for path in self.directory.glob("*.log"):
             if path.stem.isdigit():
                 found.append((int(path.stem), path))
@@ -104,7 +104,9 @@ class Journal:
         if self._fd is None or self._size >= SEGMENT_BYTES:
             self._open_segment()
         assert self._fd is not None
-        ends, data, at = [], [], self.end
+        ends: list[int] = []
+        data: list[bytes] = []
+        at = self.end
         for p in payloads:
             data.append(_HEADER.pack(_MAGIC, len(p), zlib.crc32(p)))
             data.append(p)

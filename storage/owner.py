@@ -192,10 +192,11 @@ def clear_owner(home: Path) -> None:
     let go of the owner lock."""
     key = home.resolve()
     with _guard:
-        fd, opens = _held.pop(key, (None, 0))
-        if opens > 1:  # another open of the store in this process still holds it
-            _held[key] = (fd, opens - 1)
+        held = _held.pop(key, None)
+        if held is not None and held[1] > 1:  # another open in this process still holds it
+            _held[key] = (held[0], held[1] - 1)
             return
+        fd = held[0] if held is not None else None
         _serving.pop(key, None)
     info = read_owner(home)
     if info is not None and info.pid == os.getpid():

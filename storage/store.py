@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -114,7 +114,7 @@ class Store:
         return store
 
     @contextmanager
-    def read(self) -> Iterator[Conn]:
+    def read(self) -> Generator[Conn]:
         """A cursor for reading; safe to use from any thread."""
         self._check_open()
         with translated():
@@ -127,7 +127,7 @@ class Store:
             cur.close()
 
     @contextmanager
-    def write(self) -> Iterator[Conn]:
+    def write(self) -> Generator[Conn]:
         """One transaction, committed on success and rolled back on any error."""
         self._check_open()
         with self._write_lock:

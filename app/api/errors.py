@@ -9,6 +9,7 @@ token (401) from a refused one (403).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import orjson
 from fastapi import FastAPI, Request
@@ -24,7 +25,7 @@ most general type wins where types share a status."""
 
 
 def error_body(
-    kind: str, detail: str, status: int, headers: dict[str, str] | None = None
+    kind: str, detail: str, status: int, headers: Mapping[str, str] | None = None
 ) -> Response:
     return Response(
         orjson.dumps({"error": kind, "detail": detail}),

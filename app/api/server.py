@@ -43,14 +43,15 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import orjson
 import uvicorn
 from fastapi import FastAPI
 from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive, Scope, Send
 
 from app.api.admission import Admission
 from app.api.factory import create_app
@@ -67,9 +68,7 @@ DATA_PLANE_NICE = 10
 at nice 10 the scheduler gives a thread a tenth of the weight of one at nice 0."""
 _START_TIMEOUT_S = 30.0
 
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
+T = TypeVar("T")
 
 
 class _Server(uvicorn.Server):
@@ -306,14 +305,19 @@ async def _on_loop(
     """Run `app` for this request on `loop`; its receive and send calls come back here."""
     here = asyncio.get_running_loop()
 
-    async def receive_here() -> Any:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(receive(), here))
+    async def receive_here() -> Message:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_done(receive()), here))
 
-    async def send_here(message: dict[str, Any]) -> None:
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(send(message), here))
+    async def send_here(message: Message) -> None:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_done(send(message)), here))
 
     done = asyncio.run_coroutine_threadsafe(app(scope, receive_here, send_here), loop)
     await asyncio.wrap_future(done)
+
+
+async def _done(awaitable: Awaitable[T]) -> T:
+    # ASGI promises awaitables, and `run_coroutine_threadsafe` takes only coroutines.
+    return await awaitable
 
 
 async def _refuse(

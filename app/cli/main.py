@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click.core import Context  # the vendored click's: what `invoke` is handed
 from typer.core import TyperGroup
 
 from app.cli import (
@@ -35,7 +36,7 @@ from core.errors import MlcError
 class MlcGroup(TyperGroup):
     """Maps the engine's errors to one line on stderr and the documented exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except MlcError as e:

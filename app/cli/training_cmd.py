@@ -69,6 +69,7 @@ def _follow(ctx: typer.Context, engine: Engine, job: TrainingJob) -> TrainingJob
     quiet = state(ctx).json
     seen = 0
     bar = None
+    task = None
     if not quiet and console.is_terminal:
         bar = Progress(
             TextColumn("[bold]{task.fields[job]}"),
@@ -90,7 +91,7 @@ def _follow(ctx: typer.Context, engine: Engine, job: TrainingJob) -> TrainingJob
                 if not quiet:
                     # Above the live bar, if there is one (it prints through the same console).
                     line(_log_line(entry))
-            if bar is not None:
+            if bar is not None and task is not None:
                 best = f" best {job.best_score:.4g}" if job.best_score is not None else ""
                 description = visible(f"{job.message}{best}")  # a Text: no console escapes it
                 bar.update(task, completed=job.progress, description=description)

@@ -29,6 +29,7 @@ from core.registry import ModelRegistry
 from core.traffic import describe, validate_traffic
 from storage.conn import Conn
 from storage.repos import deployments as repo
+from storage.repos import models as models_repo
 from storage.repos import versions as versions_repo
 from storage.store import Store
 
@@ -173,7 +174,7 @@ class DeploymentManager:
             else:
                 with self.store.read() as tx:
                     row = repo.current(tx, model, e.value)
-            before = json.loads(row["traffic"]) if row else {}
+            before: dict[str, float] = json.loads(row["traffic"]) if row else {}
             self.preflight(model, [v for v, w in normalised.items() if w > before.get(v, 0.0)])
         if conn is not None:
             return self._append(
@@ -280,7 +281,8 @@ class DeploymentManager:
         mark_unhealthy: str | None,
         owner: str | None = None,
     ) -> DeploymentRevision:
-        self.registry._get_model(conn, model)  # raises NotFound
+        if models_repo.get(conn, model) is None:
+            raise NotFound(f"model {model!r} not found")
         row = repo.current(conn, model, env.value)
         current_rev = int(row["revision"]) if row else 0
         if expected_revision is not None and expected_revision != current_rev:
@@ -290,7 +292,7 @@ class DeploymentManager:
             )
         statuses = self._check_versions(conn, model, traffic)
         traffic = {v: w for v, w in traffic.items() if w > 0}  # a 0% arm is not serving
-        before = json.loads(row["traffic"]) if row else {}
+        before: dict[str, float] = json.loads(row["traffic"]) if row else {}
         if before == traffic and kind != "rollback":
             raise Conflict(f"{model} {env.value} already serves {describe(traffic)}")
         now = utcnow()
@@ -347,7 +349,8 @@ class DeploymentManager:
         serving: dict[str, set[str]] = {}
         for env in Environment:
             row = repo.current(conn, model, env.value)
-            for version in json.loads(row["traffic"]) if row else {}:
+            serves: dict[str, float] = json.loads(row["traffic"]) if row else {}
+            for version in serves:
                 serving.setdefault(version, set()).add(env.value)
         changed: dict[str, str] = {}
         for row in versions_repo.list_for_model(conn, model):

@@ -21,7 +21,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from core.domain import Environment, FeatureType, Task
 from core.errors import InvalidInput
@@ -153,22 +153,22 @@ def check_features(
     # member equals its string value.
     if type(features) is not dict and not isinstance(features, Mapping):
         raise InvalidInput(f"{_where(index)}features must be a JSON object")
+    given = cast("Mapping[str, object]", features)  # JSON values: each checked below
     expected = known if known is not None else schema
-    for key in features:
+    for key in given:
         if key not in expected:
             raise InvalidInput(
                 f"{_where(index)}unknown feature {key!r}; expected {', '.join(expected)}"
             )
     out: dict[str, Any] = {}
     for name, kind in schema.items():
-        value = features.get(name)
-        exact = type(value)
+        value = given.get(name)
         if value is None:
             out[name] = None
         elif kind == _CATEGORICAL:
-            if exact is str:
+            if type(value) is str:
                 out[name] = value
-            elif exact is bool or not isinstance(value, str | int | float):
+            elif type(value) is bool or not isinstance(value, str | int | float):
                 raise InvalidInput(f"{_where(index)}feature {name!r} must be a string")
             else:
                 out[name] = str(value)
@@ -177,9 +177,9 @@ def check_features(
                 out[name] = float(value)
             else:
                 raise InvalidInput(f"{_where(index)}feature {name!r} must be true or false")
-        elif exact is float and math.isfinite(value):
+        elif type(value) is float and math.isfinite(value):
             out[name] = value
-        elif exact is int:
+        elif type(value) is int:
             try:
                 out[name] = float(value)
             except OverflowError:  # beyond any float: no JSON number, but the Python API
@@ -251,11 +251,15 @@ def environment_field(raw: Any, index: int | None) -> str:
     return str(raw)
 
 
-def unit_id(raw: Any, index: int | None) -> str | None:
-    """A request's `unit_id`: a string (or an integer) of at most `MAX_ID` characters."""
+def unit_id(raw: Any, index: int | None) -> str:
+    """A request's given `unit_id`: a string (or an integer) of at most `MAX_ID` characters
+    (a request without one is its own unit: the caller's choice)."""
     if type(raw) is str and len(raw) <= MAX_ID:  # the usual: a type check and a len()
         return raw
-    return text_field(raw, index, "unit_id", MAX_ID)
+    text = text_field(raw, index, "unit_id", MAX_ID)
+    if text is None:
+        raise InvalidInput(f"{_where(index)}unit_id must be a string")
+    return text
 
 
 def outcome(

@@ -9,7 +9,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import polars as pl
@@ -50,28 +50,29 @@ def events_frame(
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise InvalidInput(f"item {i}: an event must be a JSON object")
-        label, value = outcome(item.get("prediction"), task, i, "prediction", fits)
-        feats = item.get("features")
+        event = cast("Mapping[str, Any]", item)  # parsed JSON: each field checked below
+        label, value = outcome(event.get("prediction"), task, i, "prediction", fits)
+        feats = event.get("features")
         checked = check_features(feats, schema, i) if schema and feats is not None else feats
         if checked is not None and not isinstance(checked, Mapping):
             raise InvalidInput(f"item {i}: features must be a JSON object")
-        error = item.get("error")
+        error = event.get("error")
         if error is not None and not isinstance(error, str):
             raise InvalidInput(f"item {i}: error must be a string")
         error = text_field(error, i, "error", MAX_ERROR)
         rows["model_id"].append(model)
-        rows["request_id"].append(request_id(item.get("request_id"), i, required=True))
-        rows["ts"].append(timestamp(item.get("ts"), i, now, fits))
-        rows["version"].append(version_field(item.get("version"), i, fits))
-        rows["environment"].append(environment_field(item.get("environment"), i))
-        rows["unit_id"].append(text_field(item.get("unit_id"), i, "unit_id", MAX_ID))
-        rows["arm"].append(text_field(item.get("arm"), i, "arm", MAX_ID))
+        rows["request_id"].append(request_id(event.get("request_id"), i, required=True))
+        rows["ts"].append(timestamp(event.get("ts"), i, now, fits))
+        rows["version"].append(version_field(event.get("version"), i, fits))
+        rows["environment"].append(environment_field(event.get("environment"), i))
+        rows["unit_id"].append(text_field(event.get("unit_id"), i, "unit_id", MAX_ID))
+        rows["arm"].append(text_field(event.get("arm"), i, "arm", MAX_ID))
         # Stored as sent (validated): drift analysis reads them back with the schema's types.
         rows["features"].append(None if feats is None else orjson.dumps(feats).decode())
         rows["label"].append(label)
         rows["value"].append(value)
-        rows["score"].append(finite(item.get("score"), i, "score", low=0.0, high=1.0))
-        rows["latency_ms"].append(finite(item.get("latency_ms"), i, "latency_ms", low=0.0))
+        rows["score"].append(finite(event.get("score"), i, "score", low=0.0, high=1.0))
+        rows["latency_ms"].append(finite(event.get("latency_ms"), i, "latency_ms", low=0.0))
         rows["error"].append(error)
         rows["source"].append(source)
     return pl.DataFrame(rows, schema=EVENT_SCHEMA)
@@ -97,12 +98,13 @@ def actuals_frame(
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise InvalidInput(f"item {i}: an actual must be a JSON object")
-        if "actual" not in item or item["actual"] is None:
+        given = cast("Mapping[str, Any]", item)
+        if "actual" not in given or given["actual"] is None:
             raise InvalidInput(f"item {i}: actual is required")
-        label, value = outcome(item["actual"], task, i, "actual", fits)
+        label, value = outcome(given["actual"], task, i, "actual", fits)
         rows["model_id"].append(model)
-        rows["request_id"].append(request_id(item.get("request_id"), i, required=True))
-        rows["ts"].append(timestamp(item.get("ts"), i, now, fits))
+        rows["request_id"].append(request_id(given.get("request_id"), i, required=True))
+        rows["ts"].append(timestamp(given.get("ts"), i, now, fits))
         rows["label"].append(label)
         rows["value"].append(value)
     return pl.DataFrame(
@@ -117,22 +119,24 @@ def actuals_frame(
     )
 
 
-EVENT_SCHEMA: dict[str, Any] = {
-    "model_id": pl.String,
-    "request_id": pl.String,
-    "ts": pl.Datetime("us"),
-    "version": pl.Int32,
-    "environment": pl.String,
-    "unit_id": pl.String,
-    "arm": pl.String,
-    "features": pl.String,
-    "label": pl.String,
-    "value": pl.Float64,
-    "score": pl.Float64,
-    "latency_ms": pl.Float64,
-    "error": pl.String,
-    "source": pl.String,
-}
+EVENT_SCHEMA = pl.Schema(
+    {
+        "model_id": pl.String,
+        "request_id": pl.String,
+        "ts": pl.Datetime("us"),
+        "version": pl.Int32,
+        "environment": pl.String,
+        "unit_id": pl.String,
+        "arm": pl.String,
+        "features": pl.String,
+        "label": pl.String,
+        "value": pl.Float64,
+        "score": pl.Float64,
+        "latency_ms": pl.Float64,
+        "error": pl.String,
+        "source": pl.String,
+    }
+)
 _EVENT_KEYS = tuple(EVENT_SCHEMA)
 
 
@@ -202,7 +206,7 @@ def _need(ok: bool) -> None:
         raise _Irregular
 
 
-_STRINGS = (pl.String, pl.Null)
+_STRINGS = (pl.String(), pl.Null())  # instances: a DataType equals its class and itself
 
 
 def _fast(
@@ -265,10 +269,11 @@ def _fast(
             checks.append((v.is_null() | (v.is_finite() & (v >= low) & (v <= high))).all())
     feats = cols.get("features")
     if feats is not None and feats != pl.Null:
-        _need(isinstance(feats, pl.Struct))
+        if not isinstance(feats, pl.Struct):
+            raise _Irregular
         checks.append(pl.col("features").is_not_null().all())
         if schema:
-            fields = {f.name: f.dtype for f in feats.fields}  # type: ignore[union-attr]
+            fields = {f.name: f.dtype for f in feats.fields}
             _need(set(fields) <= set(schema))
             for name, dtype in fields.items():
                 kind = FeatureType(schema[name])
@@ -280,7 +285,7 @@ def _fast(
                 elif kind is FeatureType.CATEGORICAL:
                     _need(dtype in _STRINGS or dtype.is_integer())
                 else:
-                    _need(dtype in (pl.Boolean, pl.Null) or dtype.is_integer())
+                    _need(dtype in (pl.Boolean(), pl.Null()) or dtype.is_integer())
                     if dtype.is_integer():
                         checks.append(field.is_in([0, 1]).or_(field.is_null()).all())
     _need(all(df.select([c.alias(f"check{i}") for i, c in enumerate(checks)]).row(0)))

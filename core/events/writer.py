@@ -434,14 +434,17 @@ class EventWriter:
         except Exception:
             log.warning("loading %d journaled records failed; trying each", len(items))
         for item in items:
+            error: Exception | None = None
             for attempt in range(_ATTEMPTS):
                 try:
                     self._load([item])
-                    break
                 except Exception as e:
                     error = e
                     time.sleep(0.2 * 2**attempt)
-            else:
+                else:
+                    error = None
+                    break
+            if error is not None:
                 self._reject(item, error)
 
     def _load(self, items: list[Item]) -> None:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -131,20 +131,19 @@ class PredictionService(LogOnlyIngest):
             # time of its own work (plus the shared part): a slow or broken canary shows as
             # itself, never in the stable version's latency or errors.
             began = time.perf_counter()
-            error = None
+            outcome: tuple[list[Any], list[list[float]] | None] | str  # str: why it failed
             try:
-                labels, probas = infer(
-                    info.task, self._load(model, meta.version, from_memory), checked
-                )
+                outcome = infer(info.task, self._load(model, meta.version, from_memory), checked)
             except NotInMemory:
                 raise
             except Unloadable as e:
-                error = str(e)
+                outcome = str(e)
             except Exception as e:
-                error = error_text(e)
+                outcome = error_text(e)
             latency = (shared + time.perf_counter() - began) * 1000.0
             answered = round(latency, 3)
-            if error is not None:
+            if isinstance(outcome, str):
+                error = outcome
                 failures.append(f"{model}:{meta.version} failed: {error}")
                 for i in indices:
                     answers[i] = Prediction(ids[i], meta.version, None, answered, None, error)
@@ -154,6 +153,7 @@ class PredictionService(LogOnlyIngest):
                         None, None, None, latency, error, "gateway",
                     ))  # fmt: skip
                 continue
+            labels, probas = outcome
             names = meta.class_names
             binary = len(names) == 2
             for row_no, i in enumerate(indices):
@@ -180,7 +180,7 @@ class PredictionService(LogOnlyIngest):
                 raise MlcError("; ".join(failures))
         elif warm:  # a time including a model load says nothing of the next request
             route.note(len(requests), (time.perf_counter() - started) * 1000.0)
-        return answers  # type: ignore[return-value]  # every item was answered
+        return cast("list[Prediction]", answers)  # every item was answered
 
     def refused(self, model: str, environment: str, items: int, error: MlcError) -> None:
         """Count a request refused as invalid client input apart from the versions' traffic

@@ -32,12 +32,12 @@ def profile_rows(
 ) -> list[dict[str, Any]]:
     """Smoke rows drawn from a reference profile, as request features (JSON-like values);
     empty when the profile describes none of the features."""
-    features = (profile or {}).get("features") or {}
+    features: Mapping[str, Any] = (profile.get("features") if profile else None) or {}
     if not any(name in features for name in schema):
         return []
     rows: list[dict[str, Any]] = [{} for _ in SMOKE_QUANTILES]
     for name, kind in schema.items():
-        fp = features.get(name) or {}
+        fp: Mapping[str, Any] = features.get(name) or {}
         for i, row in enumerate(rows):
             row[name] = _value(kind, fp, i)
     return rows
@@ -45,9 +45,11 @@ def profile_rows(
 
 def _value(kind: FeatureType, fp: Mapping[str, Any], i: int) -> Any:
     if kind is FeatureType.NUMERIC:
-        return (fp.get("quantiles") or {}).get(SMOKE_QUANTILES[i])
+        quantiles: Mapping[str, Any] = fp.get("quantiles") or {}
+        return quantiles.get(SMOKE_QUANTILES[i])
     if kind in (FeatureType.CATEGORICAL, FeatureType.BINARY):
-        seen = [c for c in (fp.get("frequencies") or {}) if c != OTHER]
+        frequencies: Mapping[str, Any] = fp.get("frequencies") or {}
+        seen = [c for c in frequencies if c != OTHER]
         if not seen:
             return None
         category = seen[i % len(seen)]
@@ -87,10 +89,10 @@ def smoke_rows(
     row of missing values (see the module's docstring)."""
     with store.read() as conn:
         text = training_repo.profile(conn, f"{model}:{version}")
-        if text is None:
-            recent = events_repo.recent_features(conn, model, limit=3)
+        # Live requests stand in only for a version without a profile.
+        recent = events_repo.recent_features(conn, model, limit=3) if text is None else []
     if text is not None and (rows := profile_rows(schema, orjson.loads(text))):
         return rows
-    if text is None and recent:
+    if recent:
         return [{k: v for k, v in orjson.loads(f).items() if k in schema} for f in recent]
     return missing_row(schema)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from core.errors import InvalidInput
 from core.events import fields as req
@@ -63,11 +63,11 @@ def route_requests(
     request is the client's error and never a version's: (per version: its metadata,
     the items it serves and their checked features), request ids, units, and whether a
     client named ids (which then need deduplication)."""
-    raw_ids = []
+    raw_ids: list[Any] = []
     for i, item in enumerate(requests):
         if not isinstance(item, dict):
             raise InvalidInput(f"item {i}: a request must be a JSON object")
-        raw_ids.append(item.get("request_id"))
+        raw_ids.append(cast("dict[str, Any]", item).get("request_id"))
     fresh = req.new_ids(raw_ids.count(None))
     client_ids = len(fresh) < len(raw_ids)
     fresh_ids = iter(fresh)
@@ -87,7 +87,7 @@ def route_requests(
     if route.known is None:
         route.known = frozenset(name for v in route.splitter.traffic for name in meta_of(v).schema)
     known = route.known
-    groups = []
+    groups: list[tuple[VersionMeta, list[int], list[dict[str, Any]]]] = []
     for version, indices in by_version.items():
         meta = meta_of(version)
         checked = [

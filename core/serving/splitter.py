@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -42,12 +42,20 @@ def _check_salt(salt: object) -> str:
     return salt
 
 
+def _check_unit(unit_id: object) -> None:
+    if not isinstance(unit_id, str):
+        raise InvalidInput(f"unit id must be a string, not {type(unit_id).__name__}")
+
+
+def _first_not_text(values: Iterable[object]) -> object:
+    return next(v for v in values if not isinstance(v, str))
+
+
 def unit_point(salt: str, unit_id: str) -> float:
     """The unit's point in [0, 1): BLAKE2b (8-byte digest) of f"{salt}\\x1f{unit_id}" (UTF-8),
     read big-endian, top 53 bits / 2**53. Stable across processes and Python versions."""
     _check_salt(salt)
-    if not isinstance(unit_id, str):
-        raise InvalidInput(f"unit id must be a string, not {type(unit_id).__name__}")
+    _check_unit(unit_id)
     digest = hashlib.blake2b(f"{salt}{_SEP}{unit_id}".encode(), digest_size=8).digest()
     return (int.from_bytes(digest, "big") >> _SHIFT) * _SCALE
 
@@ -94,7 +102,7 @@ class TrafficSplitter:
                 hashlib.blake2b(prefix + u.encode(), digest_size=8).digest() for u in unit_ids
             )
         except AttributeError:
-            bad = next(u for u in unit_ids if not isinstance(u, str))
+            bad = _first_not_text(unit_ids)
             raise InvalidInput(f"unit id must be a string, not {type(bad).__name__}") from None
         raw = np.frombuffer(blob, dtype=">u8")
         points = (raw >> np.uint64(_SHIFT)).astype(np.float64) * _SCALE

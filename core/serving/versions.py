@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # pyright: ignore[reportMissingTypeStubs] it ships none
 
 from core.domain import FeatureType, Model, Task
 from core.errors import MlcError, NotFound
@@ -84,7 +84,9 @@ class Unloadable(Exception):
     message."""
 
 
-def infer(task: Task, loaded: Loaded, checked: list[dict[str, Any]]) -> tuple[list[Any], Any]:
+def infer(
+    task: Task, loaded: Loaded, checked: list[dict[str, Any]]
+) -> tuple[list[Any], list[list[float]] | None]:
     """(JSON-ready labels, class probabilities as lists or None) of checked rows."""
     meta = loaded.meta
     one_openmp_thread()
@@ -110,13 +112,13 @@ def version_schema(
     validation: dict[str, Any] | None, signature: dict[str, Any], model: Model
 ) -> dict[str, FeatureType]:
     """The features a version reads: as trained by mlc, else the model's declared schema."""
-    trained = (validation or {}).get("features")
+    trained: dict[str, str] | None = (validation or {}).get("features")
     if trained:
         return {k: FeatureType(t) for k, t in trained.items()}
     declared = {f.name: f.type for f in model.features}
-    inferred = signature.get("feature_types") or {}
+    inferred: dict[str, str] = signature.get("feature_types") or {}
     declared = {**{k: FeatureType(t) for k, t in inferred.items()}, **declared}
-    inputs = signature.get("inputs") or list(declared)
+    inputs: list[str] = signature.get("inputs") or list(declared)
     if not inputs:
         raise NotFound(f"{model.id}: the version records no input features; cannot serve it")
     return {name: declared.get(name, FeatureType.NUMERIC) for name in inputs}

@@ -25,7 +25,7 @@ class Migration:
 
 
 def available() -> list[Migration]:
-    found = []
+    found: list[Migration] = []
     for entry in resources.files("storage.migrations").iterdir():
         if m := _NAME.match(entry.name):
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text()))
@@ -51,7 +51,7 @@ def migrate(conn: Conn) -> list[int]:
         raise StoreUnavailable(
             f"store schema is version {have} but this mlc knows only up to {newest}: upgrade mlc"
         )
-    applied = []
+    applied: list[int] = []
     for mig in known:
         if mig.version <= have:
             continue
@@ -75,7 +75,7 @@ def migrate(conn: Conn) -> list[int]:
 def _statements(sql: str) -> list[str]:
     # Migrations are our own files: split on ';' at line ends, dropping comment-only chunks.
     chunks = re.split(r";\s*\n", sql)
-    out = []
+    out: list[str] = []
     for chunk in chunks:
         body = "\n".join(
             line for line in chunk.splitlines() if not line.strip().startswith("--")

@@ -71,7 +71,8 @@ def unit_sums(
     if not windows or not versions:
         return []
     params: dict[str, Any] = {"model": model_id, "env": environment}
-    cases, ranges = [], []
+    cases: list[str] = []
+    ranges: list[str] = []
     for i, (start, end) in enumerate(windows):
         params[f"s{i}"], params[f"e{i}"] = start, end
         cases.append(f"WHEN e.ts >= $s{i} AND e.ts < $e{i} THEN {i}")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +47,7 @@ def _insert(conn: Conn, table: str, columns: tuple[str, ...], row: dict[str, Any
     )
 
 
-def _update(conn: Conn, table: str, allowed: set[str], key: Any, values: dict[str, Any]) -> None:
+def _update(conn: Conn, table: str, allowed: Set[str], key: Any, values: dict[str, Any]) -> None:
     bad = set(values) - allowed
     if bad:
         raise ValueError(f"not updatable in {table}: {sorted(bad)}")
@@ -82,7 +83,8 @@ def get_rule(conn: Conn, rule_id: str, *, include_deleted: bool = False) -> dict
 def list_rules(
     conn: Conn, model_id: str | None = None, *, active_only: bool = False
 ) -> list[dict[str, Any]]:
-    where, params = ["deleted_at IS NULL"], []
+    where = ["deleted_at IS NULL"]
+    params: list[object] = []
     if model_id is not None:
         where.append("model_id = ?")
         params.append(model_id)
@@ -136,7 +138,8 @@ def list_alerts(
     rule_id: str | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if states:
         where.append(f"a.state IN ({', '.join('?' * len(states))})")
         params += states
@@ -172,7 +175,8 @@ def history(
     since: datetime | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if alert_id is not None:
         where.append("alert_id = ?")
         params.append(alert_id)
@@ -250,7 +254,8 @@ def list_deliveries(
     undelivered_only: bool = False,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if alert_id is not None:
         where.append("alert_id = ?")
         params.append(alert_id)

@@ -48,7 +48,8 @@ def query(
     since: datetime | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if model_id is not None:
         where.append("model_id = ?")
         params.append(model_id)

@@ -196,7 +196,7 @@ class Source:
         """A SELECT of `columns` with one row per (key, event time): the newest created wins,
         then the latest ingested."""
         cols = ", ".join(_column(c) for c in columns)
-        frames = {}
+        frames: dict[str, pl.DataFrame] = {}
         if self.frame is None:
             source = table_name(self.view)
         else:
@@ -232,7 +232,7 @@ def point_in_time(
     keeps the entity rows' order."""
     frames: dict[str, pl.DataFrame] = {"_entities": entities}
     selects = ["e.*"]
-    clauses = []
+    clauses: list[str] = []
     params: dict[str, Any] = {}
     ts = f"e.{quote(timestamp)}"
     for i, join in enumerate(joins):

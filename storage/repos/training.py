@@ -48,7 +48,8 @@ def get_job(conn: Conn, job_id: str) -> dict[str, Any] | None:
 def list_jobs(
     conn: Conn, model_id: str | None = None, limit: int = 100, statuses: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if model_id is not None:
         where.append("model_id = ?")
         params.append(model_id)

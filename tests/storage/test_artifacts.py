@@ -207,6 +207,17 @@ def test_an_archive_inside_an_entry_is_checked_too(
         load_bytes(nested, TRUSTED_TYPES)
 
 
+@pytest.mark.parametrize("root", [b"5", b'"model"', b"null", b"[]"])
+def test_a_schema_that_is_not_an_object_is_invalid_input(root: bytes) -> None:
+    # A number or a string here once escaped as a TypeError or an AttributeError (an
+    # internal error to an API client) instead of naming the bad file.
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("schema.json", root)
+    with pytest.raises(InvalidInput, match=r"^up\.skops is not a valid skops file: schema\.json is not an object$"):  # fmt: skip
+        load_bytes(archive.getvalue(), TRUSTED_TYPES, origin="up.skops")
+
+
 def _with_extra(artifact: bytes, extra: dict[str, int]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(artifact)) as src, zipfile.ZipFile(out, "w") as dst:

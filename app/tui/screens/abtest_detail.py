@@ -202,13 +202,13 @@ def header(d: TestDetail) -> RenderableType:
 class ABTestDetailScreen(ResourceScreen):
     REFRESH_S = 5.0
     """The analysis scans the test's events: heavier than a list, so every 5 s."""
-    MUTATING = frozenset({"split", "promote", "toggle", "stop"})
+    MUTATING = frozenset({"split", "promote", "toggle_test", "stop"})
     BINDINGS: ClassVar = [
         Binding("s", "split", "Split", id="ab.split", tooltip="Change the split (sums to 100)"),
         Binding(
             "P", "promote", "Promote", id="ab.promote", tooltip="100% of production to the winner"
         ),
-        Binding("space", "toggle", "Start/pause", id="ab.toggle", tooltip="Start or pause"),
+        Binding("space", "toggle_test", "Start/pause", id="ab.toggle", tooltip="Start or pause"),
         Binding("S", "stop", "Stop", id="ab.stop", tooltip="End the test, restore traffic"),
     ]
 
@@ -268,7 +268,8 @@ class ABTestDetailScreen(ResourceScreen):
     def action_promote(self) -> None:
         start_promote(self, self.test_id)
 
-    def action_toggle(self) -> None:
+    def action_toggle_test(self) -> None:
+        # Not `action_toggle`: that name is DOMNode's own `toggle(attribute)` action.
         start_toggle(self, self.test_id)
 
     def action_stop(self) -> None:

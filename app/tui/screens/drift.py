@@ -120,7 +120,10 @@ def threshold(row: FeatureDrift) -> str:
 class DriftScreen(ResourceScreen):
     CRUMB = "drift"
     REFRESH_S = 10.0
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (34, "-tall")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [  # pyright: ignore[reportIncompatibleVariableOverride] Textual: `ClassVar[…] | None`
+        (0, "-short"),
+        (34, "-tall"),
+    ]
     BINDINGS: ClassVar = [
         Binding("w", "cycle_window", "Window", id="drift.window",
                 tooltip="Next window: 15m → 1h → 24h"),

@@ -70,11 +70,14 @@ class LiveData:
 class LiveScreen(ResourceScreen):
     CRUMB = "live"
     REFRESH_S = 1.0
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [  # pyright: ignore[reportIncompatibleVariableOverride] Textual: `ClassVar[…] | None`
         (0, "-narrow"),
         (100, "-wide"),
     ]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (30, "-tall")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [  # pyright: ignore[reportIncompatibleVariableOverride] Textual: `ClassVar[…] | None`
+        (0, "-short"),
+        (30, "-tall"),
+    ]
     BINDINGS: ClassVar = [
         Binding("w", "cycle_window", "Window", id="live.window",
                 tooltip="Next window: 5m → 1h → 24h"),

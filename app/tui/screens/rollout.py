@@ -99,7 +99,8 @@ def analysis_rows(ro: Rollout) -> list[tuple[str, tuple[Any, ...]]]:
     rows: list[tuple[str, tuple[Any, ...]]] = []
     for n, a in reversed(list(enumerate(ro.analyses))):
         at = fmt.clock(datetime.fromisoformat(a["at"]))[11:] if a.get("at") else "—"
-        decision = DECISION.get(a.get("decision", ""), a.get("decision", "—"))
+        code: str = a.get("decision", "—")
+        decision = DECISION.get(code, code)
         step = f"{a.get('step', '?')} ({a.get('weight', 0):g}%)"
         for i, m in enumerate(a.get("measurements") or [{}]):
             word, style = VERDICT.get(m.get("verdict", a.get("verdict", "")), ("—", ""))
