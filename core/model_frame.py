@@ -26,7 +26,7 @@ def model_dtypes(features: Mapping[str, FeatureType | str]) -> dict[str, pl.Data
     }
 
 
-def to_model_frame(frame: pl.DataFrame, features: dict[str, FeatureType | str]) -> pl.DataFrame:
+def to_model_frame(frame: pl.DataFrame, features: Mapping[str, FeatureType | str]) -> pl.DataFrame:
     """The features in `model_dtypes`, in order; training and serving share it."""
     return frame.select(
         pl.col(name).cast(dtype, strict=False) for name, dtype in model_dtypes(features).items()

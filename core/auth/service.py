@@ -38,6 +38,12 @@ def parse_role(role: str) -> Role:
         raise InvalidInput(f"unknown role {role!r}: use viewer, operator or admin") from None
 
 
+def _is_token_name(name: object) -> bool:
+    """A lowercase slug of at most 63 characters (the check also refuses a non-string from
+    a Python caller)."""
+    return isinstance(name, str) and bool(_NAME.match(name)) and len(name) <= 63
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -76,7 +82,7 @@ class TokenService:
 
     def create(self, name: str, role: str, *, actor: str) -> tuple[ApiToken, str]:
         """A new token and its secret; the secret is not stored and cannot be shown again."""
-        if not isinstance(name, str) or not _NAME.match(name) or len(name) > 63:
+        if not _is_token_name(name):
             raise InvalidInput(
                 f"invalid token name {name!r}: use lowercase letters, digits and single hyphens,"
                 " starting with a letter (at most 63 characters), e.g. ci-deploy"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from core import names
 from core.domain import Feature, FeatureType
@@ -108,7 +108,7 @@ class Definitions:
     views: dict[str, ViewSpec]
 
 
-def name(value: str, what: str) -> str:
+def name(value: object, what: str) -> str:
     if not isinstance(value, str) or not _NAME.match(value):
         raise InvalidInput(
             f"invalid {what} name {value!r}: use lowercase letters, digits and '_', starting"
@@ -117,7 +117,7 @@ def name(value: str, what: str) -> str:
     return value
 
 
-def feature_name(value: str) -> str:
+def feature_name(value: object) -> str:
     if not isinstance(value, str) or not _FEATURE.match(value):
         raise InvalidInput(
             f"invalid feature name {value!r}: use letters, digits and '_', starting with a letter"
@@ -139,10 +139,10 @@ def parse(raw: dict[str, Any], *, base_dir: Path, source: Path) -> Definitions:
             f"{where}: unknown section [{sorted(unknown)[0]}]; expected [entities.NAME] and"
             " [views.NAME]"
         )
-    entities = {}
+    entities: dict[str, EntitySpec] = {}
     for key, table in _tables(raw, "entities", where).items():
         entities[key] = _entity(key, table, where)
-    views = {}
+    views: dict[str, ViewSpec] = {}
     for key, table in _tables(raw, "views", where).items():
         views[key] = _view(key, table, where, base_dir)
     if not entities and not views:
@@ -151,10 +151,13 @@ def parse(raw: dict[str, Any], *, base_dir: Path, source: Path) -> Definitions:
 
 
 def _tables(raw: dict[str, Any], section: str, where: str) -> dict[str, dict[str, Any]]:
-    value = raw.get(section, {})
-    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+    value: object = raw.get(section, {})
+    if not isinstance(value, dict):
         raise InvalidInput(f"{where}: [{section}] must hold tables, e.g. [{section}.NAME]")
-    return value
+    tables = cast("dict[str, object]", value)  # a TOML table's keys are strings
+    if not all(isinstance(v, dict) for v in tables.values()):
+        raise InvalidInput(f"{where}: [{section}] must hold tables, e.g. [{section}.NAME]")
+    return cast("dict[str, dict[str, Any]]", tables)
 
 
 def _unknown(table: dict[str, Any], allowed: set[str], what: str, where: str) -> None:
@@ -219,11 +222,13 @@ def _view(key: str, table: dict[str, Any], where: str, base_dir: Path) -> ViewSp
     )
 
 
-def _source(value: Any, what: str, where: str, base_dir: Path) -> str:
+def _source(value: object, what: str, where: str, base_dir: Path) -> str:
     if value == STORE:
         return STORE
-    if isinstance(value, dict) and set(value) == {"path"} and isinstance(value["path"], str):
-        path = Path(value["path"])
+    table = cast("dict[str, object]", value) if isinstance(value, dict) else {}
+    file = table.get("path")
+    if set(table) == {"path"} and isinstance(file, str):
+        path = Path(file)
         path = path if path.is_absolute() else base_dir / path
         if path.suffix.lower() not in _FILES:
             raise InvalidInput(f"{where}: {what} source file {path} must be .parquet or .csv")
@@ -248,13 +253,13 @@ def _ttl(value: Any, what: str, where: str) -> float | None:
     return seconds
 
 
-def _features(value: Any, what: str, where: str) -> tuple[Feature, ...]:
+def _features(value: object, what: str, where: str) -> tuple[Feature, ...]:
     if not isinstance(value, dict) or not value:
         raise InvalidInput(
             f'{where}: {what} needs features = {{ name = "numeric" | "categorical" | "binary" }}'
         )
-    out = []
-    for key, kind in value.items():
+    out: list[Feature] = []
+    for key, kind in cast("dict[str, object]", value).items():  # TOML keys are strings
         feature_name(key)
         if not isinstance(kind, str):
             raise InvalidInput(f"{where}: {what} feature {key!r} needs a type name")
@@ -277,7 +282,8 @@ def compare_entity(
     old: EntitySpec, new: EntitySpec, used_by: list[str]
 ) -> tuple[list[str], list[str]]:
     """(changes, problems) of redefining an entity that `used_by` views are keyed by."""
-    changes, problems = [], []
+    changes: list[str] = []
+    problems: list[str] = []
     for field_, label in (("join_key", "join key"), ("value_type", "key type")):
         before, after = getattr(old, field_), getattr(new, field_)
         if before == after:

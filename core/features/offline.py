@@ -32,13 +32,14 @@ class ViewRead:
 
 
 def entity_frame(
-    entities: pl.DataFrame,
+    entities: object,
     timestamp: str,
     keys: Mapping[str, str],
     outputs: Sequence[str],
 ) -> pl.DataFrame:
-    """The caller's entity rows, checked, with the timestamp as naive UTC, each key column
-    of its entity's type, and their positions (repo.ROW) to return them in order.
+    """The caller's entity rows, checked (anything but a Polars frame is refused), with the
+    timestamp as naive UTC, each key column of its entity's type, and their positions
+    (repo.ROW) to return them in order.
 
     `keys` maps each join key needed to its value type; `outputs` are the feature columns
     the answer will add, which must not collide with the frame's own columns."""

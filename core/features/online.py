@@ -14,7 +14,7 @@ import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import InvalidInput
 from core.features.types import OnlineFeatures
@@ -54,20 +54,23 @@ def key_text(value: Any, value_type: str, where: str) -> str:
 def lookup(
     conn: Conn,
     reads: Sequence[OnlineRead],
-    entities: Sequence[Mapping[str, Any]],
+    entities: Sequence[object],
     labels: Sequence[str] | None = None,
 ) -> OnlineFeatures:
-    """Per entity row (a mapping of join key → value), the requested features. `labels`
-    name the rows in errors (default `entity <i>`)."""
+    """Per entity row (a mapping of join key → value; anything else is refused), the
+    requested features. `labels` name the rows in errors (default `entity <i>`)."""
     keys_needed = {r.join_key: r for r in reads}  # views sharing a key check it once
     texts: list[dict[str, str]] = []
-    for i, row in enumerate(entities):
+    checked: list[Mapping[str, Any]] = []
+    for i, item in enumerate(entities):
         label = labels[i] if labels is not None else f"entity {i}"
-        if not isinstance(row, Mapping):
+        if not isinstance(item, Mapping):
             example = next(iter(keys_needed))
             raise InvalidInput(
                 f'{label}: expected an object of key → value, e.g. {{"{example}": 42}}'
             )
+        row = cast("Mapping[str, Any]", item)  # JSON objects and TOML tables have string keys
+        checked.append(row)
         texts.append({})
         for key, read in keys_needed.items():
             if key not in row:
@@ -80,8 +83,8 @@ def lookup(
             r["entity_key"]: json.loads(r["features"])
             for r in repo.online_rows(conn, read.view, wanted)
         }
-    rows = []
-    for i, row in enumerate(entities):
+    rows: list[dict[str, Any]] = []
+    for i, row in enumerate(checked):
         out: dict[str, Any] = {k: row[k] for k in keys_needed}
         for read in reads:
             values = found[read.view].get(texts[i][read.join_key], {})
@@ -119,18 +122,20 @@ class EntityFeatures:
                 " send their features instead of an entity"
             )
         keys: dict[str, str] | None = None  # only a bare id needs to know the key's name
-        entities = []
+        entities: list[dict[str, Any]] = []
         for i in asking:
-            raw = requests[i]["entity"]
-            if not isinstance(raw, dict):
+            raw: object = requests[i]["entity"]
+            if isinstance(raw, dict):
+                entity = cast("dict[str, Any]", raw)  # a JSON object: string keys
+            else:
                 keys = keys if keys is not None else self.features.key_types(refs)
                 if len(keys) != 1:
                     raise InvalidInput(
                         f"item {i}: entity must name its keys, e.g. "
                         + json.dumps({k: "…" for k in keys}, ensure_ascii=False)
                     )
-                raw = {next(iter(keys)): raw}
-            entities.append(raw)
+                entity = {next(iter(keys)): raw}
+            entities.append(entity)
         found = self.features.online(refs, entities, labels=[f"item {i}: entity" for i in asking])
         out = list(requests)
         for i, values in zip(asking, found.rows, strict=True):
@@ -146,10 +151,10 @@ class EntityFeatures:
         with self._lock:
             hit = self._refs.get(key)
         if hit is None:  # versions are immutable: what one was trained on never changes
-            trained = (self.registry.get_version(model, version).training or {}).get(
-                "feature_store"
-            )
-            hit = tuple((trained or {}).get("features") or ())
+            trained: dict[str, Any] = (
+                self.registry.get_version(model, version).training or {}
+            ).get("feature_store") or {}
+            hit = tuple(trained.get("features") or ())
             with self._lock:
                 self._refs[key] = hit
         return hit

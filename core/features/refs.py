@@ -18,8 +18,9 @@ class FeatureRef:
         return f"{self.view}:{self.feature}"
 
 
-def parse(refs: Sequence[str], views: Mapping[str, ViewSpec]) -> list[FeatureRef]:
-    """Resolve references against the views as they are; output names must not collide."""
+def parse(refs: Sequence[object], views: Mapping[str, ViewSpec]) -> list[FeatureRef]:
+    """Resolve references against the views as they are (a reference that is not a
+    `VIEW:FEATURE` string is refused); output names must not collide."""
     if isinstance(refs, str) or not refs:
         raise InvalidInput("name at least one feature, as VIEW:FEATURE (or VIEW:*)")
     out: list[FeatureRef] = []

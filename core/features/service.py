@@ -276,7 +276,7 @@ class FeatureStore:
         with self.store.read() as conn:
             entities = {r["name"]: entity_spec(r) for r in repo.list_entities(conn)}
             rows = repo.latest_views(conn)
-        current = {}
+        current: dict[str, _Current] = {}
         for row in rows:
             spec = ViewSpec.from_json(row["name"], json.loads(row["definition"]))
             current[spec.name] = _Current(spec, int(row["version"]), entities[spec.entity], row)

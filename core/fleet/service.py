@@ -263,7 +263,7 @@ class FleetService:
             for row in self._onsets(start, end, environment=Environment.PRODUCTION.value)
         }
         drift_window_s = max(window_s, DRIFT_WINDOW_S)
-        rows = []
+        rows: list[ModelHealth] = []
         for model in models:
             row = ModelHealth(
                 name=model.id, task=model.task, window_s=window_s, start=start, end=end,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from core import audit, lifecycle, names
 from core.clock import as_utc, utcnow
@@ -129,8 +129,9 @@ class ModelRegistry:
             if new.parent_version is not None:
                 parent = self._resolve(conn, model_name, new.parent_version)
             number = versions_repo.next_number(conn, model_name)
+            version_id = f"{model_name}:v{number}"
             row = {
-                "id": f"{model_name}:v{number}",
+                "id": version_id,
                 "model_id": model_name,
                 "number": number,
                 "algorithm": new.algorithm,
@@ -153,7 +154,7 @@ class ModelRegistry:
             for key, value in new.tags:
                 versions_repo.set_tag(conn, model_name, number, key, value)
             if attach is not None:
-                attach(conn, row["id"])
+                attach(conn, version_id)
             version = self._version(conn, model_name, number)
             audit.append(
                 conn, actor=actor, action="version.register", target=version.id,
@@ -164,7 +165,7 @@ class ModelRegistry:
     def register_fitted(
         self, model_name: str, estimator: Any, new: NewVersion, *, actor: str
     ) -> ModelVersion:
-        import skops.io as sio
+        import skops.io as sio  # pyright: ignore[reportMissingTypeStubs]  # skops ships no stubs
 
         return self.register_version(model_name, sio.dumps(estimator), new, actor=actor)
 
@@ -297,10 +298,10 @@ class ModelRegistry:
         return version
 
 
-def _check_metrics(metrics: dict[str, Any]) -> None:
+def _check_metrics(metrics: object) -> None:
     if not isinstance(metrics, dict):
         raise InvalidInput("metrics must be a JSON object of name → number")
-    for key, value in metrics.items():
+    for key, value in cast("dict[object, object]", metrics).items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"metric {key!r} must be a number, got {value!r}")
 
@@ -338,20 +339,24 @@ def _signature(estimator: Any, model: Model) -> dict[str, Any]:
 def _feature_types(estimator: Any, inputs: list[str] | None) -> dict[str, str] | None:
     """Column types read off a fitted ColumnTransformer: a column fed to an encoder is
     categorical, any other numeric. None when the estimator does not show its columns."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
+    from sklearn.compose import ColumnTransformer  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
+    from sklearn.pipeline import Pipeline  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
+
+    def steps(pipeline: Pipeline) -> list[tuple[str, object]]:
+        return cast("list[tuple[str, object]]", pipeline.steps)  # (name, estimator) pairs
 
     if inputs is None:
         return None
-    first = estimator.steps[0][1] if isinstance(estimator, Pipeline) else estimator
+    first = steps(estimator)[0][1] if isinstance(estimator, Pipeline) else estimator
     if not isinstance(first, ColumnTransformer):
         return None
     types = {name: FeatureType.NUMERIC.value for name in inputs}
-    for _, transformer, columns in getattr(first, "transformers_", []):
-        steps = transformer.steps if isinstance(transformer, Pipeline) else [("", transformer)]
-        if any("Encoder" in type(step).__name__ for _, step in steps):
-            for column in columns if isinstance(columns, list) else []:
-                if column in types:
+    fitted: list[tuple[str, object, object]] = getattr(first, "transformers_", [])
+    for _, transformer, columns in fitted:
+        chain = steps(transformer) if isinstance(transformer, Pipeline) else [("", transformer)]
+        if any("Encoder" in type(step).__name__ for _, step in chain):
+            for column in cast("list[object]", columns) if isinstance(columns, list) else []:
+                if isinstance(column, str) and column in types:
                     types[column] = FeatureType.CATEGORICAL.value
     return types
 

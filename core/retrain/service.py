@@ -87,7 +87,7 @@ class RetrainPolicies:
             steps = canary.get("steps") or [5, 25, 50, 100]
             if not steps or steps[-1] != 100:
                 raise InvalidInput("canary steps must end at 100")
-            for g in canary.get("guardrails") or []:
+            for g in canary.get("guardrails") or ():
                 parse_guardrail(g)
             canary = {"steps": steps, "interval_s": float(canary.get("interval_s", 600)),
                       "guardrails": list(canary.get("guardrails") or [])}  # fmt: skip

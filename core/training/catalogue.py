@@ -11,17 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
+from sklearn.compose import ColumnTransformer  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
+from sklearn.ensemble import (  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.impute import SimpleImputer  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
+from sklearn.linear_model import LogisticRegression, Ridge  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
+from sklearn.pipeline import Pipeline  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
 
 from storage.errors import InvalidInput
 
@@ -38,23 +38,28 @@ class Algorithm:
 
 
 def _logreg(p: dict[str, Any]) -> Any:
-    return LogisticRegression(**{"max_iter": 2000, **p})
+    params: dict[str, Any] = {"max_iter": 2000, **p}
+    return LogisticRegression(**params)
 
 
 def _rf_clf(p: dict[str, Any]) -> Any:
-    return RandomForestClassifier(**{"n_estimators": 200, "n_jobs": 1, "random_state": 0, **p})
+    params: dict[str, Any] = {"n_estimators": 200, "n_jobs": 1, "random_state": 0, **p}
+    return RandomForestClassifier(**params)
 
 
 def _rf_reg(p: dict[str, Any]) -> Any:
-    return RandomForestRegressor(**{"n_estimators": 200, "n_jobs": 1, "random_state": 0, **p})
+    params: dict[str, Any] = {"n_estimators": 200, "n_jobs": 1, "random_state": 0, **p}
+    return RandomForestRegressor(**params)
 
 
 def _hgb_clf(p: dict[str, Any]) -> Any:
-    return HistGradientBoostingClassifier(**{"random_state": 0, **p})
+    params: dict[str, Any] = {"random_state": 0, **p}
+    return HistGradientBoostingClassifier(**params)
 
 
 def _hgb_reg(p: dict[str, Any]) -> Any:
-    return HistGradientBoostingRegressor(**{"random_state": 0, **p})
+    params: dict[str, Any] = {"random_state": 0, **p}
+    return HistGradientBoostingRegressor(**params)
 
 
 def _ridge(p: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from core import names
 from core.domain import Task
@@ -100,7 +100,7 @@ def parse_config(
             )
         if not isinstance(value, dict):
             raise InvalidInput(f"{where}: [{section}] must be a table")
-        unknown = set(value) - _SECTIONS[section]
+        unknown = set(cast("dict[str, object]", value)) - _SECTIONS[section]  # TOML keys: str
         if unknown:
             raise InvalidInput(
                 f"{where}: unknown key {section}.{sorted(unknown)[0]}; [{section}] takes "
@@ -153,12 +153,12 @@ def parse_config(
 
     a = raw["algorithm"]
     algorithm = _req_str(a, "name", "algorithm")
-    params = a.get("params", {})
+    params: object = a.get("params", {})
     if not isinstance(params, dict):
         raise InvalidInput(f"{where}: algorithm.params must be a table")
 
     q = raw.get("search", {})
-    space = q.get("space", {})
+    space: object = q.get("space", {})
     if not isinstance(space, dict):
         raise InvalidInput(f"{where}: [search.space] must be a table")
     time_limit = q.get("time_limit_s")
@@ -169,7 +169,7 @@ def parse_config(
         cv=_integer(q, "cv", "search", 3),
         seed=_integer(q, "seed", "search", 0),
         metric=_opt_str(q, "metric", "search"),
-        space=dict(space),
+        space=dict(cast("dict[str, Any]", space)),  # a TOML table
     )
     if search.strategy not in ("random", "halving"):
         raise InvalidInput(f"{where}: search.strategy must be random or halving")
@@ -193,7 +193,7 @@ def parse_config(
         data=data,
         split=split,
         algorithm=algorithm,
-        params=dict(params),
+        params=dict(cast("dict[str, Any]", params)),  # a TOML table
         search=search,
         gates=gates,
         source=source,
@@ -242,10 +242,12 @@ def _opt_str(table: dict[str, Any], key: str, section: str) -> str | None:
 
 
 def _str_tuple(table: dict[str, Any], key: str, section: str) -> tuple[str, ...]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    value: object = table.get(key, [])
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) for v in cast("list[object]", value)
+    ):
         raise InvalidInput(f"{section}.{key} must be a list of column names")
-    return tuple(value)
+    return tuple(cast("list[str]", value))
 
 
 def _number(table: dict[str, Any], key: str, section: str, default: float) -> float:
@@ -263,7 +265,8 @@ def _integer(table: dict[str, Any], key: str, section: str, default: int) -> int
 
 
 def _metric_table(table: dict[str, Any], key: str, where: str) -> dict[str, float]:
-    value = table.get(key, {})
+    value: object = table.get(key, {})
     if not isinstance(value, dict):
         raise InvalidInput(f"{where}: gates.{key} must be a table of metric = number")
-    return {str(k): _number(value, k, f"gates.{key}", 0.0) for k in value}
+    metrics = cast("dict[str, Any]", value)  # a TOML table
+    return {str(k): _number(metrics, k, f"gates.{key}", 0.0) for k in metrics}

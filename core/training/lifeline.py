@@ -28,6 +28,7 @@ import os
 import signal
 import threading
 from multiprocessing import forkserver
+from multiprocessing.process import BaseProcess
 
 _PR_SET_PDEATHSIG = 1
 
@@ -57,13 +58,16 @@ def _die_with_parent() -> None:
 
 
 def _release_fork_server() -> None:
-    fd = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
+    # The fork server's client state lives in CPython's private singleton: no public API
+    # closes this process's end of the "alive" pipe.
+    server = forkserver._forkserver  # pyright: ignore[reportPrivateUsage]  # no public equivalent
+    fd: int | None = getattr(server, "_forkserver_alive_fd", None)
     if fd is not None:
         with contextlib.suppress(OSError):
             os.close(fd)
-        forkserver._forkserver._forkserver_alive_fd = None
+        server._forkserver_alive_fd = None  # pyright: ignore[reportAttributeAccessIssue]  # private attribute typeshed leaves out
 
 
-def _watch(owner: mp.process.BaseProcess) -> None:
+def _watch(owner: BaseProcess) -> None:
     owner.join()  # returns when the owner's end of the pipe closes: it has died
     os.kill(os.getpid(), signal.SIGKILL)

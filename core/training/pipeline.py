@@ -126,8 +126,9 @@ class TrainingPipeline:
         model = self.registry.get_model(model_id)
         v = self.registry.get_version(model_id, version)
         training = v.training or {}
-        config = training.get("config") or {}
-        target = model.target or (config.get("data") or {}).get("target")
+        config: dict[str, Any] = training.get("config") or {}
+        data_cfg: dict[str, Any] = config.get("data") or {}
+        target: str | None = model.target or data_cfg.get("target")
         if target is None:
             raise InvalidInput(f"model {model_id!r} has no target column: cannot validate")
         features: dict[str, str] = (v.validation or {}).get("features") or {}
@@ -141,7 +142,7 @@ class TrainingPipeline:
         X = to_model_frame(frame, types)
         estimator = self.registry.load_estimator(model_id, v.version)
         metrics, _, _ = validator.evaluate(model.task.value, estimator, X, y)
-        gates_cfg = config.get("gates") or {}
+        gates_cfg: dict[str, Any] = config.get("gates") or {}
         gates = validator.absolute_gates(
             metrics, gates_cfg.get("min", {}), gates_cfg.get("max", {})
         )
@@ -259,7 +260,7 @@ class TrainingPipeline:
         passed = bool(validation["passed"])
         status = ModelStatus.VALIDATED if passed else ModelStatus.REJECTED
         reason = "passed all validation gates" if passed else "; ".join(validation["reasons"])
-        cfg = json.loads(canonical_json(job.config))
+        cfg: dict[str, Any] = json.loads(canonical_json(job.config))
         parent = self._latest_version(job.model_id)
         new = NewVersion(
             algorithm=msg["algorithm"],
@@ -273,6 +274,8 @@ class TrainingPipeline:
             tags=(("trained_by", job.actor or "unknown"),),
         )
 
+        search_cfg: dict[str, Any] = cfg.get("search") or {}
+
         def attach(conn: Conn, version_id: str) -> None:
             current = repo.get_job(conn, job_id)
             if current is None or TrainingStatus(current["status"]).finished:
@@ -282,7 +285,7 @@ class TrainingPipeline:
                 {
                     "version_id": version_id,
                     "config": canonical_json(cfg),
-                    "seed": (cfg.get("search") or {}).get("seed"),
+                    "seed": search_cfg.get("seed"),
                     "data_path": str(job.config_path or ""),
                     "data_rows": msg["data_rows"],
                     "validation": canonical_json(

@@ -36,6 +36,7 @@ def preflight(
     from core.training.catalogue import algorithm as catalogue_algorithm
     from core.training.catalogue import build_pipeline
     from core.training.search import check_metric, parse_space
+    from core.training.search.sklearn_api import check_params, model_step, param_names
 
     name = model_name or cfg.model
     if name is None:
@@ -79,13 +80,13 @@ def preflight(
         schema = inspect_dataset(cfg.data, model.task)
     numeric, categorical = model_columns(schema.features)
     pipe = build_pipeline(model.task.value, cfg.algorithm, numeric, categorical, cfg.params)
-    estimator = pipe.named_steps["model"]
+    estimator = model_step(pipe)
     try:
-        estimator._validate_params()
+        check_params(estimator)
     except (ValueError, TypeError) as e:
         raise InvalidInput(f"bad parameter for {cfg.algorithm}: {e}") from None
     if cfg.search.space:
-        known = set(estimator.get_params())
+        known = param_names(estimator)
         for param in cfg.search.space:
             if param not in known:
                 raise InvalidInput(f"search.space: {cfg.algorithm} has no parameter {param!r}")

@@ -61,7 +61,7 @@ def _numeric(values: np.ndarray, rows: int, bins: int) -> dict[str, Any]:
     if n == 0:
         empty: dict[str, Any] = {"mean": None, "std": None, "min": None, "max": None}
         quantiles = {str(q): None for q in QUANTILES}
-        histogram = {"edges": [], "counts": []}
+        histogram: dict[str, list[float]] = {"edges": [], "counts": []}
         return out | {"distinct": 0, **empty, "quantiles": quantiles, "histogram": histogram}
     qs = _quantiles(values, np.asarray(QUANTILES))
     edges = np.unique(_quantiles(values, np.linspace(0.0, 1.0, bins + 1)))
@@ -168,7 +168,7 @@ def _predictions(
 
 
 def build_profile(
-    frame: pl.DataFrame,
+    frame: object,
     feature_types: dict[str, str],
     predictions: np.ndarray | None = None,
     task: str | None = None,
@@ -176,7 +176,8 @@ def build_profile(
     max_categories: int = 50,
     scores: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """A JSON-ready profile of `frame`'s declared features (other columns are ignored).
+    """A JSON-ready profile of `frame`'s declared features (other columns are ignored);
+    `frame` must be a Polars frame (anything else is refused).
 
     Returns `{"rows", "features": {name: {...}}, "predictions": {...} | None}`. Every feature
     has type, count (non-missing), missing and distinct; numeric ones add mean, std (ddof=1),

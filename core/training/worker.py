@@ -10,14 +10,14 @@ from __future__ import annotations
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
+import skops.io as sio  # pyright: ignore[reportMissingTypeStubs]  # skops ships no stubs
 
 from core.domain import FeatureType, Task
 from core.errors import MlcError
@@ -32,6 +32,7 @@ from core.training.data import (
     to_model_frame,
 )
 from core.training.search import HyperparameterOptimizer, Trial
+from core.training.search.sklearn_api import fit
 from core.training.spec import JobSpec, Send
 from core.trusted_types import TRUSTED_TYPES
 from storage.artifacts import load_bytes
@@ -67,7 +68,7 @@ def run_job(spec: JobSpec, send: Send) -> None:
 
 
 @contextmanager
-def _data_file(spec: JobSpec) -> Iterator[JobSpec]:
+def _data_file(spec: JobSpec) -> Generator[JobSpec, None, None]:
     """`spec` reading its handed-over rows from a temporary file, if it has any."""
     if spec.data is None:
         yield spec
@@ -149,7 +150,7 @@ def _train(spec: JobSpec, send: Send) -> dict[str, Any]:
     progress(0.86, "fitting the final model")
     params = {**cfg.params, **best_params}
     final = build_pipeline(spec.task, cfg.algorithm, numeric, categorical, params)
-    final.fit(data.X_train, data.y_train)
+    fit(final, data.X_train, data.y_train)
     timings["fit_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from sklearn.exceptions import FitFailedWarning
+from sklearn.exceptions import FitFailedWarning  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
 
 
 def is_consumed(w: warnings.WarningMessage) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from sklearn.experimental import enable_halving_search_cv  # noqa: F401  (unlocks the import below)
-from sklearn.model_selection import HalvingRandomSearchCV
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401  # pyright: ignore[reportUnusedImport, reportMissingTypeStubs]  # imported to unlock the import below; scikit-learn ships no stubs
+from sklearn.model_selection import HalvingRandomSearchCV  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
 
 from core.training.search.results import Trial
 from core.training.search.space import plain
@@ -44,7 +44,8 @@ class ReportingHalvingSearch(HalvingRandomSearchCV):
 
         # scikit-learn < 1.9 has no callback context; pass it only when we were given one.
         extra = {} if callback_ctx is None else {"callback_ctx": callback_ctx}
-        super()._run_search(reporting, **extra)
+        run_search = cast("Callable[..., None]", super()._run_search)  # untyped in scikit-learn
+        run_search(reporting, **extra)
 
 
 def halving_total(n_candidates: int, factor: int, min_resources: int, max_resources: int) -> int:

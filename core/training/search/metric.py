@@ -3,9 +3,10 @@ the names people write from habit."""
 
 from __future__ import annotations
 
-from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.metrics import get_scorer_names  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
 
 from core.errors import InvalidInput
+from core.training.search.sklearn_api import get_scorer
 
 TASKS = ("classification", "regression")
 
@@ -24,6 +25,11 @@ _ALIASES = {
     "logloss": "neg_log_loss",
     "f1_score": "f1",
 }
+
+
+def non_empty_text(value: object) -> bool:
+    """A non-empty str: metric names also come from Python callers the checker never saw."""
+    return isinstance(value, str) and bool(value)
 
 
 def _task_of_metric(metric: str) -> str | None:
@@ -45,7 +51,7 @@ def check_metric(task: str, metric: str) -> None:
     """Raise `InvalidInput` unless `metric` is a scikit-learn scorer name suited to `task`."""
     _check_task(task)
     suggestions = ", ".join(_SUGGESTED[task])
-    if not isinstance(metric, str) or not metric:
+    if not non_empty_text(metric):
         raise InvalidInput(f"the search metric must be a scorer name; try one of: {suggestions}")
     names = set(get_scorer_names())
     if metric in names:

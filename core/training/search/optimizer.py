@@ -7,22 +7,19 @@ import math
 import numbers
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
-from sklearn.base import clone
-from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import get_scorer
-from sklearn.model_selection import (
+from sklearn.exceptions import FitFailedWarning  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
+from sklearn.model_selection import (  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
     BaseCrossValidator,
     KFold,
     ParameterSampler,
     StratifiedKFold,
-    cross_validate,
 )
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
 
 from core.errors import InvalidInput, MlcError
 from core.training.search.fit_errors import describe, first_error, fit_errors, is_consumed
@@ -33,11 +30,27 @@ from core.training.search.halving import (
     halving_total,
     halving_trial,
 )
-from core.training.search.metric import check_metric
+from core.training.search.metric import check_metric, non_empty_text
 from core.training.search.results import SearchResult, Trial
+from core.training.search.sklearn_api import (
+    Scorer,
+    clone,
+    cross_validate,
+    fit,
+    get_scorer,
+    model_step,
+    n_splits,
+    param_names,
+    with_model_params,
+)
 from core.training.search.space import parse_space, plain
 
 STRATEGIES = ("random", "halving")
+
+
+def _whole_number(value: object) -> bool:
+    """An int and not a bool: settings also come from Python callers the checker never saw."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class HyperparameterOptimizer:
@@ -64,7 +77,7 @@ class HyperparameterOptimizer:
             raise InvalidInput(
                 f"unknown search strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}"
             )
-        if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        if not _whole_number(trials) or trials < 1:
             raise InvalidInput(f"search trials must be a whole number >= 1, got {trials!r}")
         if time_limit_s is not None and (
             isinstance(time_limit_s, bool)
@@ -75,11 +88,11 @@ class HyperparameterOptimizer:
             raise InvalidInput(
                 f"search time_limit_s must be a positive number of seconds, got {time_limit_s!r}"
             )
-        if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
+        if not _whole_number(cv) or cv < 2:
             raise InvalidInput(f"search cv must be a whole number of folds >= 2, got {cv!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        if not _whole_number(seed) or not 0 <= seed < 2**32:
             raise InvalidInput(f"search seed must be a whole number in [0, 2**32), got {seed!r}")
-        if not isinstance(metric, str) or not metric:
+        if not non_empty_text(metric):
             raise InvalidInput("the search metric must be a scikit-learn scorer name")
         if on_trial is not None and not callable(on_trial):
             raise InvalidInput("on_trial must be callable")
@@ -92,14 +105,14 @@ class HyperparameterOptimizer:
         self.space = parse_space(space)
         self.on_trial = on_trial
 
-    def optimize(
-        self, pipeline: Pipeline, X: pl.DataFrame, y: np.ndarray, task: str
-    ) -> SearchResult:
-        """Run the search on (X, y) and return every trial and the best parameters.
+    def optimize(self, pipeline: object, X: pl.DataFrame, y: np.ndarray, task: str) -> SearchResult:
+        """Run the search of catalogue `pipeline` on (X, y) and return every trial and the
+        best parameters.
 
-        Raises `InvalidInput` for a metric that does not suit the task, a parameter the
-        estimator does not have, or data too small for the folds; `MlcError` when every trial
-        fails, or when a halving search exceeds its time limit.
+        Raises `InvalidInput` for anything but a catalogue pipeline, a metric that does not
+        suit the task, a parameter the estimator does not have, or data too small for the
+        folds; `MlcError` when every trial fails, or when a halving search exceeds its time
+        limit.
         """
         check_metric(task, self.metric)
         if not isinstance(pipeline, Pipeline) or "model" not in pipeline.named_steps:
@@ -119,8 +132,8 @@ class HyperparameterOptimizer:
 
     def _check_param_names(self, pipeline: Pipeline) -> None:
         # A misspelt name would otherwise fail every trial with a less direct message.
-        model = pipeline.named_steps["model"]
-        known = set(model.get_params(deep=True))
+        model = model_step(pipeline)
+        known = param_names(model)
         for name in self.space:
             if name not in known:
                 raise InvalidInput(
@@ -154,9 +167,10 @@ class HyperparameterOptimizer:
             # An all-choices space with fewer combinations than `trials` is searched
             # exhaustively; that is the documented behaviour, not worth a warning.
             warnings.simplefilter("ignore", UserWarning)
+            sampler = ParameterSampler(self.space, self.trials, random_state=self.seed)
             candidates = [
                 {k: plain(v) for k, v in c.items()}
-                for c in ParameterSampler(self.space, self.trials, random_state=self.seed)
+                for c in cast("Iterable[dict[str, Any]]", sampler)  # one dict per candidate
             ]
         total = len(candidates)
         start = time.monotonic()
@@ -195,11 +209,11 @@ class HyperparameterOptimizer:
         X: pl.DataFrame,
         y: np.ndarray,
         splitter: BaseCrossValidator,
-        scorer: Any,
+        scorer: Scorer,
     ) -> Trial:
         started = time.perf_counter()
         try:
-            estimator = clone(pipeline).set_params(**{f"model__{k}": v for k, v in params.items()})
+            estimator = with_model_params(pipeline, params)
             result = cross_validate(
                 estimator, X, y, scoring=scorer, cv=splitter, n_jobs=1, error_score="raise"
             )
@@ -232,13 +246,13 @@ class HyperparameterOptimizer:
         search = ReportingHalvingSearch(
             clone(pipeline),
             {f"model__{k}": v for k, v in self.space.items()},
-            n_candidates=self.trials,
+            n_candidates=self.trials,  # pyright: ignore[reportArgumentType]  # typed str from its default "exhaust"; an int is documented
             factor=HALVING_FACTOR,
             resource="n_samples",
             # "exhaust" sizes the first round so that the last one uses (almost) every row;
             # the default "smallest" would crown a winner judged on a few dozen rows.
             min_resources="exhaust",
-            cv=splitter,
+            cv=splitter,  # pyright: ignore[reportArgumentType]  # typed int from its default 5; a splitter is documented
             scoring=timed_scorer,
             refit=False,
             error_score=np.nan,
@@ -247,7 +261,7 @@ class HyperparameterOptimizer:
             n_jobs=1,
         )
         trials: list[Trial] = []
-        n_splits = splitter.get_n_splits()
+        folds = n_splits(splitter)
         state: dict[str, int] = {"expected": 0, "warnings_seen": 0}
         # Failed fits surface only as warnings, so record them to attach their messages to the
         # failed trials; everything else is re-issued afterwards. catch_warnings is
@@ -257,21 +271,25 @@ class HyperparameterOptimizer:
 
             def on_round(results: Mapping[str, Any], n_candidates: int) -> None:
                 if not state["expected"]:
+                    # Both are whole numbers of rows once the search has started.
                     state["expected"] = halving_total(
-                        n_candidates, HALVING_FACTOR, search.min_resources_, search.max_resources_
+                        n_candidates,
+                        HALVING_FACTOR,
+                        cast("int", search.min_resources_),
+                        cast("int", search.max_resources_),
                     )
                 errors = fit_errors(recorded[state["warnings_seen"] :])
                 state["warnings_seen"] = len(recorded)
                 n_results = len(results["params"])
                 for index in range(n_results - n_candidates, n_results):
-                    trial = halving_trial(index, results, n_splits, errors)
+                    trial = halving_trial(index, results, folds, errors)
                     trials.append(trial)
                     if self.on_trial is not None:
                         self.on_trial(trial, max(state["expected"], len(trials)))
 
             search.mlc_on_round = on_round
             try:
-                search.fit(X, y)
+                fit(search, X, y)
             except HalvingTimeLimit:
                 raise MlcError(
                     f"the halving search exceeded its time limit of {self.time_limit_s:g} s "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import stats
@@ -28,7 +28,11 @@ class _IntLogUniform:
         self.high = high
         self._dist = stats.loguniform(low, high + 1)
 
-    def rvs(self, size: Any = None, random_state: Any = None) -> Any:
+    def rvs(
+        self,
+        size: int | tuple[int, ...] | None = None,
+        random_state: int | np.random.Generator | np.random.RandomState | None = None,
+    ) -> Any:
         """Draw like a scipy frozen distribution (the interface `ParameterSampler` calls)."""
         draws = np.floor(self._dist.rvs(size=size, random_state=random_state)).astype(np.int64)
         # The float draw is < high + 1, but guard against rounding at the top edge.
@@ -38,34 +42,36 @@ class _IntLogUniform:
         return f"IntLogUniform({self.low}, {self.high})"
 
 
-def parse_space(space: Mapping[str, Any]) -> dict[str, Any]:
+def parse_space(space: object) -> dict[str, Any]:
     """Turn a `[search.space]` table into distributions `ParameterSampler` understands.
 
     Each entry is one of:
     ``{low, high}`` (uniform float), ``{low, high, log = true}`` (log-uniform float),
     ``{low, high, type = "int"}`` (uniform integer, high inclusive), ``{low, high, type = "int",
     log = true}`` (log-uniform integer), or ``{choices = [...]}`` (one of the listed scalars).
-    Anything else raises `InvalidInput` naming the parameter.
+    Anything else (a space that is not a table included) raises `InvalidInput` naming the
+    parameter.
     """
     if not isinstance(space, Mapping):
         raise InvalidInput(
             "the search space must be a table of parameter = {low, high} or {choices = [...]}"
         )
     parsed: dict[str, Any] = {}
-    for name, spec in space.items():
+    for name, spec in cast("Mapping[object, object]", space).items():
         if not isinstance(name, str) or not name.strip():
             raise InvalidInput(f"search space parameter name {name!r} must be a non-empty string")
         parsed[name] = _parse_entry(name, spec)
     return parsed
 
 
-def _parse_entry(name: str, spec: Any) -> Any:
+def _parse_entry(name: str, entry: object) -> Any:
     where = f"search space parameter {name!r}"
-    if not isinstance(spec, Mapping):
+    if not isinstance(entry, Mapping):
         raise InvalidInput(
             f"{where} must be a table such as {{low = 0.01, high = 1.0}} or "
-            f"{{choices = [...]}}, got {spec!r}"
+            f"{{choices = [...]}}, got {entry!r}"
         )
+    spec = cast("Mapping[object, Any]", entry)  # a TOML table: its values are any TOML value
     unknown = sorted(str(k) for k in spec if k not in _SPACE_KEYS)
     if unknown:
         raise InvalidInput(
@@ -104,13 +110,14 @@ def _parse_entry(name: str, spec: Any) -> Any:
     return stats.uniform(loc=low_f, scale=high_f - low_f)
 
 
-def _parse_choices(where: str, spec: Mapping[str, Any]) -> list[Any]:
+def _parse_choices(where: str, spec: Mapping[object, Any]) -> list[Any]:
     others = sorted(str(k) for k in spec if k != "choices")
     if others:
         raise InvalidInput(f"{where} mixes choices with {', '.join(others)}; give one or the other")
-    choices = spec["choices"]
-    if isinstance(choices, str) or not isinstance(choices, Sequence) or not choices:
+    value: object = spec["choices"]
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
         raise InvalidInput(f"{where}: choices must be a non-empty list")
+    choices = cast("Sequence[object]", value)
     for choice in choices:
         # Only scalars: trial parameters are stored as JSON and shown in a table.
         if choice is not None and not isinstance(choice, bool | numbers.Real | str):
@@ -123,5 +130,5 @@ def _parse_choices(where: str, spec: Mapping[str, Any]) -> list[Any]:
 def plain(value: Any) -> Any:
     """A numpy scalar as the Python scalar it holds, so parameters serialise as JSON."""
     if isinstance(value, np.generic):
-        return value.item()
+        return cast("np.generic[Any]", value).item()
     return value
