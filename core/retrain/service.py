@@ -134,7 +134,7 @@ class RetrainPolicies:
         for t in transitions:
             if t.kind != "state" or t.to_state is not AlertStatus.FIRING:
                 continue
-            for policy in self.list(t.model_id):
+            for policy in self.list(model=t.model_id):
                 if policy.is_active and policy.rule_id == t.rule_id:
                     self._maybe_train(policy, t.alert_id)
 
