@@ -77,7 +77,8 @@ def check_columns(current: pl.DataFrame, features: Mapping[str, Any]) -> None:
         raise InvalidInput(f"current data has no column for features: {', '.join(absent)}")
     for name, fp in features.items():
         dtype = current.schema[name]
-        # Schema dtypes are instances (`pl.Boolean()`), which `==` a class but `is` none.
+        # Schema dtypes are instances: `pl.Boolean() == pl.Boolean` holds, though polars'
+        # typing says `in (pl.Boolean, pl.Null)` never can; isinstance says the same plainly.
         numeric_ok = dtype.is_numeric() or isinstance(dtype, pl.Boolean | pl.Null)
         if fp.get("type") == "numeric" and not numeric_ok:
             raise InvalidInput(f"feature {name!r} is numeric but its column is {dtype}")
