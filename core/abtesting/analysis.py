@@ -39,6 +39,11 @@ from storage.conn import Conn
 from storage.repos import abtest_sums
 
 Period = dict[str, Any]  # {"start": iso, "end": iso | None, "split": {version: percent}}
+Interval = tuple[float, float]
+Compared = tuple[
+    float, Interval, float | None, Interval | None, float | None, float | None, float | None
+]
+"""(lift, ci, rel, rel_ci, p, chance_to_beat, risk) of one treatment against the control."""
 
 
 @dataclass(frozen=True)
@@ -173,10 +178,8 @@ def _sd(a: st.ArmStats) -> float | None:
     return None if math.isnan(v) else math.sqrt(v)
 
 
-def _compare(
-    cfg: ABTestConfig, control: st.ArmStats, treat: st.ArmStats, metric: str
-) -> tuple[Any, ...]:
-    """(lift, ci, rel, rel_ci, p, chance_to_beat, risk) for the configured method."""
+def _compare(cfg: ABTestConfig, control: st.ArmStats, treat: st.ArmStats, metric: str) -> Compared:
+    """`Compared` for the configured method."""
     if cfg.method == "bayesian":
         b = st.bayesian(control, treat, 0.0, cfg.prior_sd, alpha=cfg.alpha)
         higher = METRICS[metric].higher_is_better
@@ -213,7 +216,7 @@ def analyse(
     notes: list[str] = []
 
     # --- comparisons ---------------------------------------------------------------------
-    raw: list[tuple[str, str, tuple[Any, ...]]] = []
+    raw: list[tuple[str, str, Compared]] = []
     for t in treatments:
         for m in roles:
             c, tr = sums[control][m], sums[t][m]
@@ -222,11 +225,11 @@ def analyse(
             raw.append((t, m, _compare(cfg, c, tr, m)))
     # Holm across treatments x decision metrics (primary and secondary). Guardrails are
     # judged unadjusted: for a safety check a false alarm is cheaper than a missed breach.
-    family = [i for i, (_, m, r) in enumerate(raw) if roles[m] != "guardrail" and r[4] is not None]
-    adjusted = (
-        dict(zip(family, st.holm([raw[i][2][4] for i in family]), strict=True)) if family else {}
-    )
-    comparisons = []
+    family = {
+        i: r[4] for i, (_, m, r) in enumerate(raw) if roles[m] != "guardrail" and r[4] is not None
+    }
+    adjusted = dict(zip(family, st.holm(list(family.values())), strict=True)) if family else {}
+    comparisons: list[MetricComparison] = []
     for i, (t, m, r) in enumerate(raw):
         lift, ci, rel, rel_ci, p, ctb, risk = r
         higher = METRICS[m].higher_is_better
@@ -250,9 +253,9 @@ def analyse(
                 control_mean=c.mean,
                 treatment_mean=tr.mean,
                 lift=lift,
-                ci=tuple(ci),
+                ci=ci,
                 rel_lift=rel,
-                rel_ci=None if rel_ci is None else tuple(rel_ci),
+                rel_ci=rel_ci,
                 p_value=p,
                 adjusted_p=adj,
                 chance_to_beat=ctb,
@@ -305,7 +308,7 @@ def analyse(
         )
 
     # --- guardrails ----------------------------------------------------------------------
-    guardrails = []
+    guardrails: list[GuardrailStatus] = []
     broken: dict[str, list[str]] = {}
     for t in treatments:
         for m in cfg.guardrail_metrics:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from core.domain import Task
 from core.errors import InvalidInput
@@ -63,7 +63,8 @@ def canonical_version(ref: str) -> str:
 
 def check_split(versions: list[str], split: dict[str, float]) -> dict[str, float]:
     """Percentages keyed by the test's versions: finite, >= 0, every version present, sum 100."""
-    if not isinstance(split, dict) or not split:
+    # Checked although typed: callers outside the type checker may pass anything.
+    if not isinstance(cast(object, split), dict) or not split:
         raise InvalidInput("the split is empty: give a percentage per version, e.g. 50,50")
     out: dict[str, float] = {}
     for ref, pct in split.items():
@@ -119,7 +120,7 @@ class ABTestConfig:
 
     def checked(self, task: Task) -> ABTestConfig:
         """Validated and canonical (versions as vN, split in percent); raises InvalidInput."""
-        if not isinstance(self.name, str) or not self.name.strip():
+        if not isinstance(cast(object, self.name), str) or not self.name.strip():
             raise InvalidInput("an A/B test needs a name")
         if len(self.name) > 200:
             raise InvalidInput("the test name is longer than 200 characters")
@@ -155,7 +156,7 @@ class ABTestConfig:
         if not 0 < mde < 10:
             raise InvalidInput(f"mde is a relative effect in (0, 10), e.g. 0.02; got {self.mde!r}")
         if isinstance(self.min_sample_per_arm, bool) or not isinstance(
-            self.min_sample_per_arm, int
+            cast(object, self.min_sample_per_arm), int
         ):
             raise InvalidInput("min_sample_per_arm must be an integer")
         if self.min_sample_per_arm < 2:

@@ -26,7 +26,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from core import audit
 from core.abtesting import traffic_map
@@ -103,7 +103,8 @@ class ABTestingEngine:
     # --- commands -----------------------------------------------------------------------
 
     def create_ab_test(self, config: ABTestConfig, *, actor: str, reason: str = "") -> ABTest:
-        if not isinstance(config, ABTestConfig):
+        # Checked although typed: callers outside the type checker may pass anything.
+        if not isinstance(cast(object, config), ABTestConfig):
             raise InvalidInput("create_ab_test needs an ABTestConfig")
         model = self.registry.get_model(config.model)  # NotFound
         cfg = config.checked(model.task)
@@ -277,7 +278,7 @@ class ABTestingEngine:
             winner = max(known, key=lambda v: sign * known[v])
         self.deployments.preflight(row["model_id"], [winner])  # it takes everything
         now = self._now()
-        interrupted = None
+        interrupted = ""
         with self.store.write() as conn:
             fresh = checked(conn, test_id, "promote")
             if fresh["periods"] != row["periods"] or fresh["status"] != row["status"]:
@@ -286,12 +287,14 @@ class ABTestingEngine:
             if TestStatus(fresh["status"]) is TestStatus.RUNNING:
                 outside = traffic_map.outside(self.deployments, conn, fresh)
             if outside is not None:
+                # Raised only after the block: the interruption must commit.
                 interrupted = traffic_map.interrupt(conn, fresh, outside, None, self._now())
+                rev = None
             else:
                 rev = traffic_map.promote(
                     self.deployments, conn, fresh, winner, results, force, actor, reason, now
                 )
-        if interrupted is not None:
+        if rev is None:
             raise IllegalTransition(f"A/B test {test_id} was {interrupted}; nothing promoted")
         self.deployments.notify(rev)
         return rev
@@ -302,7 +305,7 @@ class ABTestingEngine:
         whose map someone else changed unseen. Returns the tests it changed."""
         with self.store.read() as conn:
             rows = repo.running(conn)
-        changed = []
+        changed: list[ABTest] = []
         for row in rows:
             try:
                 if traffic_map.reconcile(self.store, self.deployments, self._now, row["id"]):

@@ -126,7 +126,11 @@ _EMOJI = {"critical": ":red_circle:", "warning": ":warning:", "info": ":informat
 
 def slack_payload(payload: dict[str, Any]) -> dict[str, Any]:
     kind = payload.get("kind") or payload.get("state") or ""
-    icon = ":white_check_mark:" if kind == "resolved" else _EMOJI.get(payload.get("severity"), "")
+    severity = payload.get("severity")
+    if kind == "resolved":
+        icon = ":white_check_mark:"
+    else:
+        icon = _EMOJI.get(severity, "") if isinstance(severity, str) else ""
     text = f"{icon} {payload.get('message', '')}".strip()
     fields = [
         f"*model* {payload.get('model')}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 from core.domain import ComparisonOperator, Severity
@@ -42,7 +43,8 @@ _MAX_DURATION_S = 366 * 24 * 3600
 
 
 def metric(name: str) -> str:
-    if not isinstance(name, str) or not name:
+    # Checked although typed: callers outside the type checker may pass anything.
+    if not isinstance(cast(object, name), str) or not name:
         raise InvalidInput("metric must be a non-empty name, e.g. error_rate")
     if name in METRICS:
         return name
@@ -84,7 +86,7 @@ def threshold(value: float | int | str) -> float:
 
 
 def duration(value: float | int, name: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(cast(object, value), int | float):
         raise InvalidInput(f"{name} must be a whole number of seconds, not {value!r}")
     if not math.isfinite(value) or value != int(value):
         raise InvalidInput(f"{name} must be a whole number of seconds, not {value!r}")
@@ -105,7 +107,7 @@ def severity(value: str | Severity) -> Severity:
 
 def channel(spec: str) -> str:
     """Check one channel and return its normal form (a log path made absolute)."""
-    if not isinstance(spec, str) or not spec.strip():
+    if not isinstance(cast(object, spec), str) or not spec.strip():
         raise InvalidInput("a channel must be console, log:<path>, webhook:<url> or slack:<url>")
     spec = spec.strip()
     if spec == "console":

@@ -29,9 +29,9 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from core.alerting import rows
 from core.alerting.notifications import alert_payload, event_payload
@@ -40,6 +40,9 @@ from core.alerting.types import AlertStatus, Silence, Transition
 from core.domain import AlertRule
 from storage.conn import Conn
 from storage.repos import alerts as repo
+
+if TYPE_CHECKING:
+    from _typeshed import ConvertibleToFloat, ConvertibleToInt
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +270,8 @@ def close_open_alerts(conn: Conn, rule: AlertRule, now: datetime, actor: str, wh
 
 def _observe(values: Values, rule: AlertRule) -> tuple[float, int | None] | None:
     try:
-        got: Any = values(rule)
+        # Wider than `Observation`: a hand-written callable may return a bare number or a list.
+        got = cast(object, values(rule))
     except Exception:
         log.exception("computing %s for rule %s failed: treated as insufficient data",
                       rule.metric_name, rule.id)  # fmt: skip
@@ -275,19 +279,20 @@ def _observe(values: Values, rule: AlertRule) -> tuple[float, int | None] | None
     if got is None:
         return None
     if isinstance(got, tuple | list):
-        value = got[0] if len(got) > 0 else None
-        samples = got[1] if len(got) > 1 else None
+        seq = cast("Sequence[object]", got)
+        value = seq[0] if len(seq) > 0 else None
+        samples = seq[1] if len(seq) > 1 else None
     else:
         value, samples = got, None
     if value is None or isinstance(value, bool):
         return None
-    try:
-        number = float(value)
+    try:  # whatever float() takes; anything else is no observation
+        number = float(cast("ConvertibleToFloat", value))
     except (TypeError, ValueError):
         return None
     if not math.isfinite(number):
         return None
-    return number, None if samples is None else int(samples)
+    return number, None if samples is None else int(cast("ConvertibleToInt", samples))
 
 
 def _condition_text(rule: AlertRule, value: float | None, samples: int | None) -> str:

@@ -3,7 +3,7 @@ What a rule may say is checked in `core.alerting.checks`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from core import audit
 from core.alerting import checks as check
@@ -40,7 +40,8 @@ class RuleBook(ManagerBase):
         repeat = check.duration(repeat_s, "repeat interval")
         sev = check.severity(severity)
         chans = check.channels(["console"] if channels is None else channels)
-        if not isinstance(is_active, bool):
+        # Checked although typed: callers outside the type checker may pass anything.
+        if not isinstance(cast(object, is_active), bool):
             raise InvalidInput(f"is_active must be true or false, not {is_active!r}")
         now = self.now()
         with self.store.write() as conn:
@@ -79,7 +80,7 @@ class RuleBook(ManagerBase):
 
     def set_active(self, rule_id: str, active: bool, *, actor: str, reason: str = "") -> AlertRule:
         """Enable or disable a rule. Disabling closes its open alerts (no notification)."""
-        if not isinstance(active, bool):
+        if not isinstance(cast(object, active), bool):
             raise InvalidInput(f"active must be true or false, not {active!r}")
         now = self.now()
         with self.store.write() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import cast
 
 from core import audit
 from core.alerting import rows
@@ -28,7 +29,8 @@ class SilenceBook(ManagerBase):
         """Mute notifications of a rule, a model, or a rule on a model, for `duration_s`."""
         if rule_id is None and model_id is None:
             raise InvalidInput("a silence needs a rule or a model (or both)")
-        if isinstance(duration_s, bool) or not isinstance(duration_s, int | float):
+        # Checked although typed: callers outside the type checker may pass anything.
+        if isinstance(duration_s, bool) or not isinstance(cast(object, duration_s), int | float):
             raise InvalidInput(f"silence duration must be a number of seconds, not {duration_s!r}")
         if not math.isfinite(duration_s) or duration_s <= 0 or duration_s > 366 * 86400:
             raise InvalidInput(
@@ -36,10 +38,12 @@ class SilenceBook(ManagerBase):
             )
         now = self.now()
         with self.store.write() as conn:
+            rule_model = None
             if rule_id is not None:
                 rule = rows.get_rule(conn, rule_id)
                 if model_id is not None and model_id != rule.model_id:
                     raise InvalidInput(f"rule {rule_id} watches {rule.model_id}, not {model_id}")
+                rule_model = rule.model_id
             if model_id is not None:
                 rows.require_model(conn, model_id)
             silence_id = f"s{repo.next_number(conn, 'silence')}"
@@ -57,7 +61,7 @@ class SilenceBook(ManagerBase):
             silence = rows.silence(row)
             audit.append(
                 conn, actor=actor, action="alert.silence", target=silence_id,
-                model_id=model_id or (rule.model_id if rule_id is not None else None),
+                model_id=model_id or rule_model,
                 after=to_jsonable(silence), reason=comment, at=now,
             )  # fmt: skip
         return silence

@@ -12,12 +12,13 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
 
 from core.clock import as_utc, utcnow
-from core.domain import Task
+from core.domain import DeploymentRevision, Task
 from core.errors import InvalidInput, MlcError, NotFound
 from core.monitoring.drift_types import CachedDrift, ConceptDrift, FeatureDistribution
 from core.monitoring.event_features import features_frame
@@ -44,8 +45,16 @@ MAX_CACHED = 256
 log = logging.getLogger(__name__)
 
 
+class ServingRevisions(Protocol):
+    """What drift needs of the deployments: the revision an environment serves."""
+
+    def current(self, model: str, env: str) -> DeploymentRevision | None: ...
+
+
 class DriftDetector:
-    def __init__(self, store: Store, registry: ModelRegistry, deployments: object) -> None:
+    def __init__(
+        self, store: Store, registry: ModelRegistry, deployments: ServingRevisions
+    ) -> None:
         self.store = store
         self.registry = registry
         self.deployments = deployments
@@ -215,7 +224,7 @@ class DriftDetector:
         else:
             errors = (stream["value"] - stream["actual_value"]).abs().to_numpy()
         times = stream["ts"].to_list()
-        found = {}
+        found: dict[str, list[dict[str, Any]]] = {}
         for detector in ("adwin", "page_hinkley"):
             points = change_points(errors.tolist(), detector)
             found[detector] = [{"index": i, "ts": as_utc(times[i]).isoformat()} for i in points]
@@ -258,11 +267,12 @@ class DriftDetector:
         with self.store.read() as conn:
             profile_text = training_repo.profile(conn, version_id)
             samples = training_repo.reference_samples(conn, version_id) if profile_text else {}
-        profile = json.loads(profile_text) if profile_text else None
-        fp = (profile or {}).get("features", {}).get(feature)
+        profile: dict[str, Any] | None = json.loads(profile_text) if profile_text else None
+        profiled: dict[str, dict[str, Any]] = (profile or {}).get("features", {})
+        fp = profiled.get(feature)
         declared = {f.name: f.type.value for f in model.features}
         if fp is None and feature not in declared:
-            known = sorted(set((profile or {}).get("features", {})) | set(declared))
+            known = sorted(set(profiled) | set(declared))
             raise NotFound(
                 f"{model_id} v{number} has no feature {feature!r}"
                 + (f"; its features: {', '.join(known)}" if known else "")
@@ -315,9 +325,10 @@ class DriftDetector:
                 if number is not None
                 else self.registry.get_version(model_id, version).number
             )
-        current = self.deployments.current(model_id, "production")  # type: ignore[attr-defined]
+        current = self.deployments.current(model_id, "production")
         if current is not None and current.traffic:
-            return int(max(current.traffic, key=current.traffic.get)[1:])
+            traffic = current.traffic
+            return int(max(traffic, key=lambda v: traffic[v])[1:])
         with self.store.read() as conn:
             busiest = events_repo.busiest_version(conn, model_id, start, end)
         if busiest is None:

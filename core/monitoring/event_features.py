@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import polars as pl
 
 
-def features_frame(events: pl.DataFrame, profile: dict) -> pl.DataFrame:
+def features_frame(events: pl.DataFrame, profile: Mapping[str, Any]) -> pl.DataFrame:
     """The features column (JSON objects) as typed columns named as in the profile."""
-    types = {name: fp.get("type") for name, fp in profile.get("features", {}).items()}
+    features: Mapping[str, Mapping[str, Any]] = profile.get("features", {})
+    types = {name: fp.get("type") for name, fp in features.items()}
     # Binary features may arrive as true/false or 1/0: decode them as text, then map.
     dtype = pl.Struct(
         {

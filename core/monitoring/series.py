@@ -58,7 +58,7 @@ def bucket_grid(metrics: PerformanceMetrics) -> list[datetime]:
     width = timedelta(seconds=metrics.bucket_s)
     anchor = metrics.buckets[0].bucket if metrics.buckets else ORIGIN
     t = anchor + width * ((metrics.start - anchor) // width)
-    out = []
+    out: list[datetime] = []
     while t < metrics.end:
         out.append(t)
         t += width
@@ -78,7 +78,7 @@ def chart_series(metrics: PerformanceMetrics) -> list[VersionSeries]:
         i = index.get(b.bucket)
         if i is not None:
             slots[i] = b
-    out = []
+    out: list[VersionSeries] = []
     for version in sorted(by_version, key=_version_order):
         s = VersionSeries(version=version, x=[t.timestamp() for t in grid])
         for b, seconds in zip(by_version[version], covered, strict=True):

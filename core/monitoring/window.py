@@ -9,6 +9,7 @@ Over a whole model (no version), also the predictions refused as invalid input,
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -73,13 +74,12 @@ def metrics_of(frame: pl.DataFrame, task: Task) -> Values:
     out["error_rate"] = (errors / n, n)
     latency = frame["latency_ms"].drop_nulls()
     for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms")):
-        out[name] = (
-            (float(latency.quantile(q, "linear")), latency.len()) if latency.len() else (None, 0)
-        )
+        value = latency.quantile(q, "linear") if latency.len() else None
+        out[name] = (float(value), latency.len()) if value is not None else (None, 0)
     ok = frame.filter(pl.col("error").is_null())
     if task is Task.REGRESSION:
         values = ok["value"].drop_nulls()
-        out["prediction_mean"] = (float(values.mean()), values.len()) if values.len() else (None, 0)  # type: ignore[arg-type]
+        out["prediction_mean"] = _mean(values)
         labelled = ok.filter(pl.col("value").is_not_null() & pl.col("actual_value").is_not_null())
         if labelled.height:
             m = compute_metrics(
@@ -89,7 +89,7 @@ def metrics_of(frame: pl.DataFrame, task: Task) -> Values:
                 out[name] = (m.get(name), labelled.height)
         return out
     scores = ok["score"].drop_nulls()
-    out["prediction_mean"] = (float(scores.mean()), scores.len()) if scores.len() else (None, 0)  # type: ignore[arg-type]
+    out["prediction_mean"] = _mean(scores)
     labelled = ok.filter(pl.col("label").is_not_null() & pl.col("actual_label").is_not_null())
     if labelled.height:
         y_true = labelled["actual_label"].to_numpy()
@@ -102,8 +102,15 @@ def metrics_of(frame: pl.DataFrame, task: Task) -> Values:
                 "classification", y_true, y_pred, y_score=y_score, classes=np.array(classes)
             )
         except InvalidInput:
-            m = {"accuracy": float(np.mean(y_true == y_pred))}
+            m = {"accuracy": float((y_true == y_pred).mean())}
         for name in ("accuracy", "precision", "recall", "f1", "roc_auc"):
             if name in m:
                 out[name] = (m[name], labelled.height)
     return out
+
+
+def _mean(values: pl.Series) -> tuple[float | None, int]:
+    """(mean, count) of a numeric series without nulls; (None, 0) when it is empty."""
+    if not values.len():
+        return None, 0
+    return float(cast(float, values.mean())), values.len()

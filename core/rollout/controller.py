@@ -177,7 +177,7 @@ class RolloutController:
     def tick(self, now: datetime | None = None) -> list[Rollout]:
         """Advance every running rollout whose step interval has passed; return those touched."""
         now = now or utcnow()
-        touched = []
+        touched: list[Rollout] = []
         with self._tick_lock:
             if (token := self._wakeups.look()) is None:
                 return touched

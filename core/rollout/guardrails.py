@@ -27,6 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 from core.domain import ComparisonOperator
 from core.errors import InvalidInput
@@ -59,7 +60,8 @@ def _number(value: float) -> str:
 
 def parse_guardrail(text: str) -> Guardrail:
     """Parse "METRIC OP NUMBER" (spaces allowed), e.g. "latency_p99_ms < 50"."""
-    if not isinstance(text, str) or not text.strip():
+    # Checked although typed: callers outside the type checker may pass anything.
+    if not isinstance(cast(object, text), str) or not text.strip():
         raise InvalidInput(f"guardrail is empty: {_SHAPE}")
     m = _METRIC.match(text)
     if m is None:
@@ -153,7 +155,7 @@ def analyse(
 ) -> AnalysisResult:
     """Measure every guardrail on `values[metric] = (value, samples)` and combine the verdicts."""
     _check_count("min_samples", min_samples)
-    measurements = []
+    measurements: list[Measurement] = []
     for g in guardrails:
         if g.metric in values:
             value, samples = values[g.metric]

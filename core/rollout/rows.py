@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from core.clock import as_utc
 from core.domain import Environment, Rollout, RolloutStatus
@@ -30,9 +30,10 @@ def check_steps(steps: list[float]) -> list[float]:
     last one 100."""
     if not steps:
         raise InvalidInput("--steps needs at least one weight, e.g. 5,25,50,100")
-    out = []
+    out: list[float] = []
     for s in steps:
-        if isinstance(s, bool) or not isinstance(s, int | float) or not 0 < s <= 100:
+        # Checked although typed: callers outside the type checker may pass anything.
+        if isinstance(s, bool) or not isinstance(cast(object, s), int | float) or not 0 < s <= 100:
             raise InvalidInput(f"step {s!r} must be a percentage in (0, 100]")
         out.append(float(s))
     if any(b <= a for a, b in itertools.pairwise(out)):

@@ -9,7 +9,7 @@ import contextlib
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -34,6 +34,41 @@ def metric_names(task: str) -> tuple[str, ...]:
     return CLASSIFICATION_METRICS if task_of(task) is Task.CLASSIFICATION else REGRESSION_METRICS
 
 
+class _SkMetrics(Protocol):
+    """The part of `sklearn.metrics` used here, typed (scikit-learn ships no stubs)."""
+
+    def accuracy_score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float: ...
+    def precision_score(
+        self, y_true: np.ndarray, y_pred: np.ndarray, *, zero_division: float, **avg: object
+    ) -> float: ...
+    def recall_score(
+        self, y_true: np.ndarray, y_pred: np.ndarray, *, zero_division: float, **avg: object
+    ) -> float: ...
+    def f1_score(
+        self, y_true: np.ndarray, y_pred: np.ndarray, *, zero_division: float, **avg: object
+    ) -> float: ...
+    def roc_auc_score(
+        self,
+        y_true: np.ndarray,
+        y_score: np.ndarray,
+        *,
+        multi_class: str = ...,
+        labels: np.ndarray = ...,
+    ) -> float: ...
+    def log_loss(self, y_true: np.ndarray, y_proba: np.ndarray, *, labels: np.ndarray) -> float: ...
+    def brier_score_loss(self, y_true: np.ndarray, y_proba: np.ndarray) -> float: ...
+    def mean_absolute_error(self, y_true: np.ndarray, y_pred: np.ndarray) -> float: ...
+    def mean_squared_error(self, y_true: np.ndarray, y_pred: np.ndarray) -> float: ...
+    def r2_score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float: ...
+
+
+def _sklearn_metrics() -> _SkMetrics:
+    # Imported on first use: the owner imports this module at start-up.
+    from sklearn import metrics  # pyright: ignore[reportMissingTypeStubs]  # none exist
+
+    return cast(_SkMetrics, metrics)
+
+
 def _finite(values: Mapping[str, Any]) -> dict[str, float]:
     # An undefined metric (AUC on a single-class holdout, say) is left out, never NaN.
     return {name: float(v) for name, v in values.items() if math.isfinite(float(v))}
@@ -47,7 +82,7 @@ def _has_missing(values: np.ndarray) -> bool:
 
 def _classification(
     y_true: np.ndarray, y_pred: np.ndarray, y_score: Any, classes: Any
-) -> dict[str, Any]:
+) -> dict[str, float]:
     cls = (
         np.asarray(classes) if classes is not None else np.unique(np.concatenate([y_true, y_pred]))
     )
@@ -56,9 +91,8 @@ def _classification(
     unseen = sorted({str(v) for v in np.setdiff1d(y_true, cls)})
     if unseen:
         raise InvalidInput(f"holdout has labels the model never saw: {', '.join(unseen[:10])}")
-    from sklearn import metrics as skm  # here: the owner imports this module at start-up
-
-    out: dict[str, Any] = {"accuracy": skm.accuracy_score(y_true, y_pred)}
+    skm = _sklearn_metrics()
+    out: dict[str, float] = {"accuracy": skm.accuracy_score(y_true, y_pred)}
     binary = len(cls) == 2
     pos = cls[-1]
     avg: dict[str, Any] = (
@@ -88,8 +122,8 @@ def _classification(
     if binary:
         out["brier"] = skm.brier_score_loss(y_true == pos, score[:, -1])
     else:
-        onehot = (y_true[:, None] == cls[None, :]).astype(float)
-        out["brier"] = float(np.mean(np.sum((score - onehot) ** 2, axis=1)))
+        onehot = np.asarray(y_true[:, None] == cls[None, :], dtype=float)
+        out["brier"] = float(((score - onehot) ** 2).sum(axis=1).mean())
     return out
 
 
@@ -122,8 +156,7 @@ def compute_metrics(
         if kind is Task.CLASSIFICATION:
             raw = _classification(yt, yp, y_score, classes)
         else:
-            from sklearn import metrics as skm
-
+            skm = _sklearn_metrics()
             yt, yp = yt.astype(float), yp.astype(float)
             raw = {
                 "mae": skm.mean_absolute_error(yt, yp),

@@ -187,6 +187,14 @@ def test_slack_payload_for_resolution() -> None:
     assert out["text"].startswith(":white_check_mark:") and "m is fine" in out["text"]
 
 
+def test_slack_payload_without_a_known_severity_has_no_icon() -> None:
+    # A payload may lack a severity or carry one that is not text: no icon, never a crash.
+    for severity in ({}, {"severity": None}, {"severity": "fatal"}, {"severity": ["critical"]}):
+        out = slack_payload({"kind": "firing", "message": "m is slow", **severity})
+        assert out["text"] == "m is slow"
+    assert slack_payload({"message": "m", "severity": "info"})["text"] == ":information_source: m"
+
+
 def test_each_channel_delivers_in_order_while_another_channel_is_unaffected(
     manager: AlertManager, clock: FakeClock, values: Values, receiver: Receiver
 ) -> None:

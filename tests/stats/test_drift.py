@@ -279,6 +279,15 @@ def test_bad_input():
         detect_drift(prof, samp, cur, current_predictions={"proba": np.zeros(3)})
 
 
+def test_a_numeric_feature_accepts_boolean_and_all_null_columns():
+    prof, samp, _, cur = _toy(500)
+    as_bool = detect_drift(prof, samp, cur.with_columns(pl.col("x") > 0))
+    x = as_bool.features[0]
+    assert (x.feature, x.current_size, x.current_missing) == ("x", 2000, 0)
+    all_null = detect_drift(prof, samp, cur.with_columns(pl.lit(None).alias("x")))
+    assert all_null.status == "ok" and "x" not in {f.feature for f in all_null.features}
+
+
 # ------------------------------------------------------------------------- sample data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsIndex, cast
 
 import numpy as np
 
@@ -17,7 +18,7 @@ def _count(n: object) -> int:
         raise InvalidInput(f"arm count n must be an integer, got {n!r}")
     if n < 0:
         raise InvalidInput(f"arm count n must be >= 0, got {n}")
-    return int(n)
+    return int(cast(SupportsIndex, n))  # numpy leaves np.integer's parameter unknown
 
 
 @dataclass(frozen=True, init=False)
@@ -117,7 +118,8 @@ class ArmStats:
     def merge(self, other: ArmStats) -> ArmStats:
         """Statistics of the two groups' values together (Chan et al.'s pairwise formula:
         ``M2 = M2_a + M2_b + δ²·n_a·n_b/n`` with ``δ`` the difference of the means)."""
-        if not isinstance(other, ArmStats):
+        # Checked although typed: callers outside the type checker may pass anything.
+        if not isinstance(cast(object, other), ArmStats):
             raise InvalidInput(f"can only merge ArmStats, got {type(other).__name__}")
         if other.n == 0:
             return self
@@ -156,7 +158,7 @@ class ArmStats:
 def check_arms(control: ArmStats, treatment: ArmStats) -> None:
     """Both arms are ArmStats with a variance, i.e. at least 2 units each."""
     for name, arm in (("control", control), ("treatment", treatment)):
-        if not isinstance(arm, ArmStats):
+        if not isinstance(cast(object, arm), ArmStats):
             raise InvalidInput(f"{name} must be ArmStats, got {type(arm).__name__}")
         if arm.n < 2:
             raise InvalidInput(f"{name} arm needs at least 2 units, has {arm.n}")

@@ -42,7 +42,9 @@ def sequential_rho(alpha: float = DEFAULT_ALPHA, tuning: float = DEFAULT_TUNING)
     return math.sqrt((-2.0 * la + math.log(1.0 - 2.0 * la)) / n_star)
 
 
-def _cs(est: float, var: float, n_total: int, rho: float, alpha: float) -> tuple[float, ...]:
+def _cs(
+    est: float, var: float, n_total: int, rho: float, alpha: float
+) -> tuple[float, float, float, float]:
     """(z, always-valid p, lo, hi) of the normal-mixture confidence sequence."""
     if var <= 0:
         return known_exactly(est)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -152,7 +153,8 @@ def cuped_stats(arms: Sequence[PairStats]) -> tuple[list[ArmStats], float]:
     values ``y' = y - θ(x - x̄)`` have mean ``ȳ_a - θ(x̄_a - x̄)`` and
     ``M2' = M2_y,a - 2θ·C_xy,a + θ²·M2_x,a`` (expanding the square of centred values).
     """
-    if not arms or not all(isinstance(a, PairStats) for a in arms):
+    # Checked although typed: callers outside the type checker may pass anything.
+    if not arms or not all(isinstance(cast(object, a), PairStats) for a in arms):
         raise InvalidInput("CUPED needs PairStats for at least one arm")
     n = sum(a.n for a in arms)
     if n < 2:

@@ -60,10 +60,9 @@ def bayesian(
     alpha = check_alpha(alpha)
     check_arms(control, treatment)
     m0 = finite(prior_mean, "prior_mean")
-    if prior_sd is not None:
-        tau = finite(prior_sd, "prior_sd")
-        if tau <= 0:
-            raise InvalidInput(f"prior_sd must be > 0 (or None for a flat prior), got {prior_sd!r}")
+    tau = None if prior_sd is None else finite(prior_sd, "prior_sd")
+    if tau is not None and tau <= 0:
+        raise InvalidInput(f"prior_sd must be > 0 (or None for a flat prior), got {prior_sd!r}")
     if relative:
         rel = rel_moments(control, treatment)
         if rel is None:
@@ -73,7 +72,7 @@ def bayesian(
         est, var, _ = abs_moments(control, treatment)
     if var <= 0:  # both arms constant: the likelihood is a point mass at the estimate
         mu, sd = est, 0.0
-    elif prior_sd is None:
+    elif tau is None:
         mu, sd = est, math.sqrt(var)
     else:
         prec = 1.0 / var + 1.0 / (tau * tau)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy import special  # not scipy.stats: a second of import time the console waits for
@@ -36,7 +37,10 @@ class SrmResult:
 
 
 def _srm_counts(observed: Sequence[int], weights: Sequence[float]) -> tuple[list[int], list[float]]:
-    if any(isinstance(o, bool) or not isinstance(o, int | np.integer) for o in observed):
+    # Checked although typed: callers outside the type checker may pass anything.
+    if any(
+        isinstance(o, bool) or not isinstance(cast(object, o), int | np.integer) for o in observed
+    ):
         raise InvalidInput("observed counts must be integers")
     counts = [int(o) for o in observed]
     ws = [finite(w, "split weight") for w in weights]

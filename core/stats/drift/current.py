@@ -24,7 +24,7 @@ def _canon_binary(key: Any) -> Any:
 
 def reference_shares(fp: Mapping[str, Any], kind: str) -> dict[Any, float]:
     """A categorical or binary profile's category shares, keyed as `string_counts` keys."""
-    freqs = fp.get("frequencies") or {}
+    freqs: Mapping[str, Any] = fp.get("frequencies") or {}
     if kind != "binary":
         return {str(k): float(v) for k, v in freqs.items()}
     out: dict[Any, float] = {}
@@ -57,12 +57,12 @@ def sorted_numeric(current: pl.DataFrame, names: list[str]) -> dict[str, tuple[n
     sorts all columns in parallel; non-finite values become nulls and sort last."""
     if not names:
         return {}
-    exprs = []
+    exprs: list[pl.Expr] = []
     for name in names:
         col = pl.col(name).cast(pl.Float64)
         exprs.append(pl.when(col.is_finite()).then(col).sort(nulls_last=True).alias(name))
     frame = current.select(exprs)
-    out = {}
+    out: dict[str, tuple[np.ndarray, int]] = {}
     for name in names:
         s = frame[name]
         missing = s.null_count()
@@ -77,6 +77,8 @@ def check_columns(current: pl.DataFrame, features: Mapping[str, Any]) -> None:
         raise InvalidInput(f"current data has no column for features: {', '.join(absent)}")
     for name, fp in features.items():
         dtype = current.schema[name]
-        numeric_ok = dtype.is_numeric() or dtype in (pl.Boolean, pl.Null)
+        # Schema dtypes are instances: `pl.Boolean() == pl.Boolean` holds, though polars'
+        # typing says `in (pl.Boolean, pl.Null)` never can; isinstance says the same plainly.
+        numeric_ok = dtype.is_numeric() or isinstance(dtype, pl.Boolean | pl.Null)
         if fp.get("type") == "numeric" and not numeric_ok:
             raise InvalidInput(f"feature {name!r} is numeric but its column is {dtype}")

@@ -4,7 +4,7 @@ for the dataset."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -36,9 +36,12 @@ def detect_drift(
 
     Features of type "datetime", and features with no values on either side, are left out.
     """
-    if not isinstance(current, pl.DataFrame):
+    # Checked although typed: callers outside the type checker may pass anything.
+    if not isinstance(cast(object, current), pl.DataFrame):
         raise InvalidInput(f"current data must be a polars DataFrame, got {type(current)}")
-    if not isinstance(profile, Mapping) or not isinstance(profile.get("features"), Mapping):
+    if not isinstance(cast(object, profile), Mapping) or not isinstance(
+        profile.get("features"), Mapping
+    ):
         raise InvalidInput("profile must be a mapping with 'rows' and 'features'")
     if min_current < 1 or not 0.0 < share_threshold <= 1.0:
         raise InvalidInput("min_current must be >= 1 and share_threshold in (0, 1]")

@@ -138,7 +138,7 @@ def numeric_drift(
         # Evidently: max(np.std(reference), 0.001), the reference the distance is measured to.
         stat = w / max(float(np.std(ref_sorted)), 0.001)
         drifted = stat >= threshold
-    hist = fp.get("histogram") or {}
+    hist: Mapping[str, Any] = fp.get("histogram") or {}
     edges = np.asarray(hist.get("edges") or [], dtype=float)
     ref_counts = np.asarray(hist.get("counts") or [], dtype=float)
     score = None
@@ -164,16 +164,16 @@ def numeric_drift(
 def pseudo_sample(fp: Mapping[str, Any], max_values: int = 5000) -> np.ndarray:
     """A sorted stand-in for a missing reference sample, spread evenly inside each histogram bin
     (exact ECDF at the edges). Used for prediction drift, whose profile stores no sample."""
-    hist = fp.get("histogram") or {}
+    hist: Mapping[str, Any] = fp.get("histogram") or {}
     edges = np.asarray(hist.get("edges") or [], dtype=float)
     counts = np.asarray(hist.get("counts") or [], dtype=float)
     if len(counts) == 0 or counts.sum() <= 0:
         return np.empty(0)
-    total = counts.sum()
+    total = float(counts.sum())
     scaled = np.round(counts * min(total, max_values) / total).astype(int)
-    parts = []
+    parts: list[np.ndarray] = []
     for i, c in enumerate(scaled):
         if c > 0:
             last = i == len(scaled) - 1
-            parts.append(np.linspace(edges[i], edges[i + 1], c, endpoint=last))
+            parts.append(np.linspace(float(edges[i]), float(edges[i + 1]), int(c), endpoint=last))
     return np.sort(np.concatenate(parts)) if parts else np.empty(0)

@@ -4,12 +4,17 @@ KS p-value, PSI, Jensen–Shannon, chi-square and the two-proportion z-test."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 from scipy import special
 
 PSI_EPSILON = 1e-4
 KS_EXACT_MAX_N = 10_000  # scipy's MAX_AUTO_N: "auto" is exact when max(n1, n2) <= this
+
+ExactKS = Callable[[int, int, int, float, str], tuple[bool, float, float]]
+"""scipy's private `_attempt_exact_2kssamp(n1, n2, gcd, d, alternative)` -> (ok, d, p)."""
 
 
 def merge_ks_wasserstein(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
@@ -49,11 +54,14 @@ def ks_pvalue(d: float, n1: int, n2: int) -> tuple[float, float]:
     """
     if max(n1, n2) <= KS_EXACT_MAX_N:
         try:
-            from scipy.stats._stats_py import _attempt_exact_2kssamp
+            from scipy.stats._stats_py import (
+                _attempt_exact_2kssamp,  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType]  # private: scipy-stubs omit it
+            )
         except ImportError:  # pragma: no cover - a future scipy moved it: use the asymptotic
             pass
         else:
-            ok, d_exact, prob = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
+            exact = cast(ExactKS, _attempt_exact_2kssamp)
+            ok, d_exact, prob = exact(n1, n2, math.gcd(n1, n2), d, "two-sided")
             if ok:
                 return float(d_exact), float(min(max(prob, 0.0), 1.0))
     from scipy.stats import kstwo
