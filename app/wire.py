@@ -23,7 +23,7 @@ _TYPES = {
                     "DeploymentRevision", "Model", "ModelVersion", "Rollout", "TrainingJob"),
     "core.deployments.owners": ("TrafficOwner",),
     "core.fleet": ("ModelHealth", "VersionsHealth"),
-    "core.abtesting.analysis": ("TestResults",),
+    "core.abtesting.results": ("TestResults",),
     "core.alerting.types": ("Alert", "Silence", "Transition"),
     "core.monitoring.drift_report": ("DriftReport",),
     "core.features.types": ("ApplyResult", "FeatureCatalog", "FeatureView", "IngestResult",

@@ -1,8 +1,8 @@
 """A/B tests between model versions: configuration, analysis and the engine that runs them."""
 
-from core.abtesting.analysis import GuardrailStatus, MetricComparison, TestResults
 from core.abtesting.config import METRICS, ABTestConfig
 from core.abtesting.engine import ABTestingEngine
+from core.abtesting.results import GuardrailStatus, MetricComparison, TestResults
 
 __all__ = [
     "METRICS",

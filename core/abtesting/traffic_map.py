@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from core import audit
-from core.abtesting.analysis import TestResults
+from core.abtesting.results import TestResults
 from core.abtesting.rows import closed
 from core.deployments.owners import TrafficOwner, interruption
 from core.domain import DeploymentRevision, TestStatus

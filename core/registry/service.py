@@ -16,6 +16,7 @@ from core.clock import as_utc, utcnow
 from core.domain import Feature, FeatureType, Model, ModelStatus, ModelVersion, Task
 from core.errors import Conflict, InvalidInput, NotFound
 from core.jsonable import canonical_json, to_jsonable
+from core.registry.signature import read_signature
 from core.trusted_types import TRUSTED_TYPES
 from storage.artifacts import ArtifactStore, load_bytes
 from storage.conn import Conn
@@ -120,7 +121,7 @@ class ModelRegistry:
             names.tag_pair(key, value)
         names.reason(new.status_reason)
         estimator = load_bytes(artifact, TRUSTED_TYPES, origin=origin)
-        signature = _signature(estimator, model)
+        signature = read_signature(estimator, model)
         sha = self.artifacts.put_bytes(artifact)
         now = utcnow()
         with self.store.write() as conn:
@@ -304,61 +305,6 @@ def _check_metrics(metrics: object) -> None:
     for key, value in cast("dict[object, object]", metrics).items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"metric {key!r} must be a number, got {value!r}")
-
-
-def _signature(estimator: Any, model: Model) -> dict[str, Any]:
-    """What the artifact expects and returns, read from the fitted estimator itself."""
-    if not hasattr(estimator, "predict"):
-        raise InvalidInput(f"artifact holds a {type(estimator).__name__}, which cannot predict")
-    inputs = getattr(estimator, "feature_names_in_", None)
-    inputs = [str(c) for c in inputs] if inputs is not None else None
-    declared = [f.name for f in model.features]
-    if declared and inputs is not None and sorted(inputs) != sorted(declared):
-        missing = sorted(set(declared) - set(inputs))
-        extra = sorted(set(inputs) - set(declared))
-        raise InvalidInput(
-            f"artifact's features do not match model {model.id!r}:"
-            + (f" missing {', '.join(missing)}" if missing else "")
-            + (f" unexpected {', '.join(extra)}" if extra else "")
-        )
-    classes = getattr(estimator, "classes_", None)
-    if model.task is Task.CLASSIFICATION and classes is None:
-        raise InvalidInput(
-            f"artifact's {type(estimator).__name__} has no classes_: not a classifier"
-        )
-    return {
-        "estimator": type(estimator).__name__,
-        "inputs": inputs,
-        "feature_types": _feature_types(estimator, inputs),
-        "n_features": getattr(estimator, "n_features_in_", None),
-        "classes": to_jsonable(list(classes)) if classes is not None else None,
-        "predict_proba": hasattr(estimator, "predict_proba"),
-    }
-
-
-def _feature_types(estimator: Any, inputs: list[str] | None) -> dict[str, str] | None:
-    """Column types read off a fitted ColumnTransformer: a column fed to an encoder is
-    categorical, any other numeric. None when the estimator does not show its columns."""
-    from sklearn.compose import ColumnTransformer  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
-    from sklearn.pipeline import Pipeline  # pyright: ignore[reportMissingTypeStubs]  # scikit-learn ships no stubs
-
-    def steps(pipeline: Pipeline) -> list[tuple[str, object]]:
-        return cast("list[tuple[str, object]]", pipeline.steps)  # (name, estimator) pairs
-
-    if inputs is None:
-        return None
-    first = steps(estimator)[0][1] if isinstance(estimator, Pipeline) else estimator
-    if not isinstance(first, ColumnTransformer):
-        return None
-    types = {name: FeatureType.NUMERIC.value for name in inputs}
-    fitted: list[tuple[str, object, object]] = getattr(first, "transformers_", [])
-    for _, transformer, columns in fitted:
-        chain = steps(transformer) if isinstance(transformer, Pipeline) else [("", transformer)]
-        if any("Encoder" in type(step).__name__ for _, step in chain):
-            for column in cast("list[object]", columns) if isinstance(columns, list) else []:
-                if isinstance(column, str) and column in types:
-                    types[column] = FeatureType.CATEGORICAL.value
-    return types
 
 
 def _model(row: dict[str, Any]) -> Model:
