@@ -273,6 +273,7 @@ class RemoteEngine:
     set_alert_rule_active = remote(Engine.set_alert_rule_active)
     delete_alert_rule = remote(Engine.delete_alert_rule)
     list_alerts = remote(Engine.list_alerts)
+    get_alert = remote(Engine.get_alert)
     alert_history = remote(Engine.alert_history)
     ack_alert = remote(Engine.ack_alert)
     silence_alerts = remote(Engine.silence_alerts)

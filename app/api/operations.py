@@ -282,6 +282,7 @@ OPERATIONS: list[Op] = [
            status=201, route="silence"),
         Op("expire_silence", "POST", A + "/silences/{silence_id}/expire", OPERATOR, "Silence",
            ("silence_id",), body=_REASON),
+        Op("get_alert", "GET", A + "/{alert_id}", VIEWER, "Alert", ("alert_id",)),
     ),
     *_area("retrain",
         Op("list_retrain_policies", "GET", "/api/v1/retrain-policies", VIEWER,

@@ -146,6 +146,37 @@ def alerts_history(
     emit(ctx, {"transitions": found}, human)
 
 
+@app.command("show")
+def show(ctx: typer.Context, alert_id: IdArg) -> None:
+    """One alert and its history: every state change and acknowledgement, oldest first."""
+    engine = state(ctx).engine()
+    alert = engine.get_alert(alert_id)
+    history = engine.alert_history(alert_id=alert_id)
+
+    def human() -> None:
+        condition = f"{alert.metric_name} {alert.comparison} {alert.threshold:g}"
+        table(
+            ["ALERT", "MODEL", "STATE", "CONDITION", "VALUE", "SEVERITY", "STARTED", "ACKED"],
+            [
+                [
+                    alert.id,
+                    alert.model_id,
+                    alert.state,
+                    condition,
+                    alert.value,
+                    alert.severity,
+                    alert.started_at,
+                    f"{alert.acked_by}: {alert.ack_comment}" if alert.acked_at else None,
+                ]
+            ],
+        )
+        table(["TIME", "CHANGE", "VALUE", "BY", "MESSAGE"],
+              [[t.at, f"{t.from_state} → {t.to_state}" if t.kind == "state" else t.kind, t.value,
+                t.actor, t.message] for t in history])  # fmt: skip
+
+    emit(ctx, {"alert": alert, "transitions": history}, human)
+
+
 @app.command("ack")
 def ack(
     ctx: typer.Context,

@@ -82,6 +82,10 @@ class Alerting(Protocol):
             actor=parts.actor,
         )  # fmt: skip
 
+    def get_alert(self, alert_id: str) -> Alert:
+        """One alert: its rule's condition, state, last value and acknowledgement."""
+        return in_process(self, _Parts).alerts.get_alert(alert_id)
+
     list_silences = forward("alerts", AlertManager.list_silences)
 
     def expire_silence(self, silence_id: str, *, reason: str = "") -> Silence:

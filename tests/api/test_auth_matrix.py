@@ -219,6 +219,7 @@ ROUTES = [
     Route("GET", A + "/history", lambda w: (A + "/history", None)),
     Route("POST", A + "/evaluate", lambda w: (A + "/evaluate", None)),
     Route("POST", A + "/{id}/ack", lambda w: (f"{A}/{_firing(w)}/ack", {"comment": "on it"})),
+    Route("GET", A + "/{id}", lambda w: (f"{A}/{_firing(w)}", None)),
     Route("GET", A + "/silences", lambda w: (A + "/silences", None)),
     Route("POST", A + "/silences", lambda w: (
         A + "/silences", {"model": w.model(1), "duration_s": 600})),

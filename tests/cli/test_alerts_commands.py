@@ -45,6 +45,13 @@ def test_rule_fires_is_acked_silenced_and_listed(mlc: Mlc, tmp_path: Path, home:
     assert mlc("alerts", "unsilence", silence).code == 0
     history = mlc("--json", "alerts", "history", "--alert", alert["id"]).json["transitions"]
     assert [t["kind"] for t in history] == ["state", "ack"]
+    shown = mlc("--json", "alerts", "show", alert["id"]).json
+    assert shown["alert"]["id"] == alert["id"] and shown["alert"]["acked_by"] is not None
+    assert shown["transitions"] == history
+    res = mlc("alerts", "show", alert["id"])
+    assert res.code == 0 and "looking into it" in res.out and "firing" in res.out
+    res = mlc("alerts", "show", "no-such-alert")
+    assert res.code == 3 and "no-such-alert" in res.err
     assert mlc("--json", "alerts", "rules", "disable", rule).json["is_active"] is False
     assert mlc("alerts", "rules", "remove", rule).code == 0
     actions = {
