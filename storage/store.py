@@ -131,6 +131,7 @@ class Store:
         """One transaction, committed on success and rolled back on any error."""
         self._check_open()
         with self._write_lock:
+            self._check_open()  # closed while this thread waited for the lock
             if self._writer is None:
                 with translated():
                     self._writer = self._con.cursor()
@@ -161,8 +162,11 @@ class Store:
             return
         self._closed = True
         try:
-            if self._writer is not None:
-                self._writer.close()
+            # A transaction another thread has begun finishes first: DuckDB refuses to close
+            # a cursor busy with another call ("connection is busy"), and the write is kept.
+            with self._write_lock:
+                if self._writer is not None:
+                    self._writer.close()
             self._con.close()
         finally:
             clear_owner(self.home)

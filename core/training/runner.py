@@ -54,6 +54,9 @@ class JobRunner:
         self._lock = threading.Lock()
         self._queued: deque[JobSpec] = deque()
         self._running: dict[str, _Running] = {}
+        self._relays: set[threading.Thread] = set()
+        """Each running job's relay, which records what its worker reports: joined on
+        shutdown, so none writes to a store being closed."""
         self._closed = False
 
     def submit(self, spec: JobSpec) -> None:
@@ -97,6 +100,10 @@ class JobRunner:
         for run in running:
             run.process.join(timeout=5)
             stopped.append(run.spec.job_id)
+        with self._lock:
+            relays = [t for t in self._relays if t is not threading.current_thread()]
+        for relay in relays:
+            relay.join(timeout=15)
         return stopped
 
     def _dispatch(self) -> None:
@@ -121,10 +128,22 @@ class JobRunner:
                     )
                     continue
                 self._running[spec.job_id] = run
-                threading.Thread(
-                    target=self._relay, args=(run,), name=f"relay-{spec.job_id}", daemon=True
-                ).start()
+                relay = threading.Thread(
+                    target=self._relay_until_done,
+                    args=(run,),
+                    name=f"relay-{spec.job_id}",
+                    daemon=True,
+                )
+                self._relays.add(relay)
+                relay.start()
                 self._handle(spec.job_id, {"type": "started", "pid": process.pid})
+
+    def _relay_until_done(self, run: _Running) -> None:
+        try:
+            self._relay(run)
+        finally:
+            with self._lock:
+                self._relays.discard(threading.current_thread())
 
     def _relay(self, run: _Running) -> None:
         job_id = run.spec.job_id
