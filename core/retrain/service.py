@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import audit
 from core.alerting.types import AlertStatus, Transition
@@ -26,6 +26,12 @@ from core.training.config import load_config
 from storage.repos import retrain as repo
 from storage.repos import training as training_repo
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from core.alerting import AlertManager
+    from core.registry import ModelRegistry
+    from core.rollout.controller import RolloutController
+    from core.training.pipeline import TrainingPipeline
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +55,10 @@ class RetrainPolicies:
         self,
         store: Store,
         *,
-        alerts: Any,
-        training: Any,
-        rollouts: Any,
-        registry: Any,
+        alerts: AlertManager,
+        training: TrainingPipeline,
+        rollouts: RolloutController,
+        registry: ModelRegistry,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -172,6 +178,7 @@ class RetrainPolicies:
         if (
             job.status is not TrainingStatus.SUCCEEDED
             or job.outcome != "validated"
+            or job.result_version is None
             or not policy.canary
         ):
             return
